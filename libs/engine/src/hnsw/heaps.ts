@@ -1,0 +1,137 @@
+/**
+ * Binary heaps of (distance, id) pairs in parallel typed arrays: no object per entry, and the
+ * arrays are reused across searches (they only grow).
+ */
+abstract class PairHeap {
+  dists: Float32Array;
+  ids: Uint32Array;
+  size = 0;
+
+  constructor(capacity = 64) {
+    this.dists = new Float32Array(capacity);
+    this.ids = new Uint32Array(capacity);
+  }
+
+  clear(): void {
+    this.size = 0;
+  }
+
+  /** Distance at the top (smallest for MinHeap, largest for MaxHeap). */
+  topDist(): number {
+    return this.dists[0];
+  }
+
+  topId(): number {
+    return this.ids[0];
+  }
+
+  /** JS heap bytes held. */
+  bytes(): number {
+    return this.dists.byteLength + this.ids.byteLength;
+  }
+
+  protected grow(): void {
+    const dists = new Float32Array(this.dists.length * 2);
+    const ids = new Uint32Array(this.ids.length * 2);
+    dists.set(this.dists);
+    ids.set(this.ids);
+    this.dists = dists;
+    this.ids = ids;
+  }
+}
+
+/** Smallest distance on top: the frontier of a graph search. */
+export class MinHeap extends PairHeap {
+  push(dist: number, id: number): void {
+    if (this.size === this.dists.length) this.grow();
+    const dists = this.dists;
+    const ids = this.ids;
+    let i = this.size++;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (dists[parent] <= dist) break;
+      dists[i] = dists[parent];
+      ids[i] = ids[parent];
+      i = parent;
+    }
+    dists[i] = dist;
+    ids[i] = id;
+  }
+
+  /** Removes the top; read it first with topDist/topId. */
+  pop(): void {
+    const dists = this.dists;
+    const ids = this.ids;
+    const n = --this.size;
+    if (n === 0) return;
+    const dist = dists[n];
+    const id = ids[n];
+    let i = 0;
+    for (;;) {
+      let child = 2 * i + 1;
+      if (child >= n) break;
+      if (child + 1 < n && dists[child + 1] < dists[child]) child++;
+      if (dists[child] >= dist) break;
+      dists[i] = dists[child];
+      ids[i] = ids[child];
+      i = child;
+    }
+    dists[i] = dist;
+    ids[i] = id;
+  }
+}
+
+/** Largest distance on top: the best-k-so-far of a search, whose top is the bound to beat. */
+export class MaxHeap extends PairHeap {
+  push(dist: number, id: number): void {
+    if (this.size === this.dists.length) this.grow();
+    const dists = this.dists;
+    const ids = this.ids;
+    let i = this.size++;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (dists[parent] >= dist) break;
+      dists[i] = dists[parent];
+      ids[i] = ids[parent];
+      i = parent;
+    }
+    dists[i] = dist;
+    ids[i] = id;
+  }
+
+  pop(): void {
+    const dists = this.dists;
+    const ids = this.ids;
+    const n = --this.size;
+    if (n === 0) return;
+    const dist = dists[n];
+    const id = ids[n];
+    let i = 0;
+    for (;;) {
+      let child = 2 * i + 1;
+      if (child >= n) break;
+      if (child + 1 < n && dists[child + 1] > dists[child]) child++;
+      if (dists[child] <= dist) break;
+      dists[i] = dists[child];
+      ids[i] = ids[child];
+      i = child;
+    }
+    dists[i] = dist;
+    ids[i] = id;
+  }
+
+  /**
+   * Empties the heap into `ids`/`dists` in ascending distance order and returns the count.
+   * Keeps only the `limit` nearest when the heap holds more.
+   */
+  drainAscending(ids: Uint32Array, dists: Float32Array, limit = Infinity): number {
+    while (this.size > limit) this.pop();
+    const n = this.size;
+    for (let i = n - 1; i >= 0; i--) {
+      ids[i] = this.ids[0];
+      dists[i] = this.dists[0];
+      this.pop();
+    }
+    return n;
+  }
+}

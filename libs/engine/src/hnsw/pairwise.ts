@@ -1,0 +1,108 @@
+import type { Metric } from "../metric.js";
+import type { VectorStore } from "../storage/vector-store.js";
+import type { SearchScratch } from "./search-scratch.js";
+
+/**
+ * Distances between stored vectors, on their float32 forms (records of a float32 store, decoded
+ * reconstructions otherwise), for neighbour selection while the graph is built.
+ */
+export class Pairwise {
+  private readonly bias: number;
+
+  constructor(
+    private readonly store: VectorStore,
+    private readonly scratch: SearchScratch,
+    private readonly metric: Metric,
+  ) {
+    this.bias = metric === "cosine" ? 1 : 0;
+  }
+
+  /** Offset of the float32 form of `id`, decoded into slot `slot` when the store needs it. */
+  floatOf(id: number, slot: number): number {
+    return this.store.floatOf(id, this.scratch.slot(slot));
+  }
+
+  /** Offset of the float32 form of `id` in the base slot. */
+  baseOf(id: number): number {
+    return this.store.floatOf(id, this.scratch.baseSlotPtr);
+  }
+
+  /** out[offset + i] = distance(vector at `from`, vector at ptrs[i]) for i < n. */
+  fromPointers(
+    from: number,
+    ptrs: ArrayLike<number>,
+    n: number,
+    out: Float32Array,
+    offset = 0,
+  ): void {
+    const { mem, ptrsPtr, pairOutPtr } = this.scratch;
+    const p0 = ptrsPtr >> 2;
+    for (let i = 0; i < n; i++) mem.u32[p0 + i] = ptrs[i];
+    const dim = this.store.floatDim;
+    if (this.metric === "l2") mem.kernels.l2_f32_batch(from, ptrsPtr, n, 0, 1, dim, pairOutPtr);
+    else mem.kernels.dot_f32_batch(from, ptrsPtr, n, 0, 1, dim, this.bias, pairOutPtr);
+    const f32 = mem.f32;
+    const o0 = pairOutPtr >> 2;
+    for (let i = 0; i < n; i++) out[offset + i] = f32[o0 + i];
+  }
+
+  /**
+   * out[i] = distance(vector at `from`, stored vector ids[i]) for i < n, in chunks of the
+   * scratch's batch size (quantized stores decode each chunk into the slots, so `from` must not
+   * live in them: use `baseOf`).
+   */
+  fromIds(from: number, ids: ArrayLike<number>, n: number, out: Float32Array): void {
+    const ptrs = this.scratch.candidatePtrs;
+    const chunk = ptrs.length;
+    for (let start = 0; start < n; start += chunk) {
+      const m = Math.min(chunk, n - start);
+      for (let i = 0; i < m; i++) ptrs[i] = this.floatOf(ids[start + i], i);
+      this.fromPointers(from, ptrs, m, out, start);
+    }
+  }
+}
+
+/**
+ * hnswlib's getNeighborsByHeuristic2: walks candidates by increasing distance to the base and
+ * keeps one unless it is closer to an already kept neighbour than to the base, which spreads the
+ * links in all directions. Candidates are ids[0..count) with ascending dists; the kept ids go to
+ * scratch.selected. Returns how many were kept (at most `limit`).
+ */
+export function selectNeighbors(
+  pairwise: Pairwise,
+  scratch: SearchScratch,
+  ids: Uint32Array,
+  dists: Float32Array,
+  count: number,
+  limit: number,
+): number {
+  const selected = scratch.selected;
+  if (count <= limit) {
+    for (let i = 0; i < count; i++) selected[i] = ids[i];
+    return count;
+  }
+  const keptPtrs = scratch.selectedPtrs;
+  const toKept = scratch.pairDists;
+  let kept = 0;
+  for (let i = 0; i < count && kept < limit; i++) {
+    const id = ids[i];
+    const ptr = pairwise.floatOf(id, kept);
+    let good = true;
+    if (kept > 0) {
+      pairwise.fromPointers(ptr, keptPtrs, kept, toKept);
+      const dist = dists[i];
+      for (let j = 0; j < kept; j++) {
+        if (toKept[j] < dist) {
+          good = false;
+          break;
+        }
+      }
+    }
+    if (good) {
+      selected[kept] = id;
+      keptPtrs[kept] = ptr;
+      kept++;
+    }
+  }
+  return kept;
+}

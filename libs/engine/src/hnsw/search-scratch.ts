@@ -1,0 +1,79 @@
+import type { KernelMemory } from "../kernels/kernel-memory.js";
+import type { VectorStore } from "../storage/vector-store.js";
+import { MaxHeap, MinHeap } from "./heaps.js";
+import { VisitedSet } from "./visited-set.js";
+
+/**
+ * The preallocated working memory of one index's searches and inserts: Wasm buffers for the
+ * batches handed to the kernels, decoded-vector slots for quantized stores, heaps and the
+ * visited set. A search allocates only its result.
+ */
+export class SearchScratch {
+  readonly mem: KernelMemory;
+  /** u32 ids / f32 distances of one batch (one expanded node). */
+  readonly idsPtr: number;
+  readonly outPtr: number;
+  /** u32 record offsets / f32 distances for pairwise float32 distances. */
+  readonly ptrsPtr: number;
+  readonly pairOutPtr: number;
+  /** One float32 vector slot for the base of pairwise distances, then `slotCount` more. */
+  readonly baseSlotPtr: number;
+  readonly slotsPtr: number;
+  readonly slotCount: number;
+  readonly slotBytes: number;
+  readonly visited = new VisitedSet(0);
+  readonly candidates = new MinHeap(256);
+  readonly results = new MaxHeap(256);
+  /** Sorted candidate lists (ids, distances) and the selection built from them. */
+  sortedIds = new Uint32Array(256);
+  sortedDists = new Float32Array(256);
+  readonly selected: Uint32Array;
+  readonly selectedPtrs: Uint32Array;
+  readonly candidatePtrs: Uint32Array;
+  readonly pairDists: Float32Array;
+  /** A neighbour list being pruned: ids and distances to its owner. */
+  readonly pruneIds: Uint32Array;
+  readonly pruneDists: Float32Array;
+
+  constructor(store: VectorStore, maxBatch: number) {
+    const mem = store.mem;
+    this.mem = mem;
+    this.idsPtr = mem.alloc(maxBatch * 4);
+    this.outPtr = mem.alloc(maxBatch * 4);
+    this.ptrsPtr = mem.alloc(maxBatch * 4);
+    this.pairOutPtr = mem.alloc(maxBatch * 4);
+    this.slotBytes = store.floatDim * 4;
+    // A float32 store hands out its records directly and never writes to slots.
+    this.slotCount = store.kind === "f32" ? 0 : maxBatch;
+    this.baseSlotPtr = store.kind === "f32" ? 0 : mem.alloc(this.slotBytes);
+    this.slotsPtr = store.kind === "f32" ? 0 : mem.alloc(this.slotCount * this.slotBytes);
+    this.selected = new Uint32Array(maxBatch);
+    this.selectedPtrs = new Uint32Array(maxBatch);
+    this.candidatePtrs = new Uint32Array(maxBatch);
+    this.pairDists = new Float32Array(maxBatch);
+    this.pruneIds = new Uint32Array(maxBatch);
+    this.pruneDists = new Float32Array(maxBatch);
+  }
+
+  slot(i: number): number {
+    return this.slotsPtr + i * this.slotBytes;
+  }
+
+  ensureSorted(n: number): void {
+    if (n <= this.sortedIds.length) return;
+    this.sortedIds = new Uint32Array(n * 2);
+    this.sortedDists = new Float32Array(n * 2);
+  }
+
+  /** JS-heap bytes (the Wasm buffers are counted with the memory). */
+  bytes(): number {
+    return (
+      this.visited.bytes() +
+      this.candidates.bytes() +
+      this.results.bytes() +
+      this.sortedIds.byteLength +
+      this.sortedDists.byteLength +
+      this.selected.byteLength * 6
+    );
+  }
+}

@@ -1,0 +1,37 @@
+export { EngineError, EngineErrorCode, invalidConfig, isEngineError } from "./errors.js";
+export { exactNeighbours, type Neighbours } from "./exact/ground-truth.js";
+export { recallAtK } from "./exact/recall.js";
+export { FlatIndex, type FlatOptions } from "./flat/flat-index.js";
+export {
+  checkHnswParams,
+  HNSW_DEFAULTS,
+  HnswIndex,
+  type HnswOptions,
+  type HnswParams,
+} from "./hnsw/hnsw-index.js";
+export { checkMetric, METRICS, type Metric } from "./metric.js";
+export {
+  checkCodebookSize,
+  checkSubvectors,
+  defaultSubvectors,
+  PRODUCT_DEFAULTS,
+  ProductQuantizer,
+  type ProductQuantizerOptions,
+} from "./quantization/product-quantizer.js";
+export {
+  SCALAR_DEFAULTS,
+  ScalarQuantizer,
+  SUPPORTED_SCALAR_BITS,
+  type ScalarQuantizerOptions,
+} from "./quantization/scalar-quantizer.js";
+export { Rng, sampleIndices } from "./random.js";
+export type { StoreSpec } from "./storage/create-store.js";
+export type { StoreKind } from "./storage/vector-store.js";
+export type {
+  IdFilter,
+  MemoryUsage,
+  SearchOptions,
+  SearchResult,
+  StoredIndex,
+  VectorIndex,
+} from "./vector-index.js";

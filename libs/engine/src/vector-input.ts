@@ -1,0 +1,46 @@
+import { EngineError, EngineErrorCode } from "./errors.js";
+import type { Metric } from "./metric.js";
+import { checkVector, invalidComponent, normalizeInPlace } from "./vector-checks.js";
+
+/**
+ * Validates incoming vectors and queries (dimension, finite components) and copies them into a
+ * reusable float32 buffer, normalised for cosine. The caller's array is never modified.
+ */
+export class VectorInput {
+  private readonly buffer: Float32Array;
+
+  constructor(
+    readonly dim: number,
+    readonly metric: Metric,
+  ) {
+    this.buffer = new Float32Array(dim);
+  }
+
+  /** The checked (and for cosine, normalised) copy; valid until the next call. */
+  take(vector: ArrayLike<number>, field = "vector"): Float32Array {
+    if (vector.length !== this.dim) checkVector(vector, this.dim, field);
+    const out = this.buffer;
+    if (vector instanceof Float32Array) out.set(vector);
+    else for (let i = 0; i < this.dim; i++) out[i] = vector[i];
+    // Checked on the float32 copy, which also catches numbers beyond the float32 range.
+    for (let i = 0; i < this.dim; i++) {
+      if (out[i] - out[i] !== 0) throw invalidComponent(field, i, vector[i]);
+    }
+    if (this.metric === "cosine") normalizeInPlace(out, this.dim);
+    return out;
+  }
+}
+
+export function checkK(k: unknown): number {
+  if (typeof k !== "number" || !Number.isInteger(k) || k < 1) {
+    throw new EngineError(
+      EngineErrorCode.InvalidConfig,
+      `k must be a positive integer, got ${String(k)}`,
+      {
+        field: "k",
+        value: k,
+      },
+    );
+  }
+  return k;
+}

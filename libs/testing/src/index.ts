@@ -1,0 +1,8 @@
+export { normalized, row, subset, type Dataset } from "./datasets/dataset.js";
+export {
+  DatasetMissingError,
+  FASHION_MNIST_DIR,
+  loadFashionMnist,
+} from "./datasets/fashion-mnist.js";
+export { CACHE_DIR, cachedU32 } from "./datasets/file-cache.js";
+export { clusteredGaussian, type ClusteredOptions } from "./datasets/synthetic.js";
