@@ -35,3 +35,10 @@ export type {
   StoredIndex,
   VectorIndex,
 } from "./vector-index.js";
+export {
+  HYBRID_DEFAULTS,
+  HybridIndex,
+  type HybridOptions,
+  type HybridSearchOptions,
+} from "./hybrid/hybrid-index.js";
+export { InMemoryOriginals, type OriginalsSource } from "./hybrid/originals-source.js";

@@ -46,6 +46,27 @@ export class Pairwise {
     for (let i = 0; i < n; i++) out[offset + i] = f32[o0 + i];
   }
 
+  /** Whether any vector at ptrs[0..n) is closer than `limit` to the vector at `from`. */
+  anyCloser(from: number, ptrs: ArrayLike<number>, n: number, limit: number): boolean {
+    const { mem, ptrsPtr } = this.scratch;
+    const p0 = ptrsPtr >> 2;
+    for (let i = 0; i < n; i++) mem.u32[p0 + i] = ptrs[i];
+    const dot = this.metric === "l2" ? 0 : 1;
+    return (
+      mem.kernels.f32_first_closer(
+        from,
+        ptrsPtr,
+        n,
+        0,
+        1,
+        this.store.floatDim,
+        dot,
+        this.bias,
+        limit,
+      ) < n
+    );
+  }
+
   /**
    * out[i] = distance(vector at `from`, stored vector ids[i]) for i < n, in chunks of the
    * scratch's batch size (quantized stores decode each chunk into the slots, so `from` must not
@@ -82,23 +103,11 @@ export function selectNeighbors(
     return count;
   }
   const keptPtrs = scratch.selectedPtrs;
-  const toKept = scratch.pairDists;
   let kept = 0;
   for (let i = 0; i < count && kept < limit; i++) {
     const id = ids[i];
     const ptr = pairwise.floatOf(id, kept);
-    let good = true;
-    if (kept > 0) {
-      pairwise.fromPointers(ptr, keptPtrs, kept, toKept);
-      const dist = dists[i];
-      for (let j = 0; j < kept; j++) {
-        if (toKept[j] < dist) {
-          good = false;
-          break;
-        }
-      }
-    }
-    if (good) {
+    if (kept === 0 || !pairwise.anyCloser(ptr, keptPtrs, kept, dists[i])) {
       selected[kept] = id;
       keptPtrs[kept] = ptr;
       kept++;

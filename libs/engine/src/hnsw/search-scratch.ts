@@ -30,7 +30,6 @@ export class SearchScratch {
   readonly selected: Uint32Array;
   readonly selectedPtrs: Uint32Array;
   readonly candidatePtrs: Uint32Array;
-  readonly pairDists: Float32Array;
   /** A neighbour list being pruned: ids and distances to its owner. */
   readonly pruneIds: Uint32Array;
   readonly pruneDists: Float32Array;
@@ -50,7 +49,6 @@ export class SearchScratch {
     this.selected = new Uint32Array(maxBatch);
     this.selectedPtrs = new Uint32Array(maxBatch);
     this.candidatePtrs = new Uint32Array(maxBatch);
-    this.pairDists = new Float32Array(maxBatch);
     this.pruneIds = new Uint32Array(maxBatch);
     this.pruneDists = new Float32Array(maxBatch);
   }
@@ -73,7 +71,7 @@ export class SearchScratch {
       this.results.bytes() +
       this.sortedIds.byteLength +
       this.sortedDists.byteLength +
-      this.selected.byteLength * 6
+      this.selected.byteLength * 5
     );
   }
 }

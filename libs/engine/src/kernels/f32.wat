@@ -161,3 +161,89 @@
         (local.set $out (i32.add (local.get $out) (i32.const 4)))
         (local.set $ids (i32.add (local.get $ids) (i32.const 4)))
         (br $nextRecord))))
+
+  ;; Neighbour selection: the index of the first record whose distance to the query is below
+  ;; `limit`, or n. Stops at the first one, which is why it does not touch records ahead.
+  ;; `dot` selects bias - <q, x> instead of the squared L2 distance.
+  (func (export "f32_first_closer")
+    (param $q i32) (param $ids i32) (param $n i32) (param $base i32) (param $stride i32)
+    (param $dim i32) (param $dot i32) (param $bias f32) (param $limit f32) (result i32)
+    (local $i i32) (local $qp i32) (local $xp i32) (local $qEnd i32) (local $qEnd16 i32)
+    (local $s0 v128) (local $s1 v128) (local $s2 v128) (local $s3 v128) (local $d v128)
+    (local $dist f32)
+    (local.set $qEnd (i32.add (local.get $q) (i32.shl (local.get $dim) (i32.const 2))))
+    (local.set $qEnd16 (i32.add (local.get $q) (i32.and (i32.shl (local.get $dim) (i32.const 2)) (i32.const -64))))
+    (block $done
+      (loop $nextRecord
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $xp
+          (i32.add (local.get $base)
+            (i32.mul (i32.load (i32.add (local.get $ids) (i32.shl (local.get $i) (i32.const 2))))
+              (local.get $stride))))
+        (local.set $qp (local.get $q))
+        (local.set $s0 (v128.const i64x2 0 0))
+        (local.set $s1 (v128.const i64x2 0 0))
+        (local.set $s2 (v128.const i64x2 0 0))
+        (local.set $s3 (v128.const i64x2 0 0))
+        (if (local.get $dot)
+          (then
+            (block $end16d
+              (br_if $end16d (i32.ge_u (local.get $qp) (local.get $qEnd16)))
+              (loop $by16d
+                (local.set $s0 (f32x4.add (local.get $s0)
+                  (f32x4.mul (v128.load (local.get $qp)) (v128.load (local.get $xp)))))
+                (local.set $s1 (f32x4.add (local.get $s1)
+                  (f32x4.mul (v128.load offset=16 (local.get $qp)) (v128.load offset=16 (local.get $xp)))))
+                (local.set $s2 (f32x4.add (local.get $s2)
+                  (f32x4.mul (v128.load offset=32 (local.get $qp)) (v128.load offset=32 (local.get $xp)))))
+                (local.set $s3 (f32x4.add (local.get $s3)
+                  (f32x4.mul (v128.load offset=48 (local.get $qp)) (v128.load offset=48 (local.get $xp)))))
+                (local.set $qp (i32.add (local.get $qp) (i32.const 64)))
+                (local.set $xp (i32.add (local.get $xp) (i32.const 64)))
+                (br_if $by16d (i32.lt_u (local.get $qp) (local.get $qEnd16)))))
+            (block $end4d
+              (loop $by4d
+                (br_if $end4d (i32.ge_u (local.get $qp) (local.get $qEnd)))
+                (local.set $s0 (f32x4.add (local.get $s0)
+                  (f32x4.mul (v128.load (local.get $qp)) (v128.load (local.get $xp)))))
+                (local.set $qp (i32.add (local.get $qp) (i32.const 16)))
+                (local.set $xp (i32.add (local.get $xp) (i32.const 16)))
+                (br $by4d))))
+          (else
+            (block $end16
+              (br_if $end16 (i32.ge_u (local.get $qp) (local.get $qEnd16)))
+              (loop $by16
+                (local.set $d (f32x4.sub (v128.load (local.get $qp)) (v128.load (local.get $xp))))
+                (local.set $s0 (f32x4.add (local.get $s0) (f32x4.mul (local.get $d) (local.get $d))))
+                (local.set $d
+                  (f32x4.sub (v128.load offset=16 (local.get $qp)) (v128.load offset=16 (local.get $xp))))
+                (local.set $s1 (f32x4.add (local.get $s1) (f32x4.mul (local.get $d) (local.get $d))))
+                (local.set $d
+                  (f32x4.sub (v128.load offset=32 (local.get $qp)) (v128.load offset=32 (local.get $xp))))
+                (local.set $s2 (f32x4.add (local.get $s2) (f32x4.mul (local.get $d) (local.get $d))))
+                (local.set $d
+                  (f32x4.sub (v128.load offset=48 (local.get $qp)) (v128.load offset=48 (local.get $xp))))
+                (local.set $s3 (f32x4.add (local.get $s3) (f32x4.mul (local.get $d) (local.get $d))))
+                (local.set $qp (i32.add (local.get $qp) (i32.const 64)))
+                (local.set $xp (i32.add (local.get $xp) (i32.const 64)))
+                (br_if $by16 (i32.lt_u (local.get $qp) (local.get $qEnd16)))))
+            (block $end4
+              (loop $by4
+                (br_if $end4 (i32.ge_u (local.get $qp) (local.get $qEnd)))
+                (local.set $d (f32x4.sub (v128.load (local.get $qp)) (v128.load (local.get $xp))))
+                (local.set $s0 (f32x4.add (local.get $s0) (f32x4.mul (local.get $d) (local.get $d))))
+                (local.set $qp (i32.add (local.get $qp) (i32.const 16)))
+                (local.set $xp (i32.add (local.get $xp) (i32.const 16)))
+                (br $by4)))))
+        (local.set $s0
+          (f32x4.add (f32x4.add (local.get $s0) (local.get $s1))
+            (f32x4.add (local.get $s2) (local.get $s3))))
+        (local.set $dist
+          (f32.add
+            (f32.add (f32x4.extract_lane 0 (local.get $s0)) (f32x4.extract_lane 1 (local.get $s0)))
+            (f32.add (f32x4.extract_lane 2 (local.get $s0)) (f32x4.extract_lane 3 (local.get $s0)))))
+        (if (local.get $dot) (then (local.set $dist (f32.sub (local.get $bias) (local.get $dist)))))
+        (br_if $done (f32.lt (local.get $dist) (local.get $limit)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $nextRecord)))
+    (local.get $i))

@@ -23,6 +23,17 @@ export interface KernelExports {
     bias: number,
     out: number,
   ): void;
+  f32_first_closer(
+    q: number,
+    ids: number,
+    n: number,
+    base: number,
+    stride: number,
+    dim: number,
+    dot: number,
+    bias: number,
+    limit: number,
+  ): number;
   cosine_f32_batch(
     q: number,
     ids: number,
@@ -58,6 +69,7 @@ export interface KernelExports {
     out: number,
   ): void;
   pq_decode(codes: number, m: number, dsub: number, cb: number, out: number): void;
+  kmeanspp_update(xT: number, n4: number, dsub: number, cs: number, dmin: number): number;
   nearest_centroid(
     x: number,
     xStride: number,

@@ -97,3 +97,36 @@
         (local.set $cnorm (i32.add (local.get $cnorm) (local.get $cnormStride)))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $nextI))))
+
+  ;; k-means++ seeding step: dmin[i] = min(dmin[i], |x_i - c|^2) for the points of a sample stored
+  ;; transposed, xT[d][n4] (n4 a multiple of 4; padding points start with dmin 0 and stay 0).
+  ;; `cs` holds the new centroid's components, each splatted to 16 bytes. Returns sum_i dmin[i].
+  (func (export "kmeanspp_update")
+    (param $xT i32) (param $n4 i32) (param $dsub i32) (param $cs i32) (param $dmin i32) (result f64)
+    (local $j i32) (local $d i32) (local $row i32) (local $cp i32) (local $rowStride i32)
+    (local $acc v128) (local $t v128) (local $sum v128)
+    (local.set $rowStride (i32.shl (local.get $n4) (i32.const 2)))
+    (block $done
+      (loop $nextGroup
+        (br_if $done (i32.ge_u (local.get $j) (local.get $n4)))
+        (local.set $acc (v128.const i64x2 0 0))
+        (local.set $row (i32.add (local.get $xT) (i32.shl (local.get $j) (i32.const 2))))
+        (local.set $cp (local.get $cs))
+        (local.set $d (i32.const 0))
+        (loop $nextD
+          (local.set $t (f32x4.sub (v128.load (local.get $row)) (v128.load (local.get $cp))))
+          (local.set $acc (f32x4.add (local.get $acc) (f32x4.mul (local.get $t) (local.get $t))))
+          (local.set $row (i32.add (local.get $row) (local.get $rowStride)))
+          (local.set $cp (i32.add (local.get $cp) (i32.const 16)))
+          (local.set $d (i32.add (local.get $d) (i32.const 1)))
+          (br_if $nextD (i32.lt_u (local.get $d) (local.get $dsub))))
+        (local.set $acc (f32x4.min (local.get $acc) (v128.load (local.get $dmin))))
+        (v128.store (local.get $dmin) (local.get $acc))
+        (local.set $sum (f64x2.add (local.get $sum)
+          (f64x2.add (f64x2.promote_low_f32x4 (local.get $acc))
+            (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7
+              (local.get $acc) (local.get $acc))))))
+        (local.set $dmin (i32.add (local.get $dmin) (i32.const 16)))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (br $nextGroup)))
+    (f64.add (f64x2.extract_lane 0 (local.get $sum)) (f64x2.extract_lane 1 (local.get $sum))))

@@ -22,6 +22,31 @@ export interface KMeansScratch {
   /** count i32 and count f32: nearest centroid and distance of each point. */
   idxPtr: number;
   distPtr: number;
+  /** Seeding: the sample transposed (dsub rows of seedCapacity), a splatted centroid, distances. */
+  seedCapacity: number;
+  seedPointsPtr: number;
+  seedCentroidPtr: number;
+  seedDistPtr: number;
+}
+
+/** Allocates the scratch of k-means over `count` points of `dsub` floats, once for all subspaces. */
+export function allocKMeansScratch(
+  mem: KernelMemory,
+  count: number,
+  dsub: number,
+  seedSample: number,
+): KMeansScratch {
+  const seedCapacity = Math.ceil(Math.max(CODEBOOK_SLOTS, Math.min(count, seedSample)) / 4) * 4;
+  return {
+    cbPtr: mem.alloc(dsub * CODEBOOK_SLOTS * 4),
+    cnormPtr: mem.alloc(CODEBOOK_SLOTS * 4),
+    idxPtr: mem.alloc(count * 4),
+    distPtr: mem.alloc(count * 4),
+    seedCapacity,
+    seedPointsPtr: mem.alloc(seedCapacity * dsub * 4),
+    seedCentroidPtr: mem.alloc(dsub * 16),
+    seedDistPtr: mem.alloc(seedCapacity * 4),
+  };
 }
 
 export interface KMeansOptions {
@@ -77,7 +102,7 @@ export function kMeans(
 ): KMeansResult {
   const { mem, ptr, strideBytes, count, dsub } = points;
   const k = Math.min(options.k, count);
-  const centroids = seedPlusPlus(points, k, options);
+  const centroids = seedPlusPlus(points, scratch, k, options);
   const sums = new Float64Array(k * dsub);
   const sizes = new Uint32Array(k);
   let inertia = Infinity;
@@ -144,42 +169,52 @@ function reseedEmpty(
   }
 }
 
-/** k-means++: each next centroid drawn with probability proportional to its squared distance. */
-function seedPlusPlus(points: KMeansPoints, k: number, options: KMeansOptions): Float32Array {
+/**
+ * k-means++: each next centroid drawn with probability proportional to its squared distance to
+ * the nearest centroid chosen so far. The sample is transposed into the memory so that the
+ * `kmeanspp_update` kernel updates those distances four points at a time.
+ */
+function seedPlusPlus(
+  points: KMeansPoints,
+  scratch: KMeansScratch,
+  k: number,
+  options: KMeansOptions,
+): Float32Array {
   const { mem, ptr, strideBytes, count, dsub } = points;
   const { rng } = options;
-  const sampleCount = Math.max(k, Math.min(count, options.seedSample));
-  const sample = new Float32Array(sampleCount * dsub);
-  const f32 = mem.f32;
-  for (let i = 0; i < sampleCount; i++) {
-    const src = sampleCount === count ? i : rng.int(count);
-    const p = (ptr + src * strideBytes) >> 2;
-    for (let d = 0; d < dsub; d++) sample[i * dsub + d] = f32[p + d];
+  const n = Math.min(scratch.seedCapacity, Math.max(k, Math.min(count, options.seedSample)));
+  const n4 = Math.ceil(n / 4) * 4;
+  const pick = new Uint32Array(n);
+  for (let i = 0; i < n; i++) pick[i] = n === count ? i : rng.int(count);
+  const xT = scratch.seedPointsPtr;
+  const cs = scratch.seedCentroidPtr;
+  const dmin = scratch.seedDistPtr;
+  let f32 = mem.f32;
+  for (let i = 0; i < n; i++) {
+    const p = (ptr + pick[i] * strideBytes) >> 2;
+    for (let d = 0; d < dsub; d++) f32[(xT >> 2) + d * n4 + i] = f32[p + d];
   }
+  f32.fill(Infinity, dmin >> 2, (dmin >> 2) + n);
+  f32.fill(0, (dmin >> 2) + n, (dmin >> 2) + n4);
   const centroids = new Float32Array(k * dsub);
-  const nearest = new Float64Array(sampleCount).fill(Infinity);
-  let chosen = rng.int(sampleCount);
+  let chosen = rng.int(n);
   for (let c = 0; c < k; c++) {
-    centroids.set(sample.subarray(chosen * dsub, (chosen + 1) * dsub), c * dsub);
-    if (c === k - 1) break;
-    let total = 0;
-    for (let i = 0; i < sampleCount; i++) {
-      let s = 0;
-      for (let d = 0; d < dsub; d++) {
-        const t = sample[i * dsub + d] - centroids[c * dsub + d];
-        s += t * t;
-      }
-      if (s < nearest[i]) nearest[i] = s;
-      total += nearest[i];
+    f32 = mem.f32;
+    for (let d = 0; d < dsub; d++) {
+      const v = f32[(xT >> 2) + d * n4 + chosen];
+      centroids[c * dsub + d] = v;
+      f32.fill(v, (cs >> 2) + d * 4, (cs >> 2) + d * 4 + 4);
     }
-    if (total === 0) {
-      chosen = rng.int(sampleCount); // every point already sits on a centroid
+    if (c === k - 1) break;
+    const total = mem.kernels.kmeanspp_update(xT, n4, dsub, cs, dmin);
+    if (!(total > 0)) {
+      chosen = rng.int(n); // every sampled point already sits on a centroid
       continue;
     }
     let target = rng.next() * total;
-    chosen = sampleCount - 1;
-    for (let i = 0; i < sampleCount; i++) {
-      target -= nearest[i];
+    chosen = n - 1;
+    for (let i = 0; i < n; i++) {
+      target -= f32[(dmin >> 2) + i];
       if (target < 0) {
         chosen = i;
         break;

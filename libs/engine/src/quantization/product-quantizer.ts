@@ -2,7 +2,7 @@ import { EngineError, EngineErrorCode, invalidConfig } from "../errors.js";
 import { KernelMemory } from "../kernels/kernel-memory.js";
 import { Rng } from "../random.js";
 import { checkDimension } from "../vector-checks.js";
-import { CODEBOOK_SLOTS, kMeans, writeCodebook } from "./kmeans.js";
+import { allocKMeansScratch, CODEBOOK_SLOTS, kMeans, writeCodebook } from "./kmeans.js";
 
 export interface ProductQuantizerOptions {
   /** Number of subvectors m; must divide the dimension. Default dim / 8 (or the largest divisor). */
@@ -16,8 +16,8 @@ export interface ProductQuantizerOptions {
 export const PRODUCT_DEFAULTS = {
   codebookSize: 256,
   trainingSamples: 50_000,
-  maxIterations: 20,
-  tolerance: 1e-4,
+  maxIterations: 10,
+  tolerance: 1e-3,
   seedSample: 4096,
   seed: 1,
 } as const;
@@ -95,12 +95,7 @@ export class ProductQuantizer {
     const mem = new KernelMemory();
     const pointsPtr = mem.alloc(count * dim * 4);
     mem.f32.set(samples.subarray(0, count * dim), pointsPtr >> 2);
-    const scratch = {
-      cbPtr: mem.alloc(dsub * CODEBOOK_SLOTS * 4),
-      cnormPtr: mem.alloc(CODEBOOK_SLOTS * 4),
-      idxPtr: mem.alloc(count * 4),
-      distPtr: mem.alloc(count * 4),
-    };
+    const scratch = allocKMeansScratch(mem, count, dsub, PRODUCT_DEFAULTS.seedSample);
     const rng = new Rng(options.seed ?? PRODUCT_DEFAULTS.seed);
     const kEff = Math.min(k, count);
     const centroids = new Float32Array(m * kEff * dsub);
