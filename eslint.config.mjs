@@ -3,6 +3,27 @@ import nx from "@nx/eslint-plugin";
 import prettier from "eslint-config-prettier";
 import tseslint from "typescript-eslint";
 
+// Which projects may import which (Nx tags in each project.json). The engine is pure computation:
+// no other project, no I/O, no servers. Its tests and benchmarks may also use the test data lib.
+const boundaries = (engineMayUse) => [
+  "error",
+  {
+    allow: [],
+    depConstraints: [
+      {
+        sourceTag: "type:engine",
+        onlyDependOnLibsWithTags: engineMayUse,
+        bannedExternalImports: ["lmdb", "@nats-io/*", "fastify", "prom-client"],
+      },
+      { sourceTag: "type:testing", onlyDependOnLibsWithTags: ["type:testing"] },
+      { sourceTag: "type:lib", onlyDependOnLibsWithTags: ["type:lib", "type:engine"] },
+      { sourceTag: "type:app", onlyDependOnLibsWithTags: ["type:lib", "type:engine"] },
+    ],
+  },
+];
+
+const engineTestFiles = ["libs/engine/**/*.test.ts", "libs/engine/bench/**/*.ts"];
+
 export default tseslint.config(
   {
     ignores: [
@@ -17,45 +38,42 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    plugins: { "@nx": nx },
     files: ["**/*.ts"],
+    plugins: { "@nx": nx },
     rules: {
       "@typescript-eslint/no-unused-vars": [
         "error",
         { argsIgnorePattern: "^_", varsIgnorePattern: "^_" },
       ],
-      "@nx/enforce-module-boundaries": [
-        "error",
-        {
-          allow: [],
-          depConstraints: [
-            {
-              // The engine is pure computation: no other project, no I/O, no servers.
-              sourceTag: "type:engine",
-              onlyDependOnLibsWithTags: [],
-              bannedExternalImports: ["lmdb", "@nats-io/*", "fastify", "prom-client", "node:*"],
-            },
-            { sourceTag: "type:lib", onlyDependOnLibsWithTags: ["type:lib", "type:engine"] },
-            {
-              sourceTag: "type:app",
-              onlyDependOnLibsWithTags: ["type:lib", "type:engine"],
-            },
-          ],
-        },
-      ],
+      "@nx/enforce-module-boundaries": boundaries([]),
     },
   },
   {
-    // Engine sources: no Node built-ins (benchmarks and tests may read files).
+    files: engineTestFiles,
+    rules: { "@nx/enforce-module-boundaries": boundaries(["type:testing"]) },
+  },
+  {
+    // Engine sources: no Node built-ins (tests and benchmarks may read files).
     files: ["libs/engine/src/**/*.ts"],
-    ignores: ["**/*.test.ts"],
+    ignores: engineTestFiles,
     rules: {
       "no-restricted-imports": [
         "error",
         {
           patterns: [
-            { group: ["node:*"], message: "libs/engine is pure computation: no Node I/O." },
-            { group: ["fs", "path", "os", "child_process", "worker_threads"], message: "libs/engine is pure computation: no Node I/O." },
+            {
+              group: [
+                "node:*",
+                "fs",
+                "path",
+                "os",
+                "child_process",
+                "worker_threads",
+                "net",
+                "http",
+              ],
+              message: "libs/engine is pure computation: no Node I/O.",
+            },
           ],
         },
       ],
@@ -63,7 +81,7 @@ export default tseslint.config(
   },
   {
     files: ["**/*.mjs"],
-    languageOptions: { globals: { process: "readonly", console: "readonly" } },
+    languageOptions: { globals: { process: "readonly", console: "readonly", Buffer: "readonly" } },
   },
   prettier,
 );

@@ -19,5 +19,7 @@ for (let rep = 0; rep < 5; rep++) {
   let dc = 0;
   for (const q of qs) dc += idx.search(q, 10, { ef }).distanceCount;
   const s = (performance.now() - t0) / 1000;
-  console.log(`ef=${ef} qps=${(1000 / s).toFixed(0)} dist/query=${(dc / 1000).toFixed(0)} ns/dist=${((s * 1e9) / dc).toFixed(0)}`);
+  console.log(
+    `ef=${ef} qps=${(1000 / s).toFixed(0)} dist/query=${(dc / 1000).toFixed(0)} ns/dist=${((s * 1e9) / dc).toFixed(0)}`,
+  );
 }

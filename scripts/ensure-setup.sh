@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Set-up shared by `npm test` and the benchmarks on a fresh Debian machine with Node 20:
+# the Debian packages the tests need (installed with apt-get when missing) and `npm ci`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian packages the test suite and benchmarks read. Later components add theirs here.
+DEBIAN_PACKAGES=(dataset-fashion-mnist)
+
+missing=()
+for pkg in "${DEBIAN_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  if [ "$(id -u)" -eq 0 ]; then apt_get=(apt-get); elif command -v sudo >/dev/null; then apt_get=(sudo apt-get); else apt_get=(); fi
+  if [ ${#apt_get[@]} -eq 0 ] || ! command -v apt-get >/dev/null; then
+    echo "setup: cannot install ${missing[*]}: run as root (or with sudo) on Debian, or install them yourself:" >&2
+    echo "       apt-get update && apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+  if ! { "${apt_get[@]}" update -qq && DEBIAN_FRONTEND=noninteractive "${apt_get[@]}" install -y -qq "${missing[@]}"; }; then
+    echo "setup: apt-get could not install ${missing[*]} (is a Debian mirror reachable?)" >&2
+    exit 1
+  fi
+fi
+
+# npm ci when node_modules is missing or older than the lockfile (it also builds the Wasm kernels).
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: npm ci"
+  npm ci --no-audit --no-fund
+elif [ ! -f libs/engine/src/kernels/generated/kernels-wasm.ts ]; then
+  node libs/engine/scripts/build-kernels.mjs
+fi
