@@ -3,22 +3,25 @@
 ;; Centroids use the transposed codebook layout of pq.wat, `cb[d][256]`, plus `cnorm[256]`, the
 ;; squared norm of each centroid (+inf in unused slots, so they are never chosen).
 
-  ;; For each of n points (at x + i * xStride, dsub floats): the nearest centroid of its codebook
-  ;; (at cb + i * cbStride, norms at cnorm + i * cnormStride) and the squared distance to it.
-  ;; Training passes stride 0 (one codebook, many points); encoding one vector passes the stride
-  ;; of the codebooks (one point per subspace). argmin_j |x - c_j|^2 = argmin_j (|c_j|^2 - 2 <x, c_j>),
-  ;; 16 centroids at a time.
+  ;; For each of n points: the nearest centroid of its codebook (at cb + i * cbStride, norms at
+  ;; cnorm + i * cnormStride) and the squared distance to it. A point is given SCALED BY -2
+  ;; (dsub floats at x + i * xStride), so that argmin_j |x - c_j|^2 = argmin_j (|c_j|^2 + <-2x, c_j>)
+  ;; is one multiply-add per component. Training passes cbStride 0 (one codebook, many points);
+  ;; encoding one vector passes the codebooks' stride (one point per subspace).
+  ;; 16 centroids at a time, components two at a time.
   (func (export "nearest_centroid")
     (param $x i32) (param $xStride i32) (param $n i32) (param $dsub i32) (param $cb i32)
     (param $cbStride i32) (param $cnorm i32) (param $cnormStride i32) (param $outIdx i32)
     (param $outDist i32)
-    (local $i i32) (local $j i32) (local $d i32) (local $row i32) (local $xp i32)
+    (local $i i32) (local $j i32) (local $row i32) (local $xp i32) (local $xEnd i32) (local $xEnd2 i32)
     (local $xv v128) (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
     (local $bestV v128) (local $bestI v128) (local $idx v128) (local $mask v128)
     (local $best f32) (local $bestIdx i32) (local $lane f32) (local $xnorm f32) (local $xs f32)
     (block $doneI
       (loop $nextI
         (br_if $doneI (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $xEnd (i32.add (local.get $x) (i32.shl (local.get $dsub) (i32.const 2))))
+        (local.set $xEnd2 (i32.add (local.get $x) (i32.shl (i32.and (local.get $dsub) (i32.const -2)) (i32.const 2))))
         (local.set $bestV (f32x4.splat (f32.const inf)))
         (local.set $bestI (v128.const i32x4 0 0 0 0))
         (local.set $idx (v128.const i32x4 0 1 2 3))
@@ -30,20 +33,29 @@
           (local.set $a3 (v128.load offset=48 (i32.add (local.get $cnorm) (i32.shl (local.get $j) (i32.const 2)))))
           (local.set $row (i32.add (local.get $cb) (i32.shl (local.get $j) (i32.const 2))))
           (local.set $xp (local.get $x))
-          (local.set $d (i32.const 0))
-          (loop $nextD
-            (local.set $xv (f32x4.splat (f32.mul (f32.const -2) (f32.load (local.get $xp)))))
-            (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $xv) (v128.load (local.get $row)))))
-            (local.set $a1 (f32x4.add (local.get $a1)
-              (f32x4.mul (local.get $xv) (v128.load offset=16 (local.get $row)))))
-            (local.set $a2 (f32x4.add (local.get $a2)
-              (f32x4.mul (local.get $xv) (v128.load offset=32 (local.get $row)))))
-            (local.set $a3 (f32x4.add (local.get $a3)
-              (f32x4.mul (local.get $xv) (v128.load offset=48 (local.get $row)))))
-            (local.set $xp (i32.add (local.get $xp) (i32.const 4)))
-            (local.set $row (i32.add (local.get $row) (i32.const 1024)))
-            (local.set $d (i32.add (local.get $d) (i32.const 1)))
-            (br_if $nextD (i32.lt_u (local.get $d) (local.get $dsub))))
+          (block $end2
+            (br_if $end2 (i32.ge_u (local.get $xp) (local.get $xEnd2)))
+            (loop $by2
+              (local.set $xv (v128.load32_splat (local.get $xp)))
+              (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $xv) (v128.load (local.get $row)))))
+              (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $xv) (v128.load offset=16 (local.get $row)))))
+              (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $xv) (v128.load offset=32 (local.get $row)))))
+              (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (local.get $xv) (v128.load offset=48 (local.get $row)))))
+              (local.set $xv (v128.load32_splat offset=4 (local.get $xp)))
+              (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $xv) (v128.load offset=1024 (local.get $row)))))
+              (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $xv) (v128.load offset=1040 (local.get $row)))))
+              (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $xv) (v128.load offset=1056 (local.get $row)))))
+              (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (local.get $xv) (v128.load offset=1072 (local.get $row)))))
+              (local.set $xp (i32.add (local.get $xp) (i32.const 8)))
+              (local.set $row (i32.add (local.get $row) (i32.const 2048)))
+              (br_if $by2 (i32.lt_u (local.get $xp) (local.get $xEnd2)))))
+          (if (i32.lt_u (local.get $xp) (local.get $xEnd))
+            (then
+              (local.set $xv (v128.load32_splat (local.get $xp)))
+              (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $xv) (v128.load (local.get $row)))))
+              (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $xv) (v128.load offset=16 (local.get $row)))))
+              (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $xv) (v128.load offset=32 (local.get $row)))))
+              (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (local.get $xv) (v128.load offset=48 (local.get $row)))))))
           (local.set $mask (f32x4.lt (local.get $a0) (local.get $bestV)))
           (local.set $bestV (v128.bitselect (local.get $a0) (local.get $bestV) (local.get $mask)))
           (local.set $bestI (v128.bitselect (local.get $idx) (local.get $bestI) (local.get $mask)))
@@ -77,19 +89,19 @@
         (if (f32.lt (local.get $lane) (local.get $best))
           (then (local.set $best (local.get $lane))
                 (local.set $bestIdx (i32x4.extract_lane 3 (local.get $bestI)))))
+        ;; |x|^2 = |-2x|^2 / 4
         (local.set $xnorm (f32.const 0))
         (local.set $xp (local.get $x))
-        (local.set $d (i32.const 0))
         (loop $norm
           (local.set $xs (f32.load (local.get $xp)))
           (local.set $xnorm (f32.add (local.get $xnorm) (f32.mul (local.get $xs) (local.get $xs))))
           (local.set $xp (i32.add (local.get $xp) (i32.const 4)))
-          (local.set $d (i32.add (local.get $d) (i32.const 1)))
-          (br_if $norm (i32.lt_u (local.get $d) (local.get $dsub))))
+          (br_if $norm (i32.lt_u (local.get $xp) (local.get $xEnd))))
         (i32.store (local.get $outIdx) (local.get $bestIdx))
         ;; rounding can make the expanded form slightly negative for a point on its centroid
         (f32.store (local.get $outDist)
-          (f32.max (f32.const 0) (f32.add (local.get $best) (local.get $xnorm))))
+          (f32.max (f32.const 0)
+            (f32.add (local.get $best) (f32.mul (f32.const 0.25) (local.get $xnorm)))))
         (local.set $outIdx (i32.add (local.get $outIdx) (i32.const 4)))
         (local.set $outDist (i32.add (local.get $outDist) (i32.const 4)))
         (local.set $x (i32.add (local.get $x) (local.get $xStride)))

@@ -4,9 +4,12 @@ import type { Rng } from "../random.js";
 /** Centroid slots in the kernels' codebook layout: codes are one byte. */
 export const CODEBOOK_SLOTS = 256;
 
+/** The kernels take points scaled by this factor (see nearest_centroid in kmeans.wat). */
+export const POINT_SCALE = -2;
+
 export interface KMeansPoints {
   mem: KernelMemory;
-  /** Offset of the first point's first component. */
+  /** Offset of the first point's first component; components are stored times POINT_SCALE. */
   ptr: number;
   /** Bytes from one point to the next. */
   strideBytes: number;
@@ -139,7 +142,7 @@ export function kMeans(
     }
     for (let c = 0; c < k; c++) {
       if (sizes[c] === 0) continue;
-      const inv = 1 / sizes[c];
+      const inv = 1 / (sizes[c] * POINT_SCALE);
       for (let d = 0; d < dsub; d++) centroids[c * dsub + d] = sums[c * dsub + d] * inv;
     }
     reseedEmpty(points, scratch, centroids, sizes);
@@ -164,7 +167,7 @@ function reseedEmpty(
     let far = 0;
     for (let i = 1; i < count; i++) if (f32[dist0 + i] > f32[dist0 + far]) far = i;
     const p = (ptr + far * strideBytes) >> 2;
-    for (let d = 0; d < dsub; d++) centroids[c * dsub + d] = f32[p + d];
+    for (let d = 0; d < dsub; d++) centroids[c * dsub + d] = f32[p + d] / POINT_SCALE;
     f32[dist0 + far] = 0;
   }
 }
@@ -192,7 +195,7 @@ function seedPlusPlus(
   let f32 = mem.f32;
   for (let i = 0; i < n; i++) {
     const p = (ptr + pick[i] * strideBytes) >> 2;
-    for (let d = 0; d < dsub; d++) f32[(xT >> 2) + d * n4 + i] = f32[p + d];
+    for (let d = 0; d < dsub; d++) f32[(xT >> 2) + d * n4 + i] = f32[p + d] / POINT_SCALE;
   }
   f32.fill(Infinity, dmin >> 2, (dmin >> 2) + n);
   f32.fill(0, (dmin >> 2) + n, (dmin >> 2) + n4);

@@ -2,7 +2,13 @@ import { EngineError, EngineErrorCode, invalidConfig } from "../errors.js";
 import { KernelMemory } from "../kernels/kernel-memory.js";
 import { Rng } from "../random.js";
 import { checkDimension } from "../vector-checks.js";
-import { allocKMeansScratch, CODEBOOK_SLOTS, kMeans, writeCodebook } from "./kmeans.js";
+import {
+  allocKMeansScratch,
+  CODEBOOK_SLOTS,
+  kMeans,
+  POINT_SCALE,
+  writeCodebook,
+} from "./kmeans.js";
 
 export interface ProductQuantizerOptions {
   /** Number of subvectors m; must divide the dimension. Default dim / 8 (or the largest divisor). */
@@ -94,7 +100,8 @@ export class ProductQuantizer {
     const dsub = dim / m;
     const mem = new KernelMemory();
     const pointsPtr = mem.alloc(count * dim * 4);
-    mem.f32.set(samples.subarray(0, count * dim), pointsPtr >> 2);
+    const points = mem.f32.subarray(pointsPtr >> 2, (pointsPtr >> 2) + count * dim);
+    for (let i = 0; i < points.length; i++) points[i] = samples[i] * POINT_SCALE;
     const scratch = allocKMeansScratch(mem, count, dsub, PRODUCT_DEFAULTS.seedSample);
     const rng = new Rng(options.seed ?? PRODUCT_DEFAULTS.seed);
     const kEff = Math.min(k, count);

@@ -1,6 +1,6 @@
 import type { KernelMemory } from "../kernels/kernel-memory.js";
 import type { Metric } from "../metric.js";
-import { CODEBOOK_SLOTS } from "../quantization/kmeans.js";
+import { CODEBOOK_SLOTS, POINT_SCALE } from "../quantization/kmeans.js";
 import type { ProductQuantizer } from "../quantization/product-quantizer.js";
 import { ArenaStore, type VectorStore } from "./vector-store.js";
 
@@ -18,6 +18,7 @@ export class ProductStore extends ArenaStore implements VectorStore {
   private readonly cnormPtr: number;
   private readonly queryPtr: number;
   private readonly lutPtr: number;
+  private readonly encodePtr: number;
   private readonly encodeIdxPtr: number;
   private readonly encodeDistPtr: number;
   private readonly bias: number;
@@ -37,6 +38,7 @@ export class ProductStore extends ArenaStore implements VectorStore {
     this.cnormPtr = memory.alloc(this.m * CODEBOOK_SLOTS * 4);
     this.queryPtr = memory.alloc(this.floatDim * 4);
     this.lutPtr = memory.alloc(this.m * CODEBOOK_SLOTS * 4);
+    this.encodePtr = memory.alloc(dim * 4);
     this.encodeIdxPtr = memory.alloc(this.m * 4);
     this.encodeDistPtr = memory.alloc(this.m * 4);
     quantizer.writeKernelLayout(memory, this.cbPtr, this.cnormPtr);
@@ -49,9 +51,11 @@ export class ProductStore extends ArenaStore implements VectorStore {
 
   set(id: number, vector: Float32Array): void {
     const mem = this.memory;
-    mem.f32.set(vector.subarray(0, this.dim), this.queryPtr >> 2);
+    const f32 = mem.f32;
+    const at0 = this.encodePtr >> 2;
+    for (let d = 0; d < this.dim; d++) f32[at0 + d] = vector[d] * POINT_SCALE;
     mem.kernels.nearest_centroid(
-      this.queryPtr,
+      this.encodePtr,
       this.dsub * 4,
       this.m,
       this.dsub,
