@@ -53,9 +53,18 @@ export interface KernelExports {
     c0: number,
     ct: number,
     c1: number,
+    cq: number,
+    scaled: number,
     out: number,
   ): void;
-  u8_decode(codes: number, dim16: number, lo: number, step: number, out: number): void;
+  u8_decode(
+    codes: number,
+    dim16: number,
+    lo: number,
+    step: number,
+    scale: number,
+    out: number,
+  ): void;
   pq_lut_l2(q: number, cb: number, m: number, dsub: number, lut: number): void;
   pq_lut_dot(q: number, cb: number, m: number, dsub: number, lut: number): void;
   pq_batch(
@@ -66,9 +75,10 @@ export interface KernelExports {
     stride: number,
     m: number,
     c0: number,
+    scaled: number,
     out: number,
   ): void;
-  pq_decode(codes: number, m: number, dsub: number, cb: number, out: number): void;
+  pq_decode(codes: number, m: number, dsub: number, cb: number, scale: number, out: number): void;
   kmeanspp_update(xT: number, n4: number, dsub: number, cs: number, dmin: number): number;
   nearest_centroid(
     x: number,

@@ -90,23 +90,25 @@
         (local.set $s (i32.add (local.get $s) (i32.const 1)))
         (br $nextS))))
 
-  ;; out[i] = c0 + sum_s lut[s][code_s(ids[i])]; a record is m u8 codes.
+  ;; out[i] = c0 + sum_s lut[s][code_s(ids[i])] for records of m u8 codes; when `scaled`, a record
+  ;; is [f32 term][m codes] and out[i] = c0 + term * sum (cosine: term = 1 / |reconstruction|).
   (func (export "pq_batch")
     (param $lut i32) (param $ids i32) (param $n i32) (param $base i32) (param $stride i32)
-    (param $m i32) (param $c0 f32) (param $out i32)
-    (local $idsEnd i32) (local $xp i32) (local $xEnd4 i32) (local $xEnd i32) (local $lp i32)
+    (param $m i32) (param $c0 f32) (param $scaled i32) (param $out i32)
+    (local $idsEnd i32) (local $rec i32) (local $xp i32) (local $xEnd4 i32) (local $xEnd i32) (local $lp i32)
     (local $s0 f32) (local $s1 f32) (local $s2 f32) (local $s3 f32)
-    (call $touch (local.get $ids) (local.get $n) (local.get $base) (local.get $stride) (local.get $m))
+    (call $touch (local.get $ids) (local.get $n) (local.get $base) (local.get $stride) (local.get $stride))
     (local.set $idsEnd (i32.add (local.get $ids) (i32.shl (local.get $n) (i32.const 2))))
     (block $done
       (loop $nextRecord
         (br_if $done (i32.ge_u (local.get $ids) (local.get $idsEnd)))
-        (local.set $xp
+        (local.set $rec
           (i32.add (local.get $base) (i32.mul (i32.load (local.get $ids)) (local.get $stride))))
+        (local.set $xp (i32.add (local.get $rec) (i32.shl (local.get $scaled) (i32.const 2))))
         (local.set $xEnd (i32.add (local.get $xp) (local.get $m)))
         (local.set $xEnd4 (i32.add (local.get $xp) (i32.and (local.get $m) (i32.const -4))))
         (local.set $lp (local.get $lut))
-        (local.set $s0 (local.get $c0))
+        (local.set $s0 (f32.const 0))
         (local.set $s1 (f32.const 0))
         (local.set $s2 (f32.const 0))
         (local.set $s3 (f32.const 0))
@@ -135,15 +137,17 @@
             (local.set $xp (i32.add (local.get $xp) (i32.const 1)))
             (local.set $lp (i32.add (local.get $lp) (i32.const 1024)))
             (br $by1)))
-        (f32.store (local.get $out)
-          (f32.add (f32.add (local.get $s0) (local.get $s1)) (f32.add (local.get $s2) (local.get $s3))))
+        (local.set $s0 (f32.add (f32.add (local.get $s0) (local.get $s1)) (f32.add (local.get $s2) (local.get $s3))))
+        (if (local.get $scaled) (then (local.set $s0 (f32.mul (local.get $s0) (f32.load (local.get $rec))))))
+        (f32.store (local.get $out) (f32.add (local.get $c0) (local.get $s0)))
         (local.set $out (i32.add (local.get $out) (i32.const 4)))
         (local.set $ids (i32.add (local.get $ids) (i32.const 4)))
         (br $nextRecord))))
 
-  ;; out[s * dsub + d] = cb[s][d][code_s]: the reconstruction of one record.
+  ;; out[s * dsub + d] = cb[s][d][code_s] * scale: the reconstruction of one record's codes
+  ;; (scale 1, or 1 / its norm for cosine).
   (func (export "pq_decode")
-    (param $codes i32) (param $m i32) (param $dsub i32) (param $cb i32) (param $out i32)
+    (param $codes i32) (param $m i32) (param $dsub i32) (param $cb i32) (param $scale f32) (param $out i32)
     (local $end i32) (local $d i32) (local $col i32)
     (local.set $end (i32.add (local.get $codes) (local.get $m)))
     (block $done
@@ -152,7 +156,7 @@
         (local.set $col (i32.add (local.get $cb) (i32.shl (i32.load8_u (local.get $codes)) (i32.const 2))))
         (local.set $d (i32.const 0))
         (loop $nextD
-          (f32.store (local.get $out) (f32.load (local.get $col)))
+          (f32.store (local.get $out) (f32.mul (local.get $scale) (f32.load (local.get $col))))
           (local.set $out (i32.add (local.get $out) (i32.const 4)))
           (local.set $col (i32.add (local.get $col) (i32.const 1024)))
           (local.set $d (i32.add (local.get $d) (i32.const 1)))

@@ -100,6 +100,16 @@ export class ScalarQuantizer {
     return term;
   }
 
+  /** |reconstruction| of `codes[offset..offset+dim)`. */
+  reconstructionNorm(codes: Uint8Array, offset = 0): number {
+    let s = 0;
+    for (let d = 0; d < this.dim; d++) {
+      const x = this.lo[d] + this.step[d] * codes[offset + d];
+      s += x * x;
+    }
+    return Math.sqrt(s);
+  }
+
   decode(codes: Uint8Array, out: Float32Array, offset = 0): void {
     for (let d = 0; d < this.dim; d++) out[d] = this.lo[d] + this.step[d] * codes[offset + d];
   }

@@ -7,6 +7,8 @@ import { ArenaStore, type VectorStore } from "./vector-store.js";
 /**
  * PQ codes, one byte per subvector, scored asymmetrically: the float32 query against the codes,
  * through a lookup table of the query's distance to every centroid (built once per query).
+ * For cosine a record starts with 1 / |reconstruction| so that scores are true cosines of the
+ * reconstruction (which is not of unit length).
  */
 export class ProductStore extends ArenaStore implements VectorStore {
   readonly kind = "product" as const;
@@ -22,6 +24,9 @@ export class ProductStore extends ArenaStore implements VectorStore {
   private readonly encodeIdxPtr: number;
   private readonly encodeDistPtr: number;
   private readonly bias: number;
+  private readonly cosine: boolean;
+  /** Offset of the codes in a record: 4 when a cosine record starts with its term. */
+  private readonly codesAt: number;
 
   constructor(
     protected readonly memory: KernelMemory,
@@ -33,7 +38,10 @@ export class ProductStore extends ArenaStore implements VectorStore {
     this.m = quantizer.subvectors;
     this.dsub = quantizer.dsub;
     this.floatDim = Math.ceil(dim / 4) * 4;
-    this.recordBytes = this.m;
+    this.cosine = metric === "cosine";
+    this.codesAt = this.cosine ? 4 : 0;
+    // A cosine record's term is read as a float: keep records 4-byte aligned.
+    this.recordBytes = this.cosine ? 4 + Math.ceil(this.m / 4) * 4 : this.m;
     this.cbPtr = memory.alloc(dim * CODEBOOK_SLOTS * 4);
     this.cnormPtr = memory.alloc(this.m * CODEBOOK_SLOTS * 4);
     this.queryPtr = memory.alloc(this.floatDim * 4);
@@ -69,7 +77,13 @@ export class ProductStore extends ArenaStore implements VectorStore {
     const at = this.recordOffset(id);
     const idx = mem.i32;
     const u8 = mem.u8;
-    for (let s = 0; s < this.m; s++) u8[at + s] = idx[(this.encodeIdxPtr >> 2) + s];
+    for (let s = 0; s < this.m; s++) u8[at + this.codesAt + s] = idx[(this.encodeIdxPtr >> 2) + s];
+    if (this.cosine) {
+      mem.kernels.pq_decode(at + 4, this.m, this.dsub, this.cbPtr, 1, this.encodePtr);
+      let norm2 = 0;
+      for (let d = 0; d < this.dim; d++) norm2 += f32[at0 + d] * f32[at0 + d];
+      f32[at >> 2] = norm2 > 0 ? 1 / Math.sqrt(norm2) : 0;
+    }
   }
 
   setQuery(query: Float32Array): void {
@@ -91,17 +105,25 @@ export class ProductStore extends ArenaStore implements VectorStore {
       this.recordBytes,
       this.m,
       this.bias,
+      this.cosine ? 1 : 0,
       outPtr,
     );
   }
 
   floatOf(id: number, slotPtr: number): number {
-    this.memory.kernels.pq_decode(this.recordOffset(id), this.m, this.dsub, this.cbPtr, slotPtr);
+    const at = this.recordOffset(id);
+    const scale = this.cosine ? this.memory.f32[at >> 2] : 1;
+    this.memory.kernels.pq_decode(at + this.codesAt, this.m, this.dsub, this.cbPtr, scale, slotPtr);
     return slotPtr;
   }
 
   read(id: number, out: Float32Array): void {
-    this.quantizer.decode(this.memory.u8, out, this.recordOffset(id));
+    const at = this.recordOffset(id);
+    this.quantizer.decode(this.memory.u8, out, at + this.codesAt);
+    if (this.cosine) {
+      const scale = this.memory.f32[at >> 2];
+      for (let d = 0; d < this.dim; d++) out[d] *= scale;
+    }
   }
 
   parameterBytes(): number {

@@ -9,10 +9,11 @@ import { ArenaStore, type VectorStore } from "./vector-store.js";
  * A record is [f32 term][codes, zero-padded to dim16]. With x = lo + step * c and t = q - lo:
  *   l2:     |q - x|^2 = sum t^2 + sum (step c)^2 - 2 sum (step t) c   (term = sum (step c)^2)
  *   dot:    -<q, x>   = -sum q lo - sum (step q) c
- *   cosine: 1 - <q, x> (unit vectors)
- * so a query becomes weights a = step * t (or step * q) and constants (c0, ct, c1), and the
- * kernel computes c0 + ct * term - c1 * <a, c>. The weights are rounded to i16 with a scale K
- * chosen so that no i32 lane of the kernel overflows; c1 absorbs 1/K.
+ *   cosine: 1 - <q, x> / |x| = 1 - (sum q lo + sum (step q) c) * term  (term = 1 / |x|; q is unit)
+ * so a query becomes weights a = step * t (or step * q) and constants, and the kernel computes
+ * c0 + ct * term - c1 * <a, c> (or c0 - (cq + c1 * <a, c>) * term for cosine: the reconstruction
+ * of a unit vector is not of unit length, and ignoring that costs recall). The weights are
+ * rounded to i16 with a scale K chosen so that no i32 lane of the kernel overflows; c1 absorbs 1/K.
  */
 export class ScalarStore extends ArenaStore implements VectorStore {
   readonly kind = "scalar" as const;
@@ -28,6 +29,8 @@ export class ScalarStore extends ArenaStore implements VectorStore {
   private c0 = 0;
   private ct = 0;
   private c1 = 0;
+  private cq = 0;
+  private readonly cosine: boolean;
 
   constructor(
     protected readonly memory: KernelMemory,
@@ -48,6 +51,7 @@ export class ScalarStore extends ArenaStore implements VectorStore {
     this.maxWeight = Math.min(32_767, Math.floor(2 ** 31 / (255 * (this.dim16 / 16 + 2))));
     this.weights = new Float64Array(dim);
     this.codes = new Uint8Array(this.dim16);
+    this.cosine = metric === "cosine";
   }
 
   get mem(): KernelMemory {
@@ -55,9 +59,15 @@ export class ScalarStore extends ArenaStore implements VectorStore {
   }
 
   set(id: number, vector: Float32Array): void {
-    const term = this.quantizer.encode(vector, this.codes);
+    const stepTerm = this.quantizer.encode(vector, this.codes);
     const at = this.recordOffset(id);
-    this.memory.f32[at >> 2] = this.metric === "l2" ? term : 0;
+    let term = 0;
+    if (this.metric === "l2") term = stepTerm;
+    else if (this.cosine) {
+      const norm = this.quantizer.reconstructionNorm(this.codes);
+      term = norm > 0 ? 1 / norm : 0;
+    }
+    this.memory.f32[at >> 2] = term;
     this.memory.u8.set(this.codes, at + 4);
   }
 
@@ -90,8 +100,12 @@ export class ScalarStore extends ArenaStore implements VectorStore {
       this.c0 = constant;
       this.ct = 1;
       this.c1 = 2 / scale;
+    } else if (this.cosine) {
+      this.c0 = 1;
+      this.cq = -constant;
+      this.c1 = 1 / scale;
     } else {
-      this.c0 = this.metric === "cosine" ? 1 + constant : constant;
+      this.c0 = constant;
       this.ct = 0;
       this.c1 = 1 / scale;
     }
@@ -108,23 +122,26 @@ export class ScalarStore extends ArenaStore implements VectorStore {
       this.c0,
       this.ct,
       this.c1,
+      this.cq,
+      this.cosine ? 1 : 0,
       outPtr,
     );
   }
 
   floatOf(id: number, slotPtr: number): number {
-    this.memory.kernels.u8_decode(
-      this.recordOffset(id) + 4,
-      this.dim16,
-      this.loPtr,
-      this.stepPtr,
-      slotPtr,
-    );
+    const at = this.recordOffset(id);
+    const scale = this.cosine ? this.memory.f32[at >> 2] : 1;
+    this.memory.kernels.u8_decode(at + 4, this.dim16, this.loPtr, this.stepPtr, scale, slotPtr);
     return slotPtr;
   }
 
   read(id: number, out: Float32Array): void {
-    this.quantizer.decode(this.memory.u8, out, this.recordOffset(id) + 4);
+    const at = this.recordOffset(id);
+    this.quantizer.decode(this.memory.u8, out, at + 4);
+    if (this.cosine) {
+      const scale = this.memory.f32[at >> 2];
+      for (let d = 0; d < this.dim; d++) out[d] *= scale;
+    }
   }
 
   parameterBytes(): number {
