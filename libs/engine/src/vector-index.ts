@@ -1,5 +1,6 @@
 import type { IdFilter } from "./hnsw/layer-search.js";
 import type { Metric } from "./metric.js";
+import type { StoreSpec } from "./storage/create-store.js";
 import type { VectorStore } from "./storage/vector-store.js";
 
 export type { IdFilter };
@@ -39,6 +40,36 @@ export function memoryUsage(parts: Omit<MemoryUsage, "total">): MemoryUsage {
     ...parts,
     total: parts.vectors + parts.quantizer + parts.graph + parts.originals + parts.other,
   };
+}
+
+/**
+ * Memory of an index over a store: the store's arena and parameters, the index's own structures
+ * (`graph`), and the rest of the Wasm memory plus the index's JS scratch as `other`.
+ */
+export function storedMemoryUsage(
+  store: VectorStore,
+  graph: number,
+  jsScratch: number,
+): MemoryUsage {
+  const vectors = store.recordArenaBytes();
+  const quantizer = store.parameterBytes();
+  return memoryUsage({
+    vectors,
+    quantizer,
+    graph,
+    originals: 0,
+    other: store.mem.bytes() - vectors - quantizer + jsScratch,
+  });
+}
+
+/** Options shared by the indexes over a store. */
+export interface StoredIndexOptions {
+  dim: number;
+  metric: Metric;
+  /** Float32 (default) or codes of a trained quantizer. */
+  storage?: StoreSpec;
+  /** Ids expected, to size the arrays once. */
+  capacity?: number;
 }
 
 /** What every index (HNSW, flat, hybrid) offers. Ids are dense non-negative integers. */

@@ -3,24 +3,20 @@ import { MaxHeap } from "../hnsw/heaps.js";
 import { KernelMemory } from "../kernels/kernel-memory.js";
 import { checkMetric, type Metric } from "../metric.js";
 import { readSnapshot, writeSnapshot } from "../snapshot/snapshot-format.js";
-import { createStore, storeSpecFromParameters, type StoreSpec } from "../storage/create-store.js";
+import { createStore, storeSpecFromParameters } from "../storage/create-store.js";
 import type { VectorStore } from "../storage/vector-store.js";
 import { checkDimension, checkId } from "../vector-checks.js";
 import {
-  memoryUsage,
   type MemoryUsage,
   type SearchOptions,
   type SearchResult,
   type StoredIndex,
+  storedMemoryUsage,
+  type StoredIndexOptions,
 } from "../vector-index.js";
 import { checkK, VectorInput } from "../vector-input.js";
 
-export interface FlatOptions {
-  dim: number;
-  metric: Metric;
-  storage?: StoreSpec;
-  capacity?: number;
-}
+export type FlatOptions = StoredIndexOptions;
 
 const SNAPSHOT_MAGIC = "QVFL";
 const SNAPSHOT_VERSION = 1;
@@ -128,15 +124,7 @@ export class FlatIndex implements StoredIndex {
   }
 
   memoryUsage(): MemoryUsage {
-    const vectors = this.store.recordArenaBytes();
-    const quantizer = this.store.parameterBytes();
-    return memoryUsage({
-      vectors,
-      quantizer,
-      graph: this.present.byteLength,
-      originals: 0,
-      other: this.store.mem.bytes() - vectors - quantizer + this.heap.bytes() + this.dim * 4,
-    });
+    return storedMemoryUsage(this.store, this.present.byteLength, this.heap.bytes() + this.dim * 4);
   }
 
   serialize(): Uint8Array {

@@ -1,8 +1,9 @@
 /**
- * Binary heaps of (distance, id) pairs in parallel typed arrays: no object per entry, and the
- * arrays are reused across searches (they only grow).
+ * A binary max-heap of (distance, id) pairs in parallel typed arrays: no object per entry, and
+ * the arrays are reused across searches (they only grow). A min-heap is the same heap fed
+ * negated distances, as hnswlib does for its candidate set.
  */
-abstract class PairHeap {
+export class MaxHeap {
   dists: Float32Array;
   ids: Uint32Array;
   size = 0;
@@ -16,7 +17,7 @@ abstract class PairHeap {
     this.size = 0;
   }
 
-  /** Distance at the top (smallest for MinHeap, largest for MaxHeap). */
+  /** The largest distance. */
   topDist(): number {
     return this.dists[0];
   }
@@ -30,7 +31,7 @@ abstract class PairHeap {
     return this.dists.byteLength + this.ids.byteLength;
   }
 
-  protected grow(): void {
+  private grow(): void {
     const dists = new Float32Array(this.dists.length * 2);
     const ids = new Uint32Array(this.ids.length * 2);
     dists.set(this.dists);
@@ -38,51 +39,7 @@ abstract class PairHeap {
     this.dists = dists;
     this.ids = ids;
   }
-}
 
-/** Smallest distance on top: the frontier of a graph search. */
-export class MinHeap extends PairHeap {
-  push(dist: number, id: number): void {
-    if (this.size === this.dists.length) this.grow();
-    const dists = this.dists;
-    const ids = this.ids;
-    let i = this.size++;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (dists[parent] <= dist) break;
-      dists[i] = dists[parent];
-      ids[i] = ids[parent];
-      i = parent;
-    }
-    dists[i] = dist;
-    ids[i] = id;
-  }
-
-  /** Removes the top; read it first with topDist/topId. */
-  pop(): void {
-    const dists = this.dists;
-    const ids = this.ids;
-    const n = --this.size;
-    if (n === 0) return;
-    const dist = dists[n];
-    const id = ids[n];
-    let i = 0;
-    for (;;) {
-      let child = 2 * i + 1;
-      if (child >= n) break;
-      if (child + 1 < n && dists[child + 1] < dists[child]) child++;
-      if (dists[child] >= dist) break;
-      dists[i] = dists[child];
-      ids[i] = ids[child];
-      i = child;
-    }
-    dists[i] = dist;
-    ids[i] = id;
-  }
-}
-
-/** Largest distance on top: the best-k-so-far of a search, whose top is the bound to beat. */
-export class MaxHeap extends PairHeap {
   push(dist: number, id: number): void {
     if (this.size === this.dists.length) this.grow();
     const dists = this.dists;

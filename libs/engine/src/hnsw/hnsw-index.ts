@@ -9,15 +9,16 @@ import {
   u32From,
   writeSnapshot,
 } from "../snapshot/snapshot-format.js";
-import { createStore, storeSpecFromParameters, type StoreSpec } from "../storage/create-store.js";
+import { createStore, storeSpecFromParameters } from "../storage/create-store.js";
 import type { VectorStore } from "../storage/vector-store.js";
 import { checkDimension, checkId, checkIntInRange } from "../vector-checks.js";
 import {
-  memoryUsage,
   type MemoryUsage,
   type SearchOptions,
   type SearchResult,
   type StoredIndex,
+  storedMemoryUsage,
+  type StoredIndexOptions,
 } from "../vector-index.js";
 import { checkK, VectorInput } from "../vector-input.js";
 import { DELETED, HnswGraph } from "./hnsw-graph.js";
@@ -38,14 +39,7 @@ export interface HnswParams {
 
 export const HNSW_DEFAULTS: HnswParams = { m: 16, efConstruction: 200, efSearch: 64, seed: 100 };
 
-export interface HnswOptions extends Partial<HnswParams> {
-  dim: number;
-  metric: Metric;
-  /** Float32 (default) or codes of a trained quantizer. */
-  storage?: StoreSpec;
-  /** Ids expected, to size the arrays once. */
-  capacity?: number;
-}
+export interface HnswOptions extends Partial<HnswParams>, StoredIndexOptions {}
 
 const SNAPSHOT_MAGIC = "QVHN";
 const SNAPSHOT_VERSION = 1;
@@ -181,15 +175,7 @@ export class HnswIndex implements StoredIndex {
   }
 
   memoryUsage(): MemoryUsage {
-    const vectors = this.store.recordArenaBytes();
-    const quantizer = this.store.parameterBytes();
-    return memoryUsage({
-      vectors,
-      quantizer,
-      graph: this.graph.bytes(),
-      originals: 0,
-      other: this.store.mem.bytes() - vectors - quantizer + this.scratch.bytes() + this.dim * 4,
-    });
+    return storedMemoryUsage(this.store, this.graph.bytes(), this.scratch.bytes() + this.dim * 4);
   }
 
   private insert(id: number, v: Float32Array): void {

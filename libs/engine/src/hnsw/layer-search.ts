@@ -46,10 +46,10 @@ export function searchLayer(
     results.push(entryDist, entry);
     bound = entryDist;
   }
-  candidates.push(entryDist, entry);
+  candidates.push(-entryDist, entry);
 
   while (candidates.size > 0) {
-    const dist = candidates.topDist();
+    const dist = -candidates.topDist();
     if (dist > bound && (bare || results.size === ef)) break;
     const current = candidates.topId();
     candidates.pop();
@@ -70,7 +70,7 @@ export function searchLayer(
       const d = f32[out0 + j];
       if (results.size < ef || d < bound) {
         const nb = u32[ids0 + j];
-        candidates.push(d, nb);
+        candidates.push(-d, nb);
         if (bare || admits(nb, flags, checkDeleted, filter)) {
           results.push(d, nb);
           if (results.size > ef) results.pop();

@@ -1,6 +1,6 @@
 import type { KernelMemory } from "../kernels/kernel-memory.js";
 import type { VectorStore } from "../storage/vector-store.js";
-import { MaxHeap, MinHeap } from "./heaps.js";
+import { MaxHeap } from "./heaps.js";
 import { VisitedSet } from "./visited-set.js";
 
 /**
@@ -22,7 +22,8 @@ export class SearchScratch {
   readonly slotCount: number;
   readonly slotBytes: number;
   readonly visited = new VisitedSet(0);
-  readonly candidates = new MinHeap(256);
+  /** The search frontier, nearest on top (stored as negated distances). */
+  readonly candidates = new MaxHeap(256);
   readonly results = new MaxHeap(256);
   /** Sorted candidate lists (ids, distances) and the selection built from them. */
   sortedIds = new Uint32Array(256);
