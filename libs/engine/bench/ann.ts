@@ -30,7 +30,7 @@ const { values } = parseArgs({
     out: { type: "string", default: resolve(here, "../../../bench-results/ann.json") },
     ef: { type: "string", default: "10,16,24,32,48,64,96,128" },
     rerank: { type: "string", default: "10,20,50,100" },
-    repeats: { type: "string", default: "3" },
+    repeats: { type: "string", default: "5" },
     m: { type: "string", default: "16" },
     "ef-construction": { type: "string", default: "200" },
     engines: { type: "string", default: "quiver,hnswlib-node,usearch" },
@@ -39,6 +39,8 @@ const { values } = parseArgs({
   },
 });
 
+// npm runs the script in the engine's folder; a relative --out is relative to where npm was run.
+const outFile = resolve(process.env.INIT_CWD ?? process.cwd(), values.out);
 const datasets = list(values.datasets);
 for (const d of datasets)
   if (!isDatasetName(d))
@@ -119,7 +121,7 @@ for (const dataset of datasets) {
   allRows.push(...rows);
 }
 
-mkdirSync(dirname(values.out), { recursive: true });
+mkdirSync(dirname(outFile), { recursive: true });
 const meta = {
   date: new Date().toISOString(),
   command: `npm run bench:ann -- ${process.argv.slice(2).join(" ")}`.trim(),
@@ -129,8 +131,7 @@ const meta = {
   node: process.version,
   settings: common,
 };
-writeFileSync(values.out, JSON.stringify({ meta, rows: allRows }, null, 1));
-writeFileSync(values.out.replace(/\.json$/, "") + ".md", reports.join("\n\n") + "\n");
-console.log(
-  `\nwrote ${allRows.length} rows to ${values.out} (and the tables to ${values.out.replace(/\.json$/, "")}.md)`,
-);
+const tablesFile = outFile.replace(/\.json$/, "") + ".md";
+writeFileSync(outFile, JSON.stringify({ meta, rows: allRows }, null, 1));
+writeFileSync(tablesFile, reports.join("\n\n") + "\n");
+console.log(`\nwrote ${allRows.length} rows to ${outFile} (and the tables to ${tablesFile})`);

@@ -1,20 +1,26 @@
-import { loadFashionMnist } from "@quiver/testing";
-import { HnswIndex } from "../src/index.js";
+// Profiles search only: node --cpu-prof --import tsx bench/prof-search.ts [dataset] [strategy] [ef]
 import { writeFileSync, readFileSync, existsSync } from "node:fs";
-const N = Number(process.env.N ?? 60000);
-const ds = loadFashionMnist();
-const dim = ds.dim;
-const snap = `/tmp/fmnist-${N}.qvhn`;
+import { HnswIndex, ScalarQuantizer } from "../src/index.js";
+import { isDatasetName, loadDataset } from "./datasets.js";
+const [name = "fashion-mnist", strategy = "none", efArg = "64"] = process.argv.slice(2);
+if (!isDatasetName(name)) throw new Error(name);
+const data = loadDataset(name, 0, 1000);
+const { dim, baseCount: n } = data;
+const snap = `/tmp/prof-${name}-${strategy}.snap`;
 let idx: HnswIndex;
 if (existsSync(snap)) idx = HnswIndex.deserialize(new Uint8Array(readFileSync(snap)));
 else {
-  idx = new HnswIndex({ dim, metric: "l2", m: 16, efConstruction: 200, capacity: N });
-  for (let i = 0; i < N; i++) idx.upsert(i, ds.base.subarray(i * dim, (i + 1) * dim));
+  const storage =
+    strategy === "scalar"
+      ? { kind: "scalar" as const, quantizer: ScalarQuantizer.train(data.base, 10000, dim) }
+      : { kind: "f32" as const };
+  idx = new HnswIndex({ dim, metric: data.metric, storage, capacity: n });
+  for (let i = 0; i < n; i++) idx.upsert(i, data.base.subarray(i * dim, (i + 1) * dim));
   writeFileSync(snap, idx.serialize());
 }
-const ef = Number(process.env.EF ?? 80);
-const qs = Array.from({ length: 1000 }, (_, q) => ds.queries.subarray(q * dim, (q + 1) * dim));
-for (let rep = 0; rep < 5; rep++) {
+const ef = Number(efArg);
+const qs = Array.from({ length: 1000 }, (_, q) => data.queries.subarray(q * dim, (q + 1) * dim));
+for (let rep = 0; rep < 8; rep++) {
   const t0 = performance.now();
   let dc = 0;
   for (const q of qs) dc += idx.search(q, 10, { ef }).distanceCount;

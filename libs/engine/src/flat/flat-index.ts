@@ -110,10 +110,7 @@ export class FlatIndex implements StoredIndex {
       for (let j = 0; j < n; j++) {
         const d = f32[out0 + j];
         if (heap.size < k) heap.push(d, u32[ids0 + j]);
-        else if (d < heap.topDist()) {
-          heap.pop();
-          heap.push(d, u32[ids0 + j]);
-        }
+        else if (d < heap.topDist()) heap.replaceTop(d, u32[ids0 + j]);
       }
     }
     const count = Math.min(k, heap.size);

@@ -56,13 +56,11 @@ export class MaxHeap {
     ids[i] = id;
   }
 
-  pop(): void {
+  /** Replaces the top with (dist, id) in one sift-down: a pop and a push for a full heap. */
+  replaceTop(dist: number, id: number): void {
     const dists = this.dists;
     const ids = this.ids;
-    const n = --this.size;
-    if (n === 0) return;
-    const dist = dists[n];
-    const id = ids[n];
+    const n = this.size;
     let i = 0;
     for (;;) {
       let child = 2 * i + 1;
@@ -75,6 +73,12 @@ export class MaxHeap {
     }
     dists[i] = dist;
     ids[i] = id;
+  }
+
+  /** Removes the top. */
+  pop(): void {
+    const n = --this.size;
+    if (n > 0) this.replaceTop(this.dists[n], this.ids[n]);
   }
 
   /**

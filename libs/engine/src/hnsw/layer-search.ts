@@ -72,8 +72,8 @@ export function searchLayer(
         const nb = u32[ids0 + j];
         candidates.push(-d, nb);
         if (bare || admits(nb, flags, checkDeleted, filter)) {
-          results.push(d, nb);
-          if (results.size > ef) results.pop();
+          if (results.size < ef) results.push(d, nb);
+          else results.replaceTop(d, nb);
         }
         if (results.size > 0) bound = results.topDist();
       }

@@ -117,10 +117,7 @@ export class HybridIndex implements VectorIndex {
       for (let j = 0; j < n; j++) {
         const d = f32[out0 + j];
         if (heap.size < k) heap.push(d, ids[j]);
-        else if (d < heap.topDist()) {
-          heap.pop();
-          heap.push(d, ids[j]);
-        }
+        else if (d < heap.topDist()) heap.replaceTop(d, ids[j]);
       }
     }
     const n = Math.min(k, heap.size);
