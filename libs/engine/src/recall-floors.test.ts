@@ -19,7 +19,15 @@ const originals = new InMemoryOriginals(dim, baseCount);
 for (let i = 0; i < baseCount; i++) originals.set(i, base.subarray(i * dim, (i + 1) * dim));
 
 function hnsw(storage: StoreSpec): HnswIndex {
-  const index = new HnswIndex({ dim, metric: "l2", storage, capacity: baseCount });
+  // as bench:ann does: PQ links are chosen on the originals
+  const build = storage.kind === "product" ? originals : undefined;
+  const index = new HnswIndex({
+    dim,
+    metric: "l2",
+    storage,
+    capacity: baseCount,
+    originals: build,
+  });
   for (let i = 0; i < baseCount; i++) index.upsert(i, base.subarray(i * dim, (i + 1) * dim));
   return index;
 }

@@ -11,6 +11,7 @@ import {
 } from "../snapshot/snapshot-format.js";
 import { createStore, storeSpecFromParameters } from "../storage/create-store.js";
 import type { VectorStore } from "../storage/vector-store.js";
+import type { OriginalsSource } from "../hybrid/originals-source.js";
 import { checkDimension, checkId, checkIntInRange } from "../vector-checks.js";
 import {
   type MemoryUsage,
@@ -39,7 +40,15 @@ export interface HnswParams {
 
 export const HNSW_DEFAULTS: HnswParams = { m: 16, efConstruction: 200, efSearch: 64, seed: 100 };
 
-export interface HnswOptions extends Partial<HnswParams>, StoredIndexOptions {}
+export interface HnswOptions extends Partial<HnswParams>, StoredIndexOptions {
+  /**
+   * Float32 originals of a quantized index's vectors, read to choose links with exact distances
+   * while building. Recommended for product quantization, whose reconstructions can be too
+   * coarse to tell neighbours apart (near-duplicate reconstructions make the neighbour heuristic
+   * prune the graph apart). Without it, links are chosen on reconstructions.
+   */
+  originals?: OriginalsSource;
+}
 
 const SNAPSHOT_MAGIC = "QVHN";
 const SNAPSHOT_VERSION = 1;
@@ -85,7 +94,7 @@ export class HnswIndex implements StoredIndex {
     this.store = createStore(mem, this.dim, this.metric, options.storage ?? { kind: "f32" });
     this.graph = new HnswGraph(this.params.m);
     this.scratch = new SearchScratch(this.store, this.graph.m0 + 1);
-    this.pairwise = new Pairwise(this.store, this.scratch, this.metric);
+    this.pairwise = new Pairwise(this.store, this.scratch, this.metric, options.originals);
     this.input = new VectorInput(this.dim, this.metric);
     this.rng = new Rng(this.params.seed);
     this.levelMult = 1 / Math.log(this.params.m);
@@ -198,6 +207,7 @@ export class HnswIndex implements StoredIndex {
       const n = this.searchForLinks(current, dist, l, -1);
       current = this.scratch.sortedIds[0];
       dist = this.scratch.sortedDists[0];
+      this.rescoreWithOriginals(v, n);
       this.connect(id, l, n, false);
     }
     if (level > graph.maxLevel) {
@@ -229,6 +239,7 @@ export class HnswIndex implements StoredIndex {
       if (n === 0) continue;
       current = this.scratch.sortedIds[0];
       dist = this.scratch.sortedDists[0];
+      this.rescoreWithOriginals(v, n);
       this.connect(id, l, n, true);
     }
   }
@@ -259,6 +270,18 @@ export class HnswIndex implements StoredIndex {
       n = w;
     }
     return n;
+  }
+
+  /**
+   * With originals, neighbour selection compares exact distances; the candidates' distances to
+   * the new vector must then be exact too (the search found them with the store's distances).
+   */
+  private rescoreWithOriginals(v: Float32Array, n: number): void {
+    if (this.pairwise.originals === undefined || n === 0) return;
+    const s = this.scratch;
+    s.mem.f32.set(v, s.baseSlotPtr >> 2);
+    this.pairwise.fromIds(s.baseSlotPtr, s.sortedIds, n, s.sortedDists);
+    sortPairs(s.sortedIds, s.sortedDists, n);
   }
 
   /**

@@ -1,30 +1,45 @@
+import type { OriginalsSource } from "../hybrid/originals-source.js";
 import type { Metric } from "../metric.js";
 import type { VectorStore } from "../storage/vector-store.js";
 import type { SearchScratch } from "./search-scratch.js";
 
 /**
- * Distances between stored vectors, on their float32 forms (records of a float32 store, decoded
- * reconstructions otherwise), for neighbour selection while the graph is built.
+ * Distances between stored vectors for neighbour selection while the graph is built, on float32
+ * forms: the records of a float32 store; for a quantized store, the float32 originals when a
+ * source of them is given, else the decoded reconstructions.
  */
 export class Pairwise {
   private readonly bias: number;
+  /** Originals to read instead of decoding (quantized stores only). */
+  readonly originals: OriginalsSource | undefined;
 
   constructor(
     private readonly store: VectorStore,
     private readonly scratch: SearchScratch,
     private readonly metric: Metric,
+    originals: OriginalsSource | undefined,
   ) {
     this.bias = metric === "cosine" ? 1 : 0;
+    this.originals = store.kind === "f32" ? undefined : originals;
   }
 
-  /** Offset of the float32 form of `id`, decoded into slot `slot` when the store needs it. */
+  /** Offset of the float32 form of `id`, written into slot `slot` when the store needs it. */
   floatOf(id: number, slot: number): number {
-    return this.store.floatOf(id, this.scratch.slot(slot));
+    return this.floatInto(id, this.scratch.slot(slot));
   }
 
   /** Offset of the float32 form of `id` in the base slot. */
   baseOf(id: number): number {
-    return this.store.floatOf(id, this.scratch.baseSlotPtr);
+    return this.floatInto(id, this.scratch.baseSlotPtr);
+  }
+
+  private floatInto(id: number, slotPtr: number): number {
+    const originals = this.originals;
+    if (originals !== undefined && originals.read(id, this.scratch.mem.f32, slotPtr >> 2)) {
+      if (this.metric === "cosine") normalizeAt(this.scratch.mem.f32, slotPtr >> 2, this.store.dim);
+      return slotPtr;
+    }
+    return this.store.floatOf(id, slotPtr);
   }
 
   /** out[offset + i] = distance(vector at `from`, vector at ptrs[i]) for i < n. */
@@ -114,4 +129,12 @@ export function selectNeighbors(
     }
   }
   return kept;
+}
+
+function normalizeAt(f32: Float32Array, at: number, dim: number): void {
+  let s = 0;
+  for (let d = 0; d < dim; d++) s += f32[at + d] * f32[at + d];
+  if (s === 0) return;
+  const inv = 1 / Math.sqrt(s);
+  for (let d = 0; d < dim; d++) f32[at + d] *= inv;
 }
