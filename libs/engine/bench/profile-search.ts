@@ -1,4 +1,7 @@
-// Profiles search only: node --cpu-prof --import tsx bench/prof-search.ts [dataset] [strategy] [ef]
+// Runs searches of one configuration repeatedly, to profile them (the index is built once and
+// cached as a snapshot in /tmp):
+//   node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx bench/profile-search.ts fashion-mnist none 64
+//   node --import tsx bench/summarize-profile.ts /tmp/prof
 import { writeFileSync, readFileSync, existsSync } from "node:fs";
 import { HnswIndex, ScalarQuantizer } from "../src/index.js";
 import { isDatasetName, loadDataset } from "./datasets.js";
