@@ -23,7 +23,7 @@ import {
 } from "../vector-index.js";
 import { checkK, VectorInput } from "../vector-input.js";
 import { DELETED, HnswGraph } from "./hnsw-graph.js";
-import { greedyClosest, searchLayer } from "./layer-search.js";
+import { greedyDescent, searchLayer } from "./layer-search.js";
 import { Pairwise, selectNeighbors } from "./pairwise.js";
 import { SearchScratch } from "./search-scratch.js";
 
@@ -152,18 +152,8 @@ export class HnswIndex implements StoredIndex {
     if (this.size === 0)
       return { ids: new Uint32Array(0), distances: new Float32Array(0), distanceCount: 0 };
     this.store.setQuery(q);
-    let current = graph.entry;
-    let dist = this.distanceTo(current);
-    for (let level = graph.maxLevel; level > 0; level--) {
-      ({ id: current, dist } = greedyClosest(
-        graph,
-        this.store,
-        this.scratch,
-        current,
-        dist,
-        level,
-      ));
-    }
+    const current = this.descend(0);
+    const dist = this.scratch.entryDist;
     const computed = searchLayer(
       graph,
       this.store,
@@ -198,11 +188,8 @@ export class HnswIndex implements StoredIndex {
       return;
     }
     this.store.setQuery(v);
-    let current = graph.entry;
-    let dist = this.distanceTo(current);
-    for (let l = graph.maxLevel; l > level; l--) {
-      ({ id: current, dist } = greedyClosest(graph, this.store, this.scratch, current, dist, l));
-    }
+    let current = this.descend(level);
+    let dist = this.scratch.entryDist;
     for (let l = Math.min(level, graph.maxLevel); l >= 0; l--) {
       const n = this.searchForLinks(current, dist, l, -1);
       current = this.scratch.sortedIds[0];
@@ -229,11 +216,8 @@ export class HnswIndex implements StoredIndex {
     for (let l = 0; l <= level; l++) this.repairNeighbours(id, l);
 
     this.store.setQuery(v);
-    let current = graph.entry;
-    let dist = this.distanceTo(current);
-    for (let l = graph.maxLevel; l > level; l--) {
-      ({ id: current, dist } = greedyClosest(graph, this.store, this.scratch, current, dist, l));
-    }
+    let current = this.descend(level);
+    let dist = this.scratch.entryDist;
     for (let l = level; l >= 0; l--) {
       const n = this.searchForLinks(current, dist, l, id);
       if (n === 0) continue;
@@ -352,6 +336,19 @@ export class HnswIndex implements StoredIndex {
       const kept = selectNeighbors(this.pairwise, s, others, dists, n, maxLinks);
       graph.setLinks(nb, level, s.selected, kept);
     }
+  }
+
+  /** Greedy descent from the entry point to `level` + 1 for the prepared query. */
+  private descend(level: number): number {
+    const entry = this.graph.entry;
+    return greedyDescent(
+      this.graph,
+      this.store,
+      this.scratch,
+      entry,
+      this.distanceTo(entry),
+      level,
+    );
   }
 
   private distanceTo(id: number): number {

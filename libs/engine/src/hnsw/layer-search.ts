@@ -91,21 +91,40 @@ function admits(
   return (!checkDeleted || (flags[id] & DELETED) === 0) && (filter === undefined || filter(id));
 }
 
-/** Greedy walk on one level (ef = 1): moves to the closest neighbour while that improves. */
-export function greedyClosest(
+/**
+ * Greedy walk (ef = 1) from `start` down to level `toLevel` + 1: on each level, moves to the
+ * closest neighbour while that improves. Returns the node reached; its distance is left in
+ * `scratch.entryDist` (no object per call).
+ */
+export function greedyDescent(
   graph: HnswGraph,
   store: VectorStore,
   scratch: SearchScratch,
   start: number,
   startDist: number,
+  toLevel: number,
+): number {
+  let current = start;
+  scratch.entryDist = startDist;
+  for (let level = graph.maxLevel; level > toLevel; level--) {
+    current = greedyOnLevel(graph, store, scratch, current, level);
+  }
+  return current;
+}
+
+function greedyOnLevel(
+  graph: HnswGraph,
+  store: VectorStore,
+  scratch: SearchScratch,
+  start: number,
   level: number,
-): { id: number; dist: number } {
+): number {
   const { idsPtr, outPtr, mem } = scratch;
   const links = graph.linkArray(level);
   const ids0 = idsPtr >> 2;
   const out0 = outPtr >> 2;
   let current = start;
-  let best = startDist;
+  let best = scratch.entryDist;
   let changed = true;
   while (changed) {
     changed = false;
@@ -127,5 +146,6 @@ export function greedyClosest(
       }
     }
   }
-  return { id: current, dist: best };
+  scratch.entryDist = best;
+  return current;
 }

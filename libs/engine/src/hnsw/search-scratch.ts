@@ -22,6 +22,8 @@ export class SearchScratch {
   readonly slotCount: number;
   readonly slotBytes: number;
   readonly visited = new VisitedSet(0);
+  /** Distance of the node a greedy descent ended on. */
+  entryDist = 0;
   /** The search frontier, nearest on top (stored as negated distances). */
   readonly candidates = new MaxHeap(256);
   readonly results = new MaxHeap(256);
