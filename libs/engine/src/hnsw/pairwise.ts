@@ -36,7 +36,8 @@ export class Pairwise {
   private floatInto(id: number, slotPtr: number): number {
     const originals = this.originals;
     if (originals !== undefined && originals.read(id, this.scratch.mem.f32, slotPtr >> 2)) {
-      if (this.metric === "cosine") normalizeAt(this.scratch.mem.f32, slotPtr >> 2, this.store.dim);
+      if (this.metric === "cosine")
+        this.scratch.mem.kernels.normalize_f32(slotPtr, this.store.floatDim);
       return slotPtr;
     }
     return this.store.floatOf(id, slotPtr);
@@ -129,12 +130,4 @@ export function selectNeighbors(
     }
   }
   return kept;
-}
-
-function normalizeAt(f32: Float32Array, at: number, dim: number): void {
-  let s = 0;
-  for (let d = 0; d < dim; d++) s += f32[at + d] * f32[at + d];
-  if (s === 0) return;
-  const inv = 1 / Math.sqrt(s);
-  for (let d = 0; d < dim; d++) f32[at + d] *= inv;
 }

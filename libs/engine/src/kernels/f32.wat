@@ -247,3 +247,30 @@
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $nextRecord)))
     (local.get $i))
+
+  ;; Scales the vector at `p` (dim floats, a multiple of 4) to unit length; a zero vector stays zero.
+  (func (export "normalize_f32") (param $p i32) (param $dim i32)
+    (local $end i32) (local $q i32) (local $s v128) (local $x v128) (local $n f32)
+    (local.set $end (i32.add (local.get $p) (i32.shl (local.get $dim) (i32.const 2))))
+    (local.set $q (local.get $p))
+    (block $done
+      (loop $sum
+        (br_if $done (i32.ge_u (local.get $q) (local.get $end)))
+        (local.set $x (v128.load (local.get $q)))
+        (local.set $s (f32x4.add (local.get $s) (f32x4.mul (local.get $x) (local.get $x))))
+        (local.set $q (i32.add (local.get $q) (i32.const 16)))
+        (br $sum)))
+    (local.set $n
+      (f32.add
+        (f32.add (f32x4.extract_lane 0 (local.get $s)) (f32x4.extract_lane 1 (local.get $s)))
+        (f32.add (f32x4.extract_lane 2 (local.get $s)) (f32x4.extract_lane 3 (local.get $s)))))
+    (if (f32.gt (local.get $n) (f32.const 0))
+      (then
+        (local.set $x (f32x4.splat (f32.div (f32.const 1) (f32.sqrt (local.get $n)))))
+        (local.set $q (local.get $p))
+        (block $done2
+          (loop $scale
+            (br_if $done2 (i32.ge_u (local.get $q) (local.get $end)))
+            (v128.store (local.get $q) (f32x4.mul (v128.load (local.get $q)) (local.get $x)))
+            (local.set $q (i32.add (local.get $q) (i32.const 16)))
+            (br $scale))))))

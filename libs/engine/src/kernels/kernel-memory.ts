@@ -34,6 +34,7 @@ export interface KernelExports {
     bias: number,
     limit: number,
   ): number;
+  normalize_f32(p: number, dim: number): void;
   cosine_f32_batch(
     q: number,
     ids: number,
