@@ -1,6 +1,5 @@
 // Benchmarks one engine configuration in a process of its own (so that RSS growth and JIT state
 // belong to it alone) and sends its rows to the parent (ann.ts).
-import type { Dataset } from "@quiver/testing";
 import {
   HnswIndex,
   HybridIndex,
@@ -8,14 +7,13 @@ import {
   ProductQuantizer,
   PRODUCT_DEFAULTS,
   recallAtK,
-  Rng,
   SCALAR_DEFAULTS,
-  sampleIndices,
   ScalarQuantizer,
   type StoreSpec,
 } from "../src/index.js";
 import type { AnnRow, AnnTask } from "./ann-task.js";
 import { groundTruth, isDatasetName, loadDataset, TRUTH_K } from "./datasets.js";
+import { queryOf, sampleRows } from "./bench-data.js";
 import { buildHnswlib, buildUsearch, type PeerIndex } from "./peers.js";
 
 const DEFAULT_EF = 64;
@@ -64,29 +62,17 @@ function emit(row: AnnRow): void {
   process.send?.(row);
 }
 
-function sample(count: number, rng: Rng): Float32Array {
-  const ids = sampleIndices(n, count, rng);
-  const out = new Float32Array(ids.length * dim);
-  ids.forEach((id, i) => out.set(data.base.subarray(id * dim, (id + 1) * dim), i * dim));
-  return out;
-}
-
 function quiverStorage(strategy: string): StoreSpec {
-  const rng = new Rng(7);
   if (strategy === "none") return { kind: "f32" };
   if (strategy === "scalar") {
-    const count = Math.min(n, SCALAR_DEFAULTS.calibrationSamples);
-    return { kind: "scalar", quantizer: ScalarQuantizer.train(sample(count, rng), count, dim) };
+    const sample = sampleRows(data, SCALAR_DEFAULTS.calibrationSamples);
+    return { kind: "scalar", quantizer: ScalarQuantizer.train(sample.rows, sample.count, dim) };
   }
   if (strategy === "product") {
-    const count = Math.min(n, PRODUCT_DEFAULTS.trainingSamples);
-    return { kind: "product", quantizer: ProductQuantizer.train(sample(count, rng), count, dim) };
+    const sample = sampleRows(data, PRODUCT_DEFAULTS.trainingSamples);
+    return { kind: "product", quantizer: ProductQuantizer.train(sample.rows, sample.count, dim) };
   }
   throw new Error(`unknown Quiver strategy ${strategy}`);
-}
-
-function queryOf(d: Dataset, q: number): Float32Array {
-  return d.queries.subarray(q * d.dim, (q + 1) * d.dim);
 }
 
 async function benchQuiver(): Promise<void> {
