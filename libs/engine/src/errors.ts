@@ -5,7 +5,6 @@ export const EngineErrorCode = {
   InvalidConfig: "INVALID_CONFIG",
   InvalidId: "INVALID_ID",
   EmptyTrainingSet: "EMPTY_TRAINING_SET",
-  NotTrained: "NOT_TRAINED",
   CapacityExceeded: "CAPACITY_EXCEEDED",
   InvalidSnapshot: "INVALID_SNAPSHOT",
   UnsupportedSnapshotVersion: "UNSUPPORTED_SNAPSHOT_VERSION",

@@ -1,4 +1,3 @@
-import { EngineError, EngineErrorCode } from "../errors.js";
 import { MaxHeap } from "../hnsw/heaps.js";
 import { KernelMemory } from "../kernels/kernel-memory.js";
 import { checkMetric, type Metric } from "../metric.js";
@@ -149,16 +148,8 @@ export class FlatIndex implements StoredIndex {
       storage: storeSpecFromParameters(String(h.store), dim, snap.section("quantizer")),
       capacity: n,
     });
-    const records = snap.section("records");
-    const present = snap.section("present");
-    if (records.byteLength !== n * index.store.recordBytes || present.byteLength !== n) {
-      throw new EngineError(
-        EngineErrorCode.InvalidSnapshot,
-        "flat snapshot sections have the wrong size",
-      );
-    }
-    index.store.loadRecords(records, n);
-    index.present.set(present);
+    index.store.loadRecords(snap.section("records", n * index.store.recordBytes), n);
+    index.present.set(snap.section("present", n));
     index.idBound = n;
     index.live = h.live as number;
     return index;

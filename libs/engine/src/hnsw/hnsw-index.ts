@@ -1,14 +1,7 @@
-import { EngineError, EngineErrorCode } from "../errors.js";
 import { KernelMemory } from "../kernels/kernel-memory.js";
 import { checkMetric, type Metric } from "../metric.js";
 import { Rng } from "../random.js";
-import {
-  bytesOf,
-  i32From,
-  readSnapshot,
-  u32From,
-  writeSnapshot,
-} from "../snapshot/snapshot-format.js";
+import { readSnapshot, writeSnapshot } from "../snapshot/snapshot-format.js";
 import { createStore, storeSpecFromParameters } from "../storage/create-store.js";
 import type { VectorStore } from "../storage/vector-store.js";
 import type { OriginalsSource } from "../hybrid/originals-source.js";
@@ -22,9 +15,11 @@ import {
   type StoredIndexOptions,
 } from "../vector-index.js";
 import { checkK, VectorInput } from "../vector-input.js";
+import { type GraphHeader, graphHeader, graphSections, restoreGraph } from "./graph-snapshot.js";
 import { DELETED, HnswGraph } from "./hnsw-graph.js";
 import { greedyDescent, searchLayer } from "./layer-search.js";
-import { Pairwise, selectNeighbors } from "./pairwise.js";
+import { LinkBuilder } from "./link-builder.js";
+import { Pairwise } from "./pairwise.js";
 import { SearchScratch } from "./search-scratch.js";
 
 export interface HnswParams {
@@ -85,6 +80,7 @@ export class HnswIndex implements StoredIndex {
   private readonly input: VectorInput;
   private readonly rng: Rng;
   private readonly levelMult: number;
+  private readonly links: LinkBuilder;
 
   constructor(options: HnswOptions) {
     this.dim = checkDimension(options.dim);
@@ -95,6 +91,7 @@ export class HnswIndex implements StoredIndex {
     this.graph = new HnswGraph(this.params.m);
     this.scratch = new SearchScratch(this.store, this.graph.m0 + 1);
     this.pairwise = new Pairwise(this.store, this.scratch, this.metric, options.originals);
+    this.links = new LinkBuilder(this.graph, this.store, this.scratch, this.pairwise, this.params);
     this.input = new VectorInput(this.dim, this.metric);
     this.rng = new Rng(this.params.seed);
     this.levelMult = 1 / Math.log(this.params.m);
@@ -191,11 +188,11 @@ export class HnswIndex implements StoredIndex {
     let current = this.descend(level);
     let dist = this.scratch.entryDist;
     for (let l = Math.min(level, graph.maxLevel); l >= 0; l--) {
-      const n = this.searchForLinks(current, dist, l, -1);
+      const n = this.links.searchForLinks(current, dist, l, -1);
       current = this.scratch.sortedIds[0];
       dist = this.scratch.sortedDists[0];
-      this.rescoreWithOriginals(v, n);
-      this.connect(id, l, n, false);
+      this.links.rescoreWithOriginals(v, n);
+      this.links.connect(id, l, n, false);
     }
     if (level > graph.maxLevel) {
       graph.entry = id;
@@ -213,128 +210,18 @@ export class HnswIndex implements StoredIndex {
     this.store.set(id, v);
     if (graph.nodeCount === 1) return;
     const level = graph.levels[id];
-    for (let l = 0; l <= level; l++) this.repairNeighbours(id, l);
+    for (let l = 0; l <= level; l++) this.links.repairNeighbours(id, l);
 
     this.store.setQuery(v);
     let current = this.descend(level);
     let dist = this.scratch.entryDist;
     for (let l = level; l >= 0; l--) {
-      const n = this.searchForLinks(current, dist, l, id);
+      const n = this.links.searchForLinks(current, dist, l, id);
       if (n === 0) continue;
       current = this.scratch.sortedIds[0];
       dist = this.scratch.sortedDists[0];
-      this.rescoreWithOriginals(v, n);
-      this.connect(id, l, n, true);
-    }
-  }
-
-  /** ef_construction search on one level; leaves the results, minus `exclude`, sorted in scratch. */
-  private searchForLinks(entry: number, entryDist: number, level: number, exclude: number): number {
-    const s = this.scratch;
-    searchLayer(
-      this.graph,
-      this.store,
-      s,
-      entry,
-      entryDist,
-      this.params.efConstruction,
-      level,
-      false,
-      undefined,
-    );
-    s.ensureSorted(s.results.size);
-    let n = s.results.drainAscending(s.sortedIds, s.sortedDists);
-    if (exclude >= 0) {
-      let w = 0;
-      for (let i = 0; i < n; i++) {
-        if (s.sortedIds[i] === exclude) continue;
-        s.sortedIds[w] = s.sortedIds[i];
-        s.sortedDists[w++] = s.sortedDists[i];
-      }
-      n = w;
-    }
-    return n;
-  }
-
-  /**
-   * With originals, neighbour selection compares exact distances; the candidates' distances to
-   * the new vector must then be exact too (the search found them with the store's distances).
-   */
-  private rescoreWithOriginals(v: Float32Array, n: number): void {
-    if (this.pairwise.originals === undefined || n === 0) return;
-    const s = this.scratch;
-    s.mem.f32.set(v, s.baseSlotPtr >> 2);
-    this.pairwise.fromIds(s.baseSlotPtr, s.sortedIds, n, s.sortedDists);
-    sortPairs(s.sortedIds, s.sortedDists, n);
-  }
-
-  /**
-   * Links `id` on `level` to the neighbours chosen among the n sorted candidates in scratch,
-   * and adds the reverse links, pruning a neighbour's list when it is full.
-   */
-  private connect(id: number, level: number, n: number, isUpdate: boolean): void {
-    const graph = this.graph;
-    const s = this.scratch;
-    const kept = selectNeighbors(this.pairwise, s, s.sortedIds, s.sortedDists, n, this.params.m);
-    graph.setLinks(id, level, s.selected, kept);
-    const links = graph.linkArray(level);
-    const at = graph.linkOffset(id, level);
-    const maxLinks = graph.maxLinks(level);
-    // Reads the node's own list, not scratch.selected, which pruning reuses.
-    for (let j = 1; j <= kept; j++) {
-      const nb = links[at + j];
-      const nbAt = graph.linkOffset(nb, level);
-      const count = links[nbAt];
-      if (isUpdate && listHas(links, nbAt, id)) continue;
-      if (count < maxLinks) {
-        links[nbAt + 1 + count] = id;
-        links[nbAt] = count + 1;
-      } else {
-        this.prune(nb, level, id);
-      }
-    }
-  }
-
-  /** Re-selects the full list of `owner` on `level` after adding `extra` to it. */
-  private prune(owner: number, level: number, extra: number): void {
-    const graph = this.graph;
-    const s = this.scratch;
-    const links = graph.linkArray(level);
-    const at = graph.linkOffset(owner, level);
-    const count = links[at];
-    const ids = s.pruneIds;
-    const dists = s.pruneDists;
-    for (let j = 0; j < count; j++) ids[j] = links[at + 1 + j];
-    ids[count] = extra;
-    const n = count + 1;
-    this.pairwise.fromIds(this.pairwise.baseOf(owner), ids, n, dists);
-    sortPairs(ids, dists, n);
-    const kept = selectNeighbors(this.pairwise, s, ids, dists, n, graph.maxLinks(level));
-    graph.setLinks(owner, level, s.selected, kept);
-  }
-
-  /** Re-selects the lists of the neighbours of `id` on `level` from their 2-hop neighbourhood. */
-  private repairNeighbours(id: number, level: number): void {
-    const graph = this.graph;
-    const links = graph.linkArray(level);
-    const at = graph.linkOffset(id, level);
-    const oneHop = Array.from(links.subarray(at + 1, at + 1 + links[at]));
-    if (oneHop.length === 0) return;
-    const candidates = new Set<number>([id, ...oneHop]);
-    for (const nb of oneHop) {
-      const nbAt = graph.linkOffset(nb, level);
-      for (let j = 1; j <= links[nbAt]; j++) candidates.add(links[nbAt + j]);
-    }
-    const maxLinks = graph.maxLinks(level);
-    const s = this.scratch;
-    for (const nb of oneHop) {
-      const others = Uint32Array.from([...candidates].filter((c) => c !== nb));
-      const dists = new Float32Array(others.length);
-      this.pairwise.fromIds(this.pairwise.baseOf(nb), others, others.length, dists);
-      sortPairs(others, dists, others.length);
-      const n = Math.min(others.length, this.params.efConstruction);
-      const kept = selectNeighbors(this.pairwise, s, others, dists, n, maxLinks);
-      graph.setLinks(nb, level, s.selected, kept);
+      this.links.rescoreWithOriginals(v, n);
+      this.links.connect(id, l, n, true);
     }
   }
 
@@ -366,8 +253,7 @@ export class HnswIndex implements StoredIndex {
 
   /** A compact binary snapshot: parameters, quantizer, records and graph of ids < idBound. */
   serialize(): Uint8Array {
-    const g = this.graph;
-    const n = g.idBound;
+    const n = this.graph.idBound;
     return writeSnapshot(
       SNAPSHOT_MAGIC,
       SNAPSHOT_VERSION,
@@ -375,26 +261,14 @@ export class HnswIndex implements StoredIndex {
         dim: this.dim,
         metric: this.metric,
         store: this.store.kind,
-        m: this.params.m,
-        efConstruction: this.params.efConstruction,
-        efSearch: this.params.efSearch,
-        seed: this.params.seed,
+        ...this.params,
         rng: this.rng.state(),
-        entry: g.entry,
-        maxLevel: g.maxLevel,
-        idBound: n,
-        nodeCount: g.nodeCount,
-        deletedCount: g.deletedCount,
-        upperUsed: g.upperUsed,
+        graph: graphHeader(this.graph),
       },
       [
         { name: "quantizer", bytes: this.store.parameters() },
         { name: "records", bytes: this.store.recordBytesView(n) },
-        { name: "links0", bytes: bytesOf(g.links0, n * g.stride0 * 4) },
-        { name: "upper", bytes: bytesOf(g.upper, g.upperUsed * 4) },
-        { name: "upperOffset", bytes: bytesOf(g.upperOffset, n * 4) },
-        { name: "levels", bytes: bytesOf(g.levels, n) },
-        { name: "flags", bytes: bytesOf(g.flags, n) },
+        ...graphSections(this.graph),
       ],
     );
   }
@@ -403,7 +277,8 @@ export class HnswIndex implements StoredIndex {
     const snap = readSnapshot(bytes, SNAPSHOT_MAGIC, [SNAPSHOT_VERSION]);
     const h = snap.header;
     const dim = h.dim as number;
-    const n = h.idBound as number;
+    const graph = h.graph as GraphHeader;
+    const n = graph.idBound;
     const index = new HnswIndex({
       dim,
       metric: h.metric as Metric,
@@ -414,93 +289,9 @@ export class HnswIndex implements StoredIndex {
       storage: storeSpecFromParameters(String(h.store), dim, snap.section("quantizer")),
       capacity: Math.max(n, options.capacity ?? 0),
     });
-    const g = index.graph;
-    const expect = (name: string, length: number): Uint8Array => {
-      const section = snap.section(name);
-      if (section.byteLength !== length) {
-        throw new EngineError(
-          EngineErrorCode.InvalidSnapshot,
-          `snapshot section "${name}" has the wrong size`,
-          {
-            section: name,
-            expected: length,
-            actual: section.byteLength,
-          },
-        );
-      }
-      return section;
-    };
-    const upperUsed = h.upperUsed as number;
-    index.store.loadRecords(expect("records", n * index.store.recordBytes), n);
-    g.links0.set(u32From(expect("links0", n * g.stride0 * 4)));
-    g.upper = u32From(expect("upper", upperUsed * 4));
-    g.upperUsed = upperUsed;
-    g.upperOffset.set(i32From(expect("upperOffset", n * 4)));
-    g.levels.set(expect("levels", n));
-    g.flags.set(expect("flags", n));
-    g.entry = h.entry as number;
-    g.maxLevel = h.maxLevel as number;
-    g.idBound = n;
-    g.nodeCount = h.nodeCount as number;
-    g.deletedCount = h.deletedCount as number;
+    index.store.loadRecords(snap.section("records", n * index.store.recordBytes), n);
+    restoreGraph(index.graph, graph, snap);
     index.rng.setState(h.rng as number[]);
-    index.checkLinks();
     return index;
-  }
-
-  /** Rejects a snapshot whose links point outside the graph (corruption would crash searches). */
-  private checkLinks(): void {
-    const g = this.graph;
-    const bad = (why: string): EngineError =>
-      new EngineError(EngineErrorCode.InvalidSnapshot, `snapshot graph is inconsistent: ${why}`);
-    if (g.nodeCount > 0 && (g.entry < 0 || g.entry >= g.idBound || !g.has(g.entry)))
-      throw bad("entry point");
-    for (let id = 0; id < g.idBound; id++) {
-      if (!g.has(id)) continue;
-      for (let l = 0; l <= g.levels[id]; l++) {
-        if (
-          l > 0 &&
-          (g.upperOffset[id] < 0 || g.upperOffset[id] + l * g.strideUpper > g.upperUsed)
-        ) {
-          throw bad(`upper links of ${id}`);
-        }
-        const links = g.linkArray(l);
-        const at = g.linkOffset(id, l);
-        const count = links[at];
-        if (count > g.maxLinks(l)) throw bad(`link count of ${id}`);
-        for (let j = 1; j <= count; j++)
-          if (!g.has(links[at + j])) throw bad(`link ${id} -> ${links[at + j]}`);
-      }
-    }
-  }
-}
-
-function listHas(links: Uint32Array, at: number, id: number): boolean {
-  const count = links[at];
-  for (let j = 1; j <= count; j++) if (links[at + j] === id) return true;
-  return false;
-}
-
-/** Sorts (ids, dists)[0..n) by ascending distance (short lists: insertion sort). */
-function sortPairs(ids: Uint32Array, dists: Float32Array, n: number): void {
-  if (n > 64) {
-    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => dists[a] - dists[b]);
-    const sortedIds = order.map((i) => ids[i]);
-    const sortedDists = order.map((i) => dists[i]);
-    ids.set(sortedIds);
-    dists.set(sortedDists);
-    return;
-  }
-  for (let i = 1; i < n; i++) {
-    const id = ids[i];
-    const d = dists[i];
-    let j = i - 1;
-    while (j >= 0 && dists[j] > d) {
-      ids[j + 1] = ids[j];
-      dists[j + 1] = dists[j];
-      j--;
-    }
-    ids[j + 1] = id;
-    dists[j + 1] = d;
   }
 }

@@ -46,8 +46,8 @@ export function writeSnapshot(
 export interface ReadSnapshot {
   version: number;
   header: Record<string, unknown>;
-  /** The bytes of a section (a view into the snapshot). */
-  section(name: string): Uint8Array;
+  /** The bytes of a section (a view into the snapshot), checked against `expectedBytes` if given. */
+  section(name: string, expectedBytes?: number): Uint8Array;
 }
 
 export function readSnapshot(
@@ -89,11 +89,14 @@ export function readSnapshot(
   return {
     version,
     header,
-    section(name: string): Uint8Array {
+    section(name: string, expectedBytes?: number): Uint8Array {
       const e = entries.find((x) => x.name === name);
       if (!e) throw invalid(`missing section "${name}"`);
       const start = dataStart + e.offset;
       if (start + e.length > bytes.byteLength) throw invalid(`section "${name}" is truncated`);
+      if (expectedBytes !== undefined && e.length !== expectedBytes) {
+        throw invalid(`section "${name}" has ${e.length} bytes, expected ${expectedBytes}`);
+      }
       return bytes.subarray(start, start + e.length);
     },
   };
