@@ -44,3 +44,19 @@ export function checkK(k: unknown): number {
   }
   return k;
 }
+
+/** An optional candidate-list size: undefined, or an integer in [1, 100000]. */
+export function checkEf(ef: unknown, field = "ef"): number | undefined {
+  if (ef === undefined) return undefined;
+  if (typeof ef !== "number" || !Number.isInteger(ef) || ef < 1 || ef > 100_000) {
+    throw new EngineError(
+      EngineErrorCode.InvalidConfig,
+      `${field} must be an integer in [1, 100000], got ${String(ef)}`,
+      {
+        field,
+        value: ef,
+      },
+    );
+  }
+  return ef;
+}

@@ -191,6 +191,10 @@ describe("HnswIndex", () => {
     expect(errorCode(() => index.upsert(1.5, good))).toBe(EngineErrorCode.InvalidId);
     expect(errorCode(() => index.search(good.slice(2), 3))).toBe(EngineErrorCode.DimensionMismatch);
     expect(errorCode(() => index.search(good, 0))).toBe(EngineErrorCode.InvalidConfig);
+    expect(errorCode(() => index.search(good, 3, { ef: 0 }))).toBe(EngineErrorCode.InvalidConfig);
+    expect(errorCode(() => index.search(good, 3, { ef: Number.NaN }))).toBe(
+      EngineErrorCode.InvalidConfig,
+    );
     expect(index.size).toBe(100);
     expect(index.has(500)).toBe(false);
     expect(errorCode(() => new HnswIndex({ dim: DIM, metric: "l2", m: 1 }))).toBe(

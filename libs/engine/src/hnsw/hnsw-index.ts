@@ -14,7 +14,7 @@ import {
   storedMemoryUsage,
   type StoredIndexOptions,
 } from "../vector-index.js";
-import { checkK, VectorInput } from "../vector-input.js";
+import { checkEf, checkK, VectorInput } from "../vector-input.js";
 import { type GraphHeader, graphHeader, graphSections, restoreGraph } from "./graph-snapshot.js";
 import { DELETED, HnswGraph } from "./hnsw-graph.js";
 import { greedyDescent, searchLayer } from "./layer-search.js";
@@ -76,7 +76,6 @@ export class HnswIndex implements StoredIndex {
   readonly store: VectorStore;
   private readonly graph: HnswGraph;
   private readonly scratch: SearchScratch;
-  private readonly pairwise: Pairwise;
   private readonly input: VectorInput;
   private readonly rng: Rng;
   private readonly levelMult: number;
@@ -90,8 +89,8 @@ export class HnswIndex implements StoredIndex {
     this.store = createStore(mem, this.dim, this.metric, options.storage ?? { kind: "f32" });
     this.graph = new HnswGraph(this.params.m);
     this.scratch = new SearchScratch(this.store, this.graph.m0 + 1);
-    this.pairwise = new Pairwise(this.store, this.scratch, this.metric, options.originals);
-    this.links = new LinkBuilder(this.graph, this.store, this.scratch, this.pairwise, this.params);
+    const pairwise = new Pairwise(this.store, this.scratch, this.metric, options.originals);
+    this.links = new LinkBuilder(this.graph, this.store, this.scratch, pairwise, this.params);
     this.input = new VectorInput(this.dim, this.metric);
     this.rng = new Rng(this.params.seed);
     this.levelMult = 1 / Math.log(this.params.m);
@@ -144,7 +143,7 @@ export class HnswIndex implements StoredIndex {
   search(query: ArrayLike<number>, k: number, options: SearchOptions = {}): SearchResult {
     checkK(k);
     const q = this.input.take(query, "query");
-    const ef = Math.max(options.ef ?? this.params.efSearch, k);
+    const ef = Math.max(checkEf(options.ef) ?? this.params.efSearch, k);
     const graph = this.graph;
     if (this.size === 0)
       return { ids: new Uint32Array(0), distances: new Float32Array(0), distanceCount: 0 };

@@ -11,7 +11,7 @@ import {
   type StoredIndex,
   type VectorIndex,
 } from "../vector-index.js";
-import { checkK, VectorInput } from "../vector-input.js";
+import { checkEf, checkK, VectorInput } from "../vector-input.js";
 import type { OriginalsSource } from "./originals-source.js";
 
 export const HYBRID_DEFAULTS = { rerankTopK: 100 } as const;
@@ -96,9 +96,9 @@ export class HybridIndex implements VectorIndex {
 
   search(query: ArrayLike<number>, k: number, options: HybridSearchOptions = {}): SearchResult {
     checkK(k);
-    const rerankTopK = Math.max(k, options.rerankTopK ?? this.rerankTopK);
+    const rerankTopK = Math.max(k, checkEf(options.rerankTopK, "rerank_top_k") ?? this.rerankTopK);
     const candidates = this.quantized.search(query, rerankTopK, {
-      ef: Math.max(options.ef ?? 0, rerankTopK),
+      ef: Math.max(checkEf(options.ef) ?? 0, rerankTopK),
       filter: options.filter,
     });
     // Validated again by the quantized index's search; normalised here for cosine.
