@@ -1,0 +1,112 @@
+import type { HnswConfig, QuantizationConfig } from "./quantization-config.js";
+
+/** Metadata of a vector: a JSON object, filterable later. */
+export type Metadata = Record<string, unknown>;
+
+export interface LibraryCreated {
+  type: "library.created";
+  libraryId: string;
+  tenantId: string;
+  name: string;
+  dimension: number;
+  metric: "l2" | "cosine" | "dot";
+  indexType: "hnsw" | "flat";
+  hnsw: HnswConfig;
+  quantization: QuantizationConfig;
+  createdAtMs: number;
+}
+
+export interface LibraryConfigChanged {
+  type: "library.config_changed";
+  libraryId: string;
+  quantization: QuantizationConfig;
+}
+
+export interface LibraryDeleted {
+  type: "library.deleted";
+  libraryId: string;
+}
+
+/** A batch of vectors of one library, all in the partition the event is appended to. */
+export interface VectorsUpserted {
+  type: "vectors.upserted";
+  libraryId: string;
+  ids: string[];
+  /** ids.length * dimension float32 values, row by row (binary on the wire). */
+  vectors: Float32Array;
+  dimension: number;
+  /** One entry per id; null for none. */
+  metadata: (Metadata | null)[];
+}
+
+export interface VectorsDeleted {
+  type: "vectors.deleted";
+  libraryId: string;
+  ids: string[];
+}
+
+export interface MigrationStarted {
+  type: "migration.started";
+  libraryId: string;
+  migrationId: string;
+  from: QuantizationConfig;
+  to: QuantizationConfig;
+}
+
+export interface MigrationProgressed {
+  type: "migration.progressed";
+  libraryId: string;
+  migrationId: string;
+  partition: number;
+  done: number;
+  total: number;
+}
+
+export interface MigrationCompleted {
+  type: "migration.completed";
+  libraryId: string;
+  migrationId: string;
+}
+
+export interface MigrationFailed {
+  type: "migration.failed";
+  libraryId: string;
+  migrationId: string;
+  reason: string;
+}
+
+export interface PolicyDecision {
+  type: "policy.decision";
+  libraryId: string;
+  decision: QuantizationConfig;
+  /** The measured inputs the decision was made from (memory bytes, recall, size...). */
+  inputs: Record<string, number>;
+  reason: string;
+}
+
+export type QuiverEvent =
+  | LibraryCreated
+  | LibraryConfigChanged
+  | LibraryDeleted
+  | VectorsUpserted
+  | VectorsDeleted
+  | MigrationStarted
+  | MigrationProgressed
+  | MigrationCompleted
+  | MigrationFailed
+  | PolicyDecision;
+
+export type EventType = QuiverEvent["type"];
+
+export const EVENT_TYPES: readonly EventType[] = [
+  "library.created",
+  "library.config_changed",
+  "library.deleted",
+  "vectors.upserted",
+  "vectors.deleted",
+  "migration.started",
+  "migration.progressed",
+  "migration.completed",
+  "migration.failed",
+  "policy.decision",
+];

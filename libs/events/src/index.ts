@@ -1,0 +1,27 @@
+export { decodeEvent, encodeEvent, EVENT_FORMAT_VERSION } from "./codec.js";
+export { EventDecodeError, EventErrorCode, isEventDecodeError } from "./errors.js";
+export {
+  EVENT_TYPES,
+  type EventType,
+  type LibraryConfigChanged,
+  type LibraryCreated,
+  type LibraryDeleted,
+  type Metadata,
+  type MigrationCompleted,
+  type MigrationFailed,
+  type MigrationProgressed,
+  type MigrationStarted,
+  type PolicyDecision,
+  type QuiverEvent,
+  type VectorsDeleted,
+  type VectorsUpserted,
+} from "./events.js";
+export type { HnswConfig, QuantizationConfig, Strategy } from "./quantization-config.js";
+export {
+  EVENT_STREAM,
+  PARTITION_SUBJECT_PREFIX,
+  PARTITION_SUBJECTS,
+  partitionOf,
+  partitionOfSubject,
+  partitionSubject,
+} from "./subjects.js";

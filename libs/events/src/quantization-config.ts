@@ -1,0 +1,28 @@
+/**
+ * A library's quantization, as the brief defines it (§1), with every default filled in: the form
+ * events carry and shards apply. Validation and defaults live with the API schemas.
+ */
+export type QuantizationConfig =
+  | { strategy: "none" }
+  | { strategy: "scalar"; bits: number; calibration_samples: number }
+  | { strategy: "product"; subvectors: number; codebook_size: number; training_samples: number }
+  | {
+      strategy: "hybrid";
+      initial_search: "scalar" | "product";
+      rerank_top_k: number;
+      rerank_precision: "float32";
+      bits: number;
+      calibration_samples: number;
+      subvectors: number;
+      codebook_size: number;
+      training_samples: number;
+    }
+  | { strategy: "adaptive"; max_memory_gb: number; target_accuracy: number; auto_tune: boolean };
+
+export type Strategy = QuantizationConfig["strategy"];
+
+export interface HnswConfig {
+  m: number;
+  ef_construction: number;
+  ef_search: number;
+}
