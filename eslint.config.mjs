@@ -5,7 +5,7 @@ import tseslint from "typescript-eslint";
 
 // Which projects may import which (Nx tags in each project.json). The engine is pure computation:
 // no other project, no I/O, no servers. Its tests and benchmarks may also use the test data lib.
-const boundaries = (engineMayUse) => [
+const boundaries = (engineMayUse, testsMayUse = []) => [
   "error",
   {
     allow: [],
@@ -16,12 +16,20 @@ const boundaries = (engineMayUse) => [
         bannedExternalImports: ["lmdb", "@nats-io/*", "fastify", "prom-client"],
       },
       { sourceTag: "type:testing", onlyDependOnLibsWithTags: ["type:testing"] },
-      { sourceTag: "type:lib", onlyDependOnLibsWithTags: ["type:lib", "type:engine"] },
-      { sourceTag: "type:app", onlyDependOnLibsWithTags: ["type:lib", "type:engine"] },
+      {
+        sourceTag: "type:lib",
+        onlyDependOnLibsWithTags: ["type:lib", "type:engine", ...testsMayUse],
+      },
+      {
+        sourceTag: "type:app",
+        onlyDependOnLibsWithTags: ["type:lib", "type:engine", ...testsMayUse],
+      },
     ],
   },
 ];
 
+// Tests, their support code and benchmarks may use the test harness and data (libs/testing).
+const testFiles = ["**/*.test.ts", "**/test-support/**/*.ts", "**/bench/**/*.ts"];
 const engineTestFiles = ["libs/engine/**/*.test.ts", "libs/engine/bench/**/*.ts"];
 
 export default tseslint.config(
@@ -49,13 +57,13 @@ export default tseslint.config(
     },
   },
   {
-    files: engineTestFiles,
-    rules: { "@nx/enforce-module-boundaries": boundaries(["type:testing"]) },
+    files: testFiles,
+    rules: { "@nx/enforce-module-boundaries": boundaries(["type:testing"], ["type:testing"]) },
   },
   {
     // Engine sources: no Node built-ins (tests and benchmarks may read files).
     files: ["libs/engine/src/**/*.ts"],
-    ignores: engineTestFiles,
+    ignores: [...engineTestFiles, "libs/engine/src/test-support/**"],
     rules: {
       "no-restricted-imports": [
         "error",

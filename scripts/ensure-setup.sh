@@ -4,8 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages the test suite and benchmarks read. Later components add theirs here.
-DEBIAN_PACKAGES=(dataset-fashion-mnist)
+# Debian packages the test suite and benchmarks use: test data, the Docker engine the test
+# servers run in, and nats-server (its binary goes into the test image).
+DEBIAN_PACKAGES=(dataset-fashion-mnist docker.io nats-server)
 
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do

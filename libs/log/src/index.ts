@@ -1,1 +1,12 @@
-export {};
+export { isLogError, LogError, LogErrorCode } from "./errors.js";
+export {
+  type AppendResult,
+  DEFAULT_DUPLICATE_WINDOW_MS,
+  type EventLog,
+  type LogEntry,
+  type LogStatus,
+  type LogSubscription,
+  type SubscribeOptions,
+} from "./event-log.js";
+export { JetStreamLog, type JetStreamLogOptions } from "./jetstream/jetstream-log.js";
+export { LmdbLog, type LmdbLogOptions } from "./lmdb/lmdb-log.js";

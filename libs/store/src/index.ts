@@ -1,1 +1,3 @@
-export {};
+export { isStoreError, StoreError, StoreErrorCode } from "./errors.js";
+export { PartitionStore, type PartitionStoreOptions, PartitionWriter } from "./partition-store.js";
+export type { DeadLetter, LibraryRecord, SnapshotInfo, StoredVector } from "./records.js";

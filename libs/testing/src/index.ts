@@ -6,3 +6,6 @@ export {
 } from "./datasets/fashion-mnist.js";
 export { CACHE_DIR, cachedU32 } from "./datasets/file-cache.js";
 export { clusteredGaussian, type ClusteredOptions } from "./datasets/synthetic.js";
+export { dockerAvailable, type ServerMode, serverMode } from "./servers/docker.js";
+export { freePort } from "./servers/free-port.js";
+export { type NatsServer, type NatsServerOptions, startNatsServer } from "./servers/nats-server.js";

@@ -1,0 +1,45 @@
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+
+/**
+ * The metrics a shard exports at /metrics. One set per process (or per test, on its own
+ * registry). Names follow Prometheus conventions: `quiver_` prefix, unit suffix, `_total` for
+ * counters.
+ */
+export function createShardMetrics(registry: Registry = new Registry()) {
+  return {
+    registry,
+    eventsApplied: new Counter({
+      name: "quiver_events_applied_total",
+      help: "Events applied to a partition's store and index, by event type",
+      labelNames: ["partition", "type"] as const,
+      registers: [registry],
+    }),
+    vectorsApplied: new Counter({
+      name: "quiver_vectors_applied_total",
+      help: "Vectors upserted or deleted by applied events",
+      labelNames: ["partition", "operation"] as const,
+      registers: [registry],
+    }),
+    deadLettered: new Counter({
+      name: "quiver_events_dead_lettered_total",
+      help: "Events that could not be applied (malformed, unknown type or version, invalid for their library) and were recorded as dead letters",
+      labelNames: ["partition", "reason"] as const,
+      registers: [registry],
+    }),
+    appliedSeq: new Gauge({
+      name: "quiver_partition_applied_seq",
+      help: "Log sequence of the last event applied to a partition",
+      labelNames: ["partition"] as const,
+      registers: [registry],
+    }),
+    snapshotSeconds: new Histogram({
+      name: "quiver_index_snapshot_seconds",
+      help: "Time to write a partition's index snapshots",
+      labelNames: ["partition"] as const,
+      buckets: [0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10, 30],
+      registers: [registry],
+    }),
+  };
+}
+
+export type ShardMetrics = ReturnType<typeof createShardMetrics>;
