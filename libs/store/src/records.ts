@@ -1,17 +1,7 @@
-import type { HnswConfig, Metadata, QuantizationConfig } from "@quiver/events";
+import type { LibraryCreated, Metadata } from "@quiver/events";
 
-/** A library as a partition knows it (from its library.created / config_changed events). */
-export interface LibraryRecord {
-  libraryId: string;
-  tenantId: string;
-  name: string;
-  dimension: number;
-  metric: "l2" | "cosine" | "dot";
-  indexType: "hnsw" | "flat";
-  hnsw: HnswConfig;
-  quantization: QuantizationConfig;
-  createdAtMs: number;
-}
+/** A library as a partition knows it: its library.created event (config updated by later events). */
+export type LibraryRecord = Omit<LibraryCreated, "type">;
 
 /** An event that could not be applied, kept with its bytes and the reason. */
 export interface DeadLetter {
