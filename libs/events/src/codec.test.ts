@@ -98,6 +98,14 @@ describe("event codec", () => {
     expect(encodeEvent(bigEvent).length).toBeLessThan(1000 * 128 * 4 + 1000 * 10);
   });
 
+  it("decodes vectors from an unaligned Node Buffer", () => {
+    const bytes = encodeEvent(upsert);
+    const pool = Buffer.alloc(bytes.length + 1);
+    pool.set(bytes, 1);
+    const decoded = decodeEvent(pool.subarray(1));
+    expect(decoded).toEqual(upsert);
+  });
+
   it("rejects an unknown version and an unknown type", () => {
     expect(decodeError(encode({ v: 2, t: "library.deleted", libraryId: "x" })).code).toBe(
       EventErrorCode.UnsupportedVersion,

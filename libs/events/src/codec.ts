@@ -57,6 +57,7 @@ export function decodeEvent(bytes: Uint8Array): QuiverEvent {
 /** Little-endian float32 bytes as a Float32Array (copied when not 4-byte aligned). */
 function float32FromBytes(bytes: Uint8Array): Float32Array | Uint8Array {
   if (bytes.byteLength % 4 !== 0) return bytes; // rejected by the validator, with its field name
-  const aligned = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
+  // new Uint8Array(...) copies (a Buffer's slice() would not).
+  const aligned = bytes.byteOffset % 4 === 0 ? bytes : new Uint8Array(bytes);
   return new Float32Array(aligned.buffer, aligned.byteOffset, aligned.byteLength / 4);
 }

@@ -284,6 +284,15 @@ export class PartitionStore {
     }, APPLY_FLAGS);
   }
 
+  /**
+   * Stores a library's trained quantizer parameters. Not tied to an event: training is derived
+   * from the stored vectors, and a crash before this write only means training again.
+   */
+  saveQuantizer(partition: number, libraryId: string, parameters: Uint8Array): void {
+    this.checkOpen();
+    this.env.transactionSync(() => this.db.quantizers.putSync([partition, libraryId], parameters), APPLY_FLAGS);
+  }
+
   /** Resolves when every committed transaction is on disk. */
   flushed(): Promise<boolean> {
     return this.env.flushed;

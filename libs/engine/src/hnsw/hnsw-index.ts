@@ -272,7 +272,8 @@ export class HnswIndex implements StoredIndex {
     );
   }
 
-  static deserialize(bytes: Uint8Array, options: { capacity?: number } = {}): HnswIndex {
+  /** Restores a snapshot; `originals` as for the constructor (they are not part of a snapshot). */
+  static deserialize(bytes: Uint8Array, options: { capacity?: number; originals?: OriginalsSource } = {}): HnswIndex {
     const snap = readSnapshot(bytes, SNAPSHOT_MAGIC, [SNAPSHOT_VERSION]);
     const h = snap.header;
     const dim = h.dim as number;
@@ -287,6 +288,7 @@ export class HnswIndex implements StoredIndex {
       seed: h.seed as number,
       storage: storeSpecFromParameters(String(h.store), dim, snap.section("quantizer")),
       capacity: Math.max(n, options.capacity ?? 0),
+      originals: options.originals,
     });
     index.store.loadRecords(snap.section("records", n * index.store.recordBytes), n);
     restoreGraph(index.graph, graph, snap);

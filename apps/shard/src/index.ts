@@ -1,0 +1,8 @@
+export { LibraryIndex, type IndexPhase, trainingSampleSize } from "./partition/library-index.js";
+export {
+  type ApplierOptions,
+  type ApplierStatus,
+  PartitionApplier,
+  PartitionHaltedError,
+} from "./partition/partition-applier.js";
+export { StoreOriginals } from "./partition/store-originals.js";

@@ -1,0 +1,215 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { encode } from "@msgpack/msgpack";
+import { encodeEvent, type LibraryCreated, type QuiverEvent } from "@quiver/events";
+import { LmdbLog } from "@quiver/log";
+import { PartitionStore } from "@quiver/store";
+import { createShardMetrics } from "@quiver/telemetry";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { PartitionApplier } from "./partition-applier.js";
+
+const P = 3;
+const DIM = 8;
+
+const library = (
+  libraryId: string,
+  quantization: LibraryCreated["quantization"] = { strategy: "none" },
+): LibraryCreated => ({
+  type: "library.created",
+  libraryId,
+  tenantId: "t",
+  name: libraryId,
+  dimension: DIM,
+  metric: "l2",
+  indexType: "hnsw",
+  hnsw: { m: 8, ef_construction: 64, ef_search: 32 },
+  quantization,
+  createdAtMs: 1,
+});
+
+function vectorOf(seed: number): Float32Array {
+  const v = new Float32Array(DIM);
+  for (let d = 0; d < DIM; d++) v[d] = Math.sin(seed * 7.13 + d * 1.7) * 10;
+  return v;
+}
+
+function upsert(libraryId: string, ids: number[]): QuiverEvent {
+  const vectors = new Float32Array(ids.length * DIM);
+  ids.forEach((id, i) => vectors.set(vectorOf(id), i * DIM));
+  return {
+    type: "vectors.upserted",
+    libraryId,
+    ids: ids.map((id) => `v${id}`),
+    dimension: DIM,
+    vectors,
+    metadata: ids.map((id) => ({ n: id })),
+  };
+}
+
+describe("PartitionApplier", () => {
+  let dir: string;
+  let log: LmdbLog;
+  let store: PartitionStore;
+  let n = 0;
+  const append = (event: QuiverEvent | Uint8Array) =>
+    log.append(P, event instanceof Uint8Array ? event : encodeEvent(event), `m${n++}`);
+  const applier = (options: Partial<ConstructorParameters<typeof PartitionApplier>[0]> = {}) =>
+    new PartitionApplier({ partition: P, store, log, ...options });
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "quiver-applier-"));
+    log = LmdbLog.open({ path: join(dir, "log") });
+    store = PartitionStore.open({ path: join(dir, "store") });
+  });
+  afterEach(async () => {
+    await log.close();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("applies libraries, upserts and deletes to the store and the index, exactly once", async () => {
+    await append(library("lib"));
+    await append(upsert("lib", [1, 2, 3, 4, 5]));
+    await append(upsert("lib", [3]));
+    await append({ type: "vectors.deleted", libraryId: "lib", ids: ["v2", "v9"] });
+    const a = applier();
+    a.restore();
+    expect(await a.catchUp()).toBe(await log.lastSeq(P));
+    expect(store.count(P, "lib")).toBe(4);
+    expect(store.metadata(P, "lib", store.internalId(P, "lib", "v5") ?? -1)).toEqual({ n: 5 });
+    const index = a.index("lib");
+    expect(index?.size).toBe(4);
+    const hit = index?.search(vectorOf(4), 1);
+    expect(store.vectorId(P, "lib", hit?.ids[0] ?? -1)).toBe("v4");
+    // everything again: nothing changes
+    for (const entry of await log.read(P, 1, 100)) a.apply(entry);
+    expect(store.count(P, "lib")).toBe(4);
+    expect(index?.size).toBe(4);
+  });
+
+  it("dead-letters what it cannot apply, with the reason, and keeps going", async () => {
+    const metrics = createShardMetrics();
+    await append(library("lib"));
+    await append(new Uint8Array([0xc1, 0x00]));
+    await append(encode({ v: 1, t: "library.renamed", libraryId: "lib" }));
+    await append(upsert("nope", [1]));
+    await append({
+      ...upsert("lib", [1]),
+      dimension: 4,
+      vectors: new Float32Array(4),
+    } as QuiverEvent);
+    const nan = upsert("lib", [2]) as Extract<QuiverEvent, { type: "vectors.upserted" }>;
+    nan.vectors[3] = Number.NaN;
+    await append(nan);
+    await append({ ...library("lib"), dimension: 99 });
+    await append(upsert("lib", [7]));
+    const a = applier({ metrics });
+    a.restore();
+    await a.catchUp();
+    const letters = store.deadLetters(P).map((l) => l.code);
+    expect(letters).toEqual([
+      "MALFORMED_EVENT",
+      "UNKNOWN_EVENT_TYPE",
+      "UNKNOWN_LIBRARY",
+      "DIMENSION_MISMATCH",
+      "INVALID_VECTOR",
+      "LIBRARY_EXISTS",
+    ]);
+    expect(store.deadLetters(P)[3].reason).toBe(
+      "vectors of dimension 4 for library lib of dimension 8",
+    );
+    expect(Array.from(store.deadLetters(P)[0].data)).toEqual([0xc1, 0x00]);
+    expect(store.count(P, "lib")).toBe(1);
+    expect(a.appliedSeq).toBe(await log.lastSeq(P));
+    const text = await metrics.registry.metrics();
+    expect(text).toContain(
+      `quiver_events_dead_lettered_total{partition="${P}",reason="UNKNOWN_LIBRARY"} 1`,
+    );
+  });
+
+  it("restores from a snapshot plus the changes made after it", async () => {
+    await append(library("lib"));
+    for (let i = 0; i < 30; i++) await append(upsert("lib", [i * 2, i * 2 + 1]));
+    const first = applier({ snapshotEveryEvents: 20 });
+    first.restore();
+    await first.catchUp();
+    expect(store.snapshotInfo(P, "lib")?.seq).toBeGreaterThan(0);
+    const snapSeq = store.snapshotInfo(P, "lib")?.seq ?? 0;
+    expect(snapSeq).toBeLessThan(first.appliedSeq);
+    await append({ type: "vectors.deleted", libraryId: "lib", ids: ["v0", "v59"] });
+    await append(upsert("lib", [1000]));
+    await first.catchUp();
+    // a new process on the same store: snapshot + dirty ids, no log replay needed
+    const second = applier();
+    second.restore();
+    const restored = second.index("lib");
+    expect(restored?.size).toBe(59);
+    for (const id of [1, 30, 1000]) {
+      const hit = restored?.search(vectorOf(id), 1);
+      expect(store.vectorId(P, "lib", hit?.ids[0] ?? -1)).toBe(`v${id}`);
+    }
+    const zero = restored?.search(vectorOf(0), 3);
+    for (const id of zero?.ids ?? []) expect(store.vectorId(P, "lib", id)).not.toBe("v0");
+  });
+
+  it("searches exactly until the training sample is full, then on codes, also after a restart", async () => {
+    await append(library("q", { strategy: "scalar", bits: 8, calibration_samples: 100 }));
+    for (let i = 0; i < 99; i++) await append(upsert("q", [i]));
+    const a = applier();
+    a.restore();
+    await a.catchUp();
+    expect(a.index("q")?.phase).toBe("exact");
+    await append(upsert("q", [99, 100, 101]));
+    await a.catchUp();
+    expect(a.index("q")?.phase).toBe("quantized");
+    expect(store.quantizer(P, "q")?.length).toBeGreaterThan(0);
+    const hit = a.index("q")?.search(vectorOf(42), 1);
+    expect(store.vectorId(P, "q", hit?.ids[0] ?? -1)).toBe("v42");
+    const b = applier();
+    b.restore();
+    expect(b.index("q")?.phase).toBe("quantized");
+    expect(b.index("q")?.size).toBe(102);
+  });
+
+  it("halts on an unexpected failure instead of skipping the event", async () => {
+    await append(library("lib"));
+    await append(upsert("lib", [1]));
+    const a = applier();
+    a.restore();
+    const realApply = store.apply.bind(store);
+    let failures = 1;
+    store.apply = ((p: number, seq: number, write: never) => {
+      if (seq === 2 && failures-- > 0) throw new Error("disk full");
+      return realApply(p, seq, write);
+    }) as typeof store.apply;
+    await expect(a.catchUp()).rejects.toThrow("disk full");
+    expect(a.status()).toEqual({
+      state: "halted",
+      appliedSeq: 1,
+      failedSeq: 2,
+      error: "disk full",
+    });
+    await expect(a.catchUp()).rejects.toThrow("halted at 2");
+    expect(store.count(P, "lib")).toBe(0);
+    // a fresh applier (after the operator fixed the cause) applies it
+    const b = applier();
+    b.restore();
+    await b.catchUp();
+    expect(store.count(P, "lib")).toBe(1);
+  });
+
+  it("follows the log live", async () => {
+    await append(library("lib"));
+    const a = applier();
+    a.restore();
+    const running = a.run();
+    await append(upsert("lib", [1, 2]));
+    await append(upsert("lib", [3]));
+    const last = await log.lastSeq(P);
+    while (a.appliedSeq < last) await new Promise((r) => setTimeout(r, 5));
+    expect(a.index("lib")?.size).toBe(3);
+    await a.stop();
+    await running;
+  });
+});
