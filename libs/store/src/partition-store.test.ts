@@ -154,6 +154,7 @@ describe("PartitionStore", () => {
   it("records dead letters with their reason and bytes, and keeps everything across a reopen", async () => {
     store.apply(4, 7, (tx) =>
       tx.deadLetter({
+        seq: 7,
         msgId: "m7",
         code: "MALFORMED_EVENT",
         reason: "not msgpack",

@@ -231,8 +231,10 @@ export class PartitionStore {
   // ---- writes ----
 
   /**
-   * Applies one event: `write` runs inside a transaction that also records `seq` as the
-   * partition's applied sequence. Throws (and writes nothing) when seq is not above it.
+   * Applies one event, or a batch of events ending at `seq`: `write` runs inside one transaction
+   * that also records `seq` as the partition's applied sequence (a batch shares the cost of the
+   * commit's sync). Throws, and writes nothing, when seq is not above the applied sequence or
+   * `write` throws.
    */
   apply<T>(partition: number, seq: number, write: (tx: PartitionWriter) => T): T {
     this.checkOpen();
@@ -290,7 +292,10 @@ export class PartitionStore {
    */
   saveQuantizer(partition: number, libraryId: string, parameters: Uint8Array): void {
     this.checkOpen();
-    this.env.transactionSync(() => this.db.quantizers.putSync([partition, libraryId], parameters), APPLY_FLAGS);
+    this.env.transactionSync(
+      () => this.db.quantizers.putSync([partition, libraryId], parameters),
+      APPLY_FLAGS,
+    );
   }
 
   /** Resolves when every committed transaction is on disk. */
@@ -384,9 +389,10 @@ export class PartitionWriter {
     this.db.quantizers.putSync([this.partition, libraryId], parameters);
   }
 
-  deadLetter(letter: Omit<DeadLetter, "partition" | "seq" | "atMs">): void {
-    const { msgId, code, reason, data } = letter;
-    this.db.deadLetters.putSync([this.partition, this.seq], {
+  /** Records the event at `seq` (this transaction's or an earlier one of its batch) as a dead letter. */
+  deadLetter(letter: Omit<DeadLetter, "partition" | "atMs">): void {
+    const { seq, msgId, code, reason, data } = letter;
+    this.db.deadLetters.putSync([this.partition, seq], {
       msgId,
       code,
       reason,

@@ -115,6 +115,11 @@ export class LibraryIndex {
     return this.inner.has(id);
   }
 
+  /** The index's own copy of vector `id` (reconstructed from codes when quantized). */
+  read(id: number, out: Float32Array): void {
+    this.inner.store.read(id, out);
+  }
+
   upsert(id: number, vector: Float32Array): void {
     this.inner.upsert(id, vector);
   }

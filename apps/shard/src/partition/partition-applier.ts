@@ -5,7 +5,7 @@ import {
   type VectorsUpserted,
 } from "@quiver/events";
 import type { EventLog, LogEntry, LogSubscription } from "@quiver/log";
-import type { LibraryRecord, PartitionStore } from "@quiver/store";
+import type { LibraryRecord, PartitionStore, PartitionWriter } from "@quiver/store";
 import { type Logger, type ShardMetrics, silentLogger } from "@quiver/telemetry";
 import { LibraryIndex } from "./library-index.js";
 
@@ -24,6 +24,23 @@ export interface ApplierOptions {
 export type ApplierStatus =
   | { state: "idle" | "running" | "stopped"; appliedSeq: number }
   | { state: "halted"; appliedSeq: number; failedSeq: number; error: string };
+
+/** Entries applied in one store transaction, at most. */
+const MAX_BATCH = 1000;
+
+/** What a batch does to the in-memory indexes, applied after its transaction commits. */
+type IndexEffect =
+  | { kind: "create"; record: LibraryRecord }
+  | { kind: "drop"; libraryId: string }
+  | { kind: "upsert"; record: LibraryRecord; ids: number[]; vectors: Float32Array }
+  | { kind: "delete"; libraryId: string; ids: (number | undefined)[] };
+
+interface Letter {
+  seq: number;
+  msgId: string;
+  code: string;
+  reason: string;
+}
 
 /** An event that is well-formed but cannot apply to this partition's state: dead-lettered. */
 class Rejection extends Error {
@@ -109,38 +126,52 @@ export class PartitionApplier {
     );
   }
 
-  /** Applies one entry of this partition's log; skips entries already applied. */
+  /** Applies one entry of this partition's log; skips it when already applied. */
   apply(entry: LogEntry): void {
-    if (this.failure)
+    this.applyBatch([entry]);
+  }
+
+  /**
+   * Applies consecutive entries of this partition's log in one store transaction (skipping those
+   * already applied), then to the indexes. If the transaction fails, the entries are applied one
+   * by one so that the partition halts exactly at the failing one.
+   */
+  applyBatch(entries: LogEntry[]): void {
+    if (this.failure) {
       throw new PartitionHaltedError(
         `partition ${this.partition} halted at ${this.failure.seq}: ${this.failure.error}`,
       );
-    if (entry.seq <= this.appliedSeq) return;
-    let event: QuiverEvent;
-    try {
-      event = decodeEvent(entry.data);
-    } catch (error) {
-      if (!isEventDecodeError(error)) throw error;
-      this.deadLetter(entry, error.code, error.message);
-      return;
     }
+    const applied = this.appliedSeq;
+    const fresh = entries.filter((e) => e.seq > applied);
+    if (fresh.length === 0) return;
+    const effects: IndexEffect[] = [];
+    const letters: Letter[] = [];
+    const types: string[] = [];
     try {
-      this.applyEvent(entry.seq, event);
+      this.store.apply(this.partition, fresh[fresh.length - 1].seq, (tx) => {
+        for (const entry of fresh) this.write(tx, entry, effects, letters, types);
+      });
     } catch (error) {
-      if (error instanceof Rejection) {
-        this.deadLetter(entry, error.code, error.message);
+      if (fresh.length > 1) {
+        for (const entry of fresh) this.applyBatch([entry]);
         return;
       }
-      this.failure = { seq: entry.seq, error: (error as Error).message };
-      this.logger.error(
-        { seq: entry.seq, err: error },
-        "partition halted: an event could not be applied",
-      );
-      throw error;
+      this.halt(fresh[0].seq, error);
     }
-    this.metrics?.eventsApplied.inc({ partition: this.partition, type: event.type });
-    this.metrics?.appliedSeq.set({ partition: this.partition }, entry.seq);
-    this.eventsSinceSnapshot++;
+    for (const letter of letters) {
+      this.metrics?.deadLettered.inc({ partition: this.partition, reason: letter.code });
+      this.logger.warn(letter, "event dead-lettered");
+    }
+    try {
+      for (const effect of effects) this.applyEffect(effect);
+    } catch (error) {
+      // The store has the batch; a restart reconciles the index from it. Until then: stop.
+      this.halt(fresh[fresh.length - 1].seq, error);
+    }
+    for (const type of types) this.metrics?.eventsApplied.inc({ partition: this.partition, type });
+    this.metrics?.appliedSeq.set({ partition: this.partition }, this.appliedSeq);
+    this.eventsSinceSnapshot += fresh.length;
     if (
       this.eventsSinceSnapshot >= this.snapshotEveryEvents ||
       Date.now() - this.lastSnapshotMs >= this.snapshotEveryMs
@@ -154,25 +185,50 @@ export class PartitionApplier {
     const last = await this.log.lastSeq(this.partition);
     let next = this.appliedSeq + 1;
     while (next <= last) {
-      const batch = await this.log.read(this.partition, next, 1000);
+      const batch = await this.log.read(this.partition, next, MAX_BATCH);
       if (batch.length === 0) break;
-      for (const entry of batch) this.apply(entry);
+      this.applyBatch(batch);
       next = batch[batch.length - 1].seq + 1;
     }
     return this.appliedSeq;
   }
 
-  /** Applies the log as it grows, until stop() or a halt. */
+  /**
+   * Applies the log as it grows, until stop() or a halt. Entries that arrive together are applied
+   * together (one transaction), up to MAX_BATCH.
+   */
   async run(): Promise<void> {
     this.state = "running";
-    this.subscription = this.log.subscribe(this.partition, this.appliedSeq + 1);
+    const subscription = this.log.subscribe(this.partition, this.appliedSeq + 1);
+    this.subscription = subscription;
+    const queue: LogEntry[] = [];
+    let scheduled = false;
+    let failed: unknown;
+    const drain = () => {
+      scheduled = false;
+      if (queue.length === 0 || failed) return;
+      try {
+        this.applyBatch(queue.splice(0));
+      } catch (error) {
+        failed = error;
+        void subscription.stop();
+      }
+    };
     try {
-      for await (const entry of this.subscription) this.apply(entry);
-    } catch (error) {
-      if (!this.failure) throw error;
+      for await (const entry of subscription) {
+        queue.push(entry);
+        if (queue.length >= MAX_BATCH) drain();
+        else if (!scheduled) {
+          scheduled = true;
+          setImmediate(drain);
+        }
+        if (failed) break;
+      }
+      drain();
     } finally {
-      this.state = this.failure ? this.state : "stopped";
+      this.state = "stopped";
     }
+    if (failed && !this.failure) throw failed;
   }
 
   async stop(): Promise<void> {
@@ -200,7 +256,35 @@ export class PartitionApplier {
     );
   }
 
-  private applyEvent(seq: number, event: QuiverEvent): void {
+  /** The store writes of one entry (inside the batch's transaction), and its index effects. */
+  private write(
+    tx: PartitionWriter,
+    entry: LogEntry,
+    effects: IndexEffect[],
+    letters: Letter[],
+    types: string[],
+  ): void {
+    let event: QuiverEvent;
+    try {
+      event = decodeEvent(entry.data);
+      this.writeEvent(tx, event, effects);
+    } catch (error) {
+      if (!isEventDecodeError(error) && !(error instanceof Rejection)) throw error;
+      const letter = {
+        seq: entry.seq,
+        msgId: entry.msgId,
+        code: error.code,
+        reason: error.message,
+      };
+      tx.deadLetter({ ...letter, data: entry.data });
+      letters.push(letter);
+      return;
+    }
+    types.push(event.type);
+  }
+
+  /** Validates first, then writes: a rejected event writes nothing. */
+  private writeEvent(tx: PartitionWriter, event: QuiverEvent, effects: IndexEffect[]): void {
     const p = this.partition;
     switch (event.type) {
       case "library.created": {
@@ -212,74 +296,97 @@ export class PartitionApplier {
             `library ${event.libraryId} exists with another configuration`,
           );
         }
-        this.store.apply(p, seq, (tx) => tx.putLibrary(record));
-        if (!this.indexes.has(event.libraryId)) {
-          this.indexes.set(event.libraryId, LibraryIndex.create(record, this.store, p));
-        }
+        tx.putLibrary(record);
+        effects.push({ kind: "create", record });
         return;
       }
       case "library.config_changed": {
         const record = this.libraryOf(event.libraryId);
         // The new config is recorded; indexes change through migrations (brief §2).
-        this.store.apply(p, seq, (tx) =>
-          tx.putLibrary({ ...record, quantization: event.quantization }),
-        );
+        tx.putLibrary({ ...record, quantization: event.quantization });
         return;
       }
       case "library.deleted":
-        this.store.apply(p, seq, (tx) => tx.deleteLibrary(event.libraryId));
-        this.indexes.delete(event.libraryId);
+        tx.deleteLibrary(event.libraryId);
+        effects.push({ kind: "drop", libraryId: event.libraryId });
         return;
-      case "vectors.upserted":
-        this.applyUpsert(seq, event);
+      case "vectors.upserted": {
+        const record = this.libraryOf(event.libraryId);
+        const dim = record.dimension;
+        if (event.dimension !== dim) {
+          throw new Rejection(
+            "DIMENSION_MISMATCH",
+            `vectors of dimension ${event.dimension} for library ${event.libraryId} of dimension ${dim}`,
+          );
+        }
+        const values = event.vectors;
+        for (let i = 0; i < values.length; i++) {
+          if (values[i] - values[i] !== 0) {
+            throw new Rejection(
+              "INVALID_VECTOR",
+              `vector ${event.ids[Math.floor(i / dim)]} has a non-finite component`,
+            );
+          }
+        }
+        const ids = event.ids.map(
+          (id, i) =>
+            tx.upsertVector(
+              event.libraryId,
+              id,
+              values.subarray(i * dim, (i + 1) * dim),
+              event.metadata[i],
+            ).internalId,
+        );
+        effects.push({ kind: "upsert", record, ids, vectors: values });
         return;
+      }
       case "vectors.deleted": {
         this.libraryOf(event.libraryId);
-        const index = this.indexes.get(event.libraryId);
-        const freed = this.store.apply(p, seq, (tx) =>
-          event.ids.map((id) => tx.deleteVector(event.libraryId, id)),
-        );
-        for (const id of freed) if (id !== undefined) index?.delete(id);
-        this.metrics?.vectorsApplied.inc({ partition: p, operation: "delete" }, event.ids.length);
+        const ids = event.ids.map((id) => tx.deleteVector(event.libraryId, id));
+        effects.push({ kind: "delete", libraryId: event.libraryId, ids });
         return;
       }
       default:
-        // Migration and policy events are the coordinators' record; a partition only passes them.
-        this.store.apply(p, seq, () => undefined);
+      // Migration and policy events are the coordinators' record; a partition only passes them.
     }
   }
 
-  private applyUpsert(seq: number, event: VectorsUpserted): void {
-    const record = this.libraryOf(event.libraryId);
-    const dim = record.dimension;
-    if (event.dimension !== dim) {
-      throw new Rejection(
-        "DIMENSION_MISMATCH",
-        `vectors of dimension ${event.dimension} for library ${event.libraryId} of dimension ${dim}`,
-      );
-    }
-    const values = event.vectors;
-    for (let i = 0; i < values.length; i++) {
-      if (values[i] - values[i] !== 0) {
-        throw new Rejection(
-          "INVALID_VECTOR",
-          `vector ${event.ids[Math.floor(i / dim)]} has a non-finite component`,
+  private applyEffect(effect: IndexEffect): void {
+    const p = this.partition;
+    switch (effect.kind) {
+      case "create":
+        if (!this.indexes.has(effect.record.libraryId)) {
+          this.indexes.set(
+            effect.record.libraryId,
+            LibraryIndex.create(effect.record, this.store, p),
+          );
+        }
+        return;
+      case "drop":
+        this.indexes.delete(effect.libraryId);
+        return;
+      case "upsert": {
+        const index = this.indexFor(effect.record);
+        const dim = effect.record.dimension;
+        effect.ids.forEach((id, i) =>
+          index.upsert(id, effect.vectors.subarray(i * dim, (i + 1) * dim)),
         );
+        this.metrics?.vectorsApplied.inc({ partition: p, operation: "upsert" }, effect.ids.length);
+        this.trainIfReady(index);
+        return;
+      }
+      case "delete": {
+        const index = this.indexes.get(effect.libraryId);
+        for (const id of effect.ids) if (id !== undefined) index?.delete(id);
+        this.metrics?.vectorsApplied.inc({ partition: p, operation: "delete" }, effect.ids.length);
       }
     }
-    const row = (i: number) => values.subarray(i * dim, (i + 1) * dim);
-    const internalIds = this.store.apply(this.partition, seq, (tx) =>
-      event.ids.map(
-        (id, i) => tx.upsertVector(event.libraryId, id, row(i), event.metadata[i]).internalId,
-      ),
-    );
-    const index = this.indexFor(record);
-    internalIds.forEach((id, i) => index.upsert(id, row(i)));
-    this.metrics?.vectorsApplied.inc(
-      { partition: this.partition, operation: "upsert" },
-      event.ids.length,
-    );
-    this.trainIfReady(index);
+  }
+
+  private halt(seq: number, error: unknown): never {
+    this.failure = { seq, error: (error as Error).message };
+    this.logger.error({ seq, err: error }, "partition halted: an event could not be applied");
+    throw error;
   }
 
   private trainIfReady(index: LibraryIndex): void {
@@ -314,14 +421,6 @@ export class PartitionApplier {
       this.indexes.set(record.libraryId, index);
     }
     return index;
-  }
-
-  private deadLetter(entry: LogEntry, code: string, reason: string): void {
-    this.store.apply(this.partition, entry.seq, (tx) =>
-      tx.deadLetter({ msgId: entry.msgId, code, reason, data: entry.data }),
-    );
-    this.metrics?.deadLettered.inc({ partition: this.partition, reason: code });
-    this.logger.warn({ seq: entry.seq, msgId: entry.msgId, code, reason }, "event dead-lettered");
   }
 }
 

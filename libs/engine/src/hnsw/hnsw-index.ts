@@ -273,7 +273,10 @@ export class HnswIndex implements StoredIndex {
   }
 
   /** Restores a snapshot; `originals` as for the constructor (they are not part of a snapshot). */
-  static deserialize(bytes: Uint8Array, options: { capacity?: number; originals?: OriginalsSource } = {}): HnswIndex {
+  static deserialize(
+    bytes: Uint8Array,
+    options: { capacity?: number; originals?: OriginalsSource } = {},
+  ): HnswIndex {
     const snap = readSnapshot(bytes, SNAPSHOT_MAGIC, [SNAPSHOT_VERSION]);
     const h = snap.header;
     const dim = h.dim as number;

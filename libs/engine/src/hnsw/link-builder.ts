@@ -56,7 +56,7 @@ export class LinkBuilder {
     const s = this.scratch;
     s.mem.f32.set(v, s.baseSlotPtr >> 2);
     this.pairwise.fromIds(s.baseSlotPtr, s.sortedIds, n, s.sortedDists);
-    sortPairs(s.sortedIds, s.sortedDists, n);
+    sortPairs(s.sortedIds, s.sortedDists, n, s.sortHeap);
   }
 
   /**
@@ -99,7 +99,7 @@ export class LinkBuilder {
     ids[count] = extra;
     const n = count + 1;
     this.pairwise.fromIds(this.pairwise.baseOf(owner), ids, n, dists);
-    sortPairs(ids, dists, n);
+    sortPairs(ids, dists, n, s.sortHeap);
     const kept = selectNeighbors(this.pairwise, s, ids, dists, n, graph.maxLinks(level));
     graph.setLinks(owner, level, s.selected, kept);
   }
@@ -107,27 +107,49 @@ export class LinkBuilder {
   /** Re-selects the lists of the neighbours of `id` on `level` from their 2-hop neighbourhood. */
   repairNeighbours(id: number, level: number): void {
     const graph = this.graph;
+    const s = this.scratch;
     const links = graph.linkArray(level);
     const at = graph.linkOffset(id, level);
-    const oneHop = Array.from(links.subarray(at + 1, at + 1 + links[at]));
-    if (oneHop.length === 0) return;
-    const candidates = new Set<number>([id, ...oneHop]);
-    for (const nb of oneHop) {
-      const nbAt = graph.linkOffset(nb, level);
-      for (let j = 1; j <= links[nbAt]; j++) candidates.add(links[nbAt + j]);
+    const oneHopCount = links[at];
+    if (oneHopCount === 0) return;
+    // The node, its neighbours and theirs, each once (visited marks instead of a Set).
+    const oneHop = s.oneHop;
+    for (let j = 0; j < oneHopCount; j++) oneHop[j] = links[at + 1 + j];
+    const epoch = s.visited.next();
+    const tags = s.visited.tags;
+    let count = 0;
+    const add = (x: number) => {
+      if (tags[x] === epoch) return;
+      tags[x] = epoch;
+      s.repairIds = grownU32(s.repairIds, count + 1);
+      s.repairIds[count++] = x;
+    };
+    add(id);
+    for (let j = 0; j < oneHopCount; j++) {
+      add(oneHop[j]);
+      const nbAt = graph.linkOffset(oneHop[j], level);
+      for (let k = 1; k <= links[nbAt]; k++) add(links[nbAt + k]);
     }
+    s.ensureSorted(count);
     const maxLinks = graph.maxLinks(level);
-    const s = this.scratch;
-    for (const nb of oneHop) {
-      const others = Uint32Array.from([...candidates].filter((c) => c !== nb));
-      const dists = new Float32Array(others.length);
-      this.pairwise.fromIds(this.pairwise.baseOf(nb), others, others.length, dists);
-      sortPairs(others, dists, others.length);
-      const n = Math.min(others.length, this.params.efConstruction);
-      const kept = selectNeighbors(this.pairwise, s, others, dists, n, maxLinks);
+    for (let j = 0; j < oneHopCount; j++) {
+      const nb = oneHop[j];
+      const others = s.sortedIds;
+      let n = 0;
+      for (let i = 0; i < count; i++) if (s.repairIds[i] !== nb) others[n++] = s.repairIds[i];
+      this.pairwise.fromIds(this.pairwise.baseOf(nb), others, n, s.sortedDists);
+      n = sortPairs(others, s.sortedDists, n, s.sortHeap, this.params.efConstruction);
+      const kept = selectNeighbors(this.pairwise, s, others, s.sortedDists, n, maxLinks);
       graph.setLinks(nb, level, s.selected, kept);
     }
   }
+}
+
+function grownU32(array: Uint32Array, length: number): Uint32Array {
+  if (length <= array.length) return array;
+  const out = new Uint32Array(Math.max(length, array.length * 2));
+  out.set(array);
+  return out;
 }
 
 function listHas(links: Uint32Array, at: number, id: number): boolean {

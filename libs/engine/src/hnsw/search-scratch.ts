@@ -27,6 +27,11 @@ export class SearchScratch {
   /** The search frontier, nearest on top (stored as negated distances). */
   readonly candidates = new MaxHeap(256);
   readonly results = new MaxHeap(256);
+  /** Sorting long candidate lists while building. */
+  readonly sortHeap = new MaxHeap(256);
+  /** Repairing the neighbourhood of an updated node: its neighbours, and the ids around them. */
+  readonly oneHop: Uint32Array;
+  repairIds: Uint32Array = new Uint32Array(256);
   /** Sorted candidate lists (ids, distances) and the selection built from them. */
   sortedIds = new Uint32Array(256);
   sortedDists = new Float32Array(256);
@@ -50,6 +55,7 @@ export class SearchScratch {
     this.baseSlotPtr = store.kind === "f32" ? 0 : mem.alloc(this.slotBytes);
     this.slotsPtr = store.kind === "f32" ? 0 : mem.alloc(this.slotCount * this.slotBytes);
     this.selected = new Uint32Array(maxBatch);
+    this.oneHop = new Uint32Array(maxBatch);
     this.selectedPtrs = new Uint32Array(maxBatch);
     this.candidatePtrs = new Uint32Array(maxBatch);
     this.pruneIds = new Uint32Array(maxBatch);
@@ -72,6 +78,8 @@ export class SearchScratch {
       this.visited.bytes() +
       this.candidates.bytes() +
       this.results.bytes() +
+      this.sortHeap.bytes() +
+      this.repairIds.byteLength +
       this.sortedIds.byteLength +
       this.sortedDists.byteLength +
       this.selected.byteLength * 5

@@ -1,12 +1,24 @@
-/** Sorts (ids, dists)[0..n) by ascending distance (short lists: insertion sort). */
-export function sortPairs(ids: Uint32Array, dists: Float32Array, n: number): void {
-  if (n > 64) {
-    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => dists[a] - dists[b]);
-    const sortedIds = order.map((i) => ids[i]);
-    const sortedDists = order.map((i) => dists[i]);
-    ids.set(sortedIds);
-    dists.set(sortedDists);
-    return;
+import { MaxHeap } from "./heaps.js";
+
+/**
+ * Sorts (ids, dists)[0..n) by ascending distance and keeps the nearest `keep`; returns how many
+ * are kept. Short lists: insertion sort; long ones go through `heap` (no comparator calls, no
+ * allocation).
+ */
+export function sortPairs(
+  ids: Uint32Array,
+  dists: Float32Array,
+  n: number,
+  heap: MaxHeap,
+  keep = n,
+): number {
+  if (n > 32) {
+    heap.clear();
+    for (let i = 0; i < n; i++) {
+      if (heap.size < keep) heap.push(dists[i], ids[i]);
+      else if (dists[i] < heap.topDist()) heap.replaceTop(dists[i], ids[i]);
+    }
+    return heap.drainAscending(ids, dists);
   }
   for (let i = 1; i < n; i++) {
     const id = ids[i];
@@ -20,4 +32,5 @@ export function sortPairs(ids: Uint32Array, dists: Float32Array, n: number): voi
     ids[j + 1] = id;
     dists[j + 1] = d;
   }
+  return Math.min(n, keep);
 }
