@@ -1,9 +1,4 @@
-import {
-  decodeEvent,
-  isEventDecodeError,
-  type QuiverEvent,
-  type VectorsUpserted,
-} from "@quiver/events";
+import { decodeEvent, isEventDecodeError, type QuiverEvent } from "@quiver/events";
 import type { EventLog, LogEntry, LogSubscription } from "@quiver/log";
 import type { LibraryRecord, PartitionStore, PartitionWriter } from "@quiver/store";
 import { type Logger, type ShardMetrics, silentLogger } from "@quiver/telemetry";
