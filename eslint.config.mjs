@@ -24,6 +24,11 @@ const boundaries = (engineMayUse, testsMayUse = []) => [
         sourceTag: "type:app",
         onlyDependOnLibsWithTags: ["type:lib", "type:engine", ...testsMayUse],
       },
+      // The CLI wires the apps together (embedded mode runs coordinator and shard in one process).
+      {
+        sourceTag: "type:cli",
+        onlyDependOnLibsWithTags: ["type:app", "type:lib", "type:engine", ...testsMayUse],
+      },
     ],
   },
 ];

@@ -26,10 +26,4 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 
-# npm ci when node_modules is missing or older than the lockfile (it also builds the Wasm kernels).
-if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "setup: npm ci"
-  npm ci --no-audit --no-fund
-elif [ ! -f libs/engine/src/kernels/generated/kernels-wasm.ts ]; then
-  node libs/engine/scripts/build-kernels.mjs
-fi
+bash scripts/ensure-npm.sh

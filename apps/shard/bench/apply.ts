@@ -1,4 +1,5 @@
-// npm run bench:apply -- [--vectors N] [--dim D] [--restart-vectors N] [--repeats R] [--logs lmdb,jetstream] [--out FILE]
+// npm run bench:apply -- [--vectors N] [--dim D] [--restart-vectors N] [--repeats R]
+//   [--logs lmdb,jetstream] [--parts apply,restart] [--out FILE]
 // Apply throughput (vectors/s from log to LMDB + index) for events of 1, 100 and 1,000 vectors on
 // both logs, and restart time from a snapshot against a full replay of the log.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -20,6 +21,7 @@ const { values } = parseArgs({
     "restart-vectors": { type: "string", default: "200000" },
     repeats: { type: "string", default: "3" },
     logs: { type: "string", default: "lmdb,jetstream" },
+    parts: { type: "string", default: "apply,restart" },
     out: { type: "string", default: resolve(here, "../../../bench-results/apply.json") },
   },
 });
@@ -29,6 +31,7 @@ const VECTORS = Number(values.vectors);
 const DIM = Number(values.dim);
 const REPEATS = Number(values.repeats);
 const LOGS = values.logs.split(",");
+const PARTS = values.parts.split(",");
 const PARTITION = 0;
 
 const library = (indexType: "hnsw" | "flat"): LibraryCreated => ({
@@ -275,13 +278,14 @@ const data = clusteredGaussian({
 console.log(
   `apply throughput: ${VECTORS} vectors of ${DIM} dimensions, medians of ${REPEATS} runs`,
 );
-const apply = await applyThroughput(data);
+const apply = PARTS.includes("apply") ? await applyThroughput(data) : [];
 console.log(
   `\nrestart of a partition of ${values["restart-vectors"]} vectors (HNSW, M=16, ef_construction=200)`,
 );
 const restart: RestartRow[] = [];
-for (const kind of LOGS)
-  restart.push(await restartTime(kind, data, Number(values["restart-vectors"])));
+if (PARTS.includes("restart"))
+  for (const kind of LOGS)
+    restart.push(await restartTime(kind, data, Number(values["restart-vectors"])));
 
 mkdirSync(dirname(outFile), { recursive: true });
 writeFileSync(

@@ -6,3 +6,4 @@ export {
   PartitionHaltedError,
 } from "./partition/partition-applier.js";
 export { StoreOriginals } from "./partition/store-originals.js";
+export { ShardNode, type ShardNodeOptions } from "./node/shard-node.js";

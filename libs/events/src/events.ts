@@ -13,6 +13,8 @@ export interface LibraryCreated {
   indexType: "hnsw" | "flat";
   hnsw: HnswConfig;
   quantization: QuantizationConfig;
+  /** Data partitions the library's vectors are spread over (0..partitions-1); 1 when absent. */
+  partitions?: number;
   createdAtMs: number;
 }
 

@@ -18,6 +18,7 @@ export {
 } from "./events.js";
 export type { HnswConfig, QuantizationConfig, Strategy } from "./quantization-config.js";
 export {
+  CATALOG_PARTITION,
   EVENT_STREAM,
   PARTITION_SUBJECT_PREFIX,
   PARTITION_SUBJECTS,

@@ -3,6 +3,13 @@ export const EVENT_STREAM = "QUIVER_EVENTS";
 export const PARTITION_SUBJECT_PREFIX = "quiver.events.p.";
 export const PARTITION_SUBJECTS = `${PARTITION_SUBJECT_PREFIX}*`;
 
+/**
+ * The catalog: a log partition of its own that holds every library event (created, config
+ * changed, deleted), read by coordinators to know the libraries. Library events are also
+ * appended to each of the library's data partitions, which are numbered from 0, below it.
+ */
+export const CATALOG_PARTITION = 1_000_000;
+
 export function partitionSubject(partition: number): string {
   return `${PARTITION_SUBJECT_PREFIX}${partition}`;
 }

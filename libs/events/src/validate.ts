@@ -43,6 +43,9 @@ export function checkEvent(e: Fields): QuiverEvent {
       need(e, "hnsw", isObject, "an object");
       needConfig(e, "quantization");
       need(e, "createdAtMs", isNumber, "a number");
+      if (e.partitions !== undefined) {
+        need(e, "partitions", (v) => isCount(v) && (v as number) > 0, "a positive integer");
+      }
       break;
     case "library.config_changed":
       needConfig(e, "quantization");

@@ -43,3 +43,19 @@ export function createShardMetrics(registry: Registry = new Registry()) {
 }
 
 export type ShardMetrics = ReturnType<typeof createShardMetrics>;
+
+/** The metrics a coordinator exports at /metrics. */
+export function createCoordinatorMetrics(registry: Registry = new Registry()) {
+  return {
+    registry,
+    httpRequestSeconds: new Histogram({
+      name: "quiver_http_request_duration_seconds",
+      help: "Time to answer an HTTP request, by route and status",
+      labelNames: ["method", "route", "status"] as const,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+      registers: [registry],
+    }),
+  };
+}
+
+export type CoordinatorMetrics = ReturnType<typeof createCoordinatorMetrics>;

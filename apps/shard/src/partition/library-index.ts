@@ -2,10 +2,10 @@ import {
   FlatIndex,
   HnswIndex,
   HybridIndex,
+  type HybridSearchOptions,
   type MemoryUsage,
   ProductQuantizer,
   ScalarQuantizer,
-  type SearchOptions,
   type SearchResult,
   type StoredIndex,
   type StoreSpec,
@@ -128,7 +128,7 @@ export class LibraryIndex {
     this.inner.delete(id);
   }
 
-  search(query: ArrayLike<number>, k: number, options?: SearchOptions): SearchResult {
+  search(query: ArrayLike<number>, k: number, options?: HybridSearchOptions): SearchResult {
     return (this.hybrid ?? this.inner).search(query, k, options);
   }
 

@@ -74,6 +74,8 @@ export class PartitionApplier {
   private state: "idle" | "running" | "stopped" = "idle";
   private failure: { seq: number; error: string } | undefined;
   private subscription: LogSubscription | undefined;
+  /** Callers waiting for a sequence to be applied (consistency levels, `wait` writes). */
+  private waiters: { seq: number; resolve: (applied: boolean) => void }[] = [];
 
   constructor(options: ApplierOptions) {
     this.partition = options.partition;
@@ -106,6 +108,42 @@ export class PartitionApplier {
 
   libraries(): string[] {
     return [...this.indexes.keys()];
+  }
+
+  /**
+   * Resolves true once `seq` is applied, false when `timeoutMs` passes first or the partition
+   * halts or stops.
+   */
+  waitFor(seq: number, timeoutMs: number): Promise<boolean> {
+    if (this.appliedSeq >= seq) return Promise.resolve(true);
+    if (this.failure || timeoutMs <= 0) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const waiter = {
+        seq,
+        resolve: (applied: boolean) => {
+          clearTimeout(timer);
+          resolve(applied);
+        },
+      };
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        resolve(false);
+      }, timeoutMs);
+      this.waiters.push(waiter);
+    });
+  }
+
+  private wakeWaiters(): void {
+    if (this.waiters.length === 0) return;
+    const applied = this.appliedSeq;
+    const done = this.failure !== undefined || this.state === "stopped";
+    const still: typeof this.waiters = [];
+    for (const w of this.waiters) {
+      if (w.seq <= applied) w.resolve(true);
+      else if (done) w.resolve(false);
+      else still.push(w);
+    }
+    this.waiters = still;
   }
 
   /** Loads every library's index as of the store's state (call once, before applying). */
@@ -166,6 +204,7 @@ export class PartitionApplier {
     }
     for (const type of types) this.metrics?.eventsApplied.inc({ partition: this.partition, type });
     this.metrics?.appliedSeq.set({ partition: this.partition }, this.appliedSeq);
+    this.wakeWaiters();
     this.eventsSinceSnapshot += fresh.length;
     if (
       this.eventsSinceSnapshot >= this.snapshotEveryEvents ||
@@ -229,6 +268,7 @@ export class PartitionApplier {
   async stop(): Promise<void> {
     await this.subscription?.stop();
     this.state = "stopped";
+    this.wakeWaiters();
   }
 
   /** Writes a snapshot of every library index changed since its last one. */
@@ -380,6 +420,7 @@ export class PartitionApplier {
 
   private halt(seq: number, error: unknown): never {
     this.failure = { seq, error: (error as Error).message };
+    this.wakeWaiters();
     this.logger.error({ seq, err: error }, "partition halted: an event could not be applied");
     throw error;
   }

@@ -163,13 +163,18 @@ export class JetStreamLog implements EventLog {
       deliver_policy: DeliverPolicy.StartSequence,
       opt_start_seq: Math.max(1, fromSeq),
     });
-    return consumer.consume({ max_messages: 1000 });
+    // Bounded by bytes, not messages: a thousand events of 1,000 vectors would be half a GiB in
+    // flight, more than the client buffers before it declares itself a slow consumer.
+    return consumer.consume({ max_bytes: PULL_MAX_BYTES });
   }
 
   private checkOpen(): void {
     if (this.closed) throw new LogError(LogErrorCode.Closed, "the log is closed");
   }
 }
+
+/** Bytes a consumer asks the server for at a time. */
+const PULL_MAX_BYTES = 8 * 1024 * 1024;
 
 function entryOf(partition: number, m: JsMsg): LogEntry {
   return {

@@ -1,0 +1,37 @@
+import { resolve } from "node:path";
+
+/** Settings from the environment (brief §3), with the embedded defaults. */
+export interface ServeConfig {
+  host: string;
+  port: number;
+  dataDir: string;
+  /** Data partitions: what a library gets by default and the most it may have. */
+  partitions: number;
+  logLevel: string;
+}
+
+function intFrom(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new Error(`${name} must be an integer in [${min}, ${max}], got ${JSON.stringify(raw)}`);
+  }
+  return n;
+}
+
+export function serveConfig(env: NodeJS.ProcessEnv = process.env): ServeConfig {
+  return {
+    host: env.QUIVER_HOST || "127.0.0.1",
+    port: intFrom(env, "QUIVER_PORT", 8080, 0, 65535),
+    dataDir: resolve(env.QUIVER_DATA_DIR || "./data"),
+    partitions: intFrom(env, "QUIVER_PARTITIONS", 1, 1, 1024),
+    logLevel: env.QUIVER_LOG_LEVEL || "info",
+  };
+}

@@ -1,0 +1,57 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { partitionsOf, StaticRouter, startCoordinator } from "@quiver/coordinator";
+import { LmdbLog } from "@quiver/log";
+import { ShardNode } from "@quiver/shard";
+import { PartitionStore } from "@quiver/store";
+import { createLogger, createShardMetrics, type Logger } from "@quiver/telemetry";
+import type { ServeConfig } from "./config.js";
+
+export interface Embedded {
+  /** e.g. http://127.0.0.1:8080 */
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Quiver in one process (brief §4, embedded mode): the LMDB log and a shard node hosting every
+ * partition under the data directory, and a coordinator in front, all over the same interfaces
+ * as the cluster.
+ */
+export async function startEmbedded(config: ServeConfig, logger?: Logger): Promise<Embedded> {
+  const log = logger ?? createLogger("quiver", { level: config.logLevel });
+  mkdirSync(config.dataDir, { recursive: true });
+  const eventLog = LmdbLog.open({ path: join(config.dataDir, "log") });
+  const store = PartitionStore.open({ path: join(config.dataDir, "shard") });
+  const metrics = createShardMetrics();
+  const shard = new ShardNode({ shardId: "embedded", store, log: eventLog, metrics, logger: log });
+  const partitionRange = (n: number) => Array.from({ length: n }, (_, p) => p);
+  await shard.assign(partitionRange(config.partitions));
+  const coordinator = await startCoordinator({
+    log: eventLog,
+    router: new StaticRouter([shard]),
+    logger: log,
+    defaultPartitions: config.partitions,
+    maxPartitions: config.partitions,
+    registries: [metrics.registry],
+  });
+  // Libraries created with more partitions than this start allows are still served.
+  const needed = Math.max(config.partitions, ...coordinator.catalog.all().map(partitionsOf));
+  if (needed > config.partitions) await shard.assign(partitionRange(needed));
+  const address = await coordinator.listen(config.host, config.port);
+  log.info({ address, dataDir: config.dataDir, partitions: needed }, "Quiver serving (embedded)");
+  let closed: Promise<void> | undefined;
+  return {
+    url: address,
+    close() {
+      closed ??= (async () => {
+        await coordinator.close();
+        await shard.close();
+        await eventLog.close();
+        await store.close();
+        log.info("Quiver stopped");
+      })();
+      return closed;
+    },
+  };
+}

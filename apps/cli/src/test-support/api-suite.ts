@@ -1,0 +1,612 @@
+import { ApiError, type LibraryResponse, QuiverClient } from "@quiver/api";
+import { Rng } from "@quiver/engine";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { exactTopK, randomVectors } from "./vectors.js";
+
+export interface Deployment {
+  url: string;
+  /** Data partitions a library may have in this deployment. */
+  maxPartitions: number;
+  close(): Promise<void>;
+}
+
+/** What a caller can observe of the whole state: libraries and their vector counts. */
+async function observe(client: QuiverClient): Promise<string> {
+  const libraries = await client.listLibraries();
+  const counts = await Promise.all(libraries.map((l) => client.getLibrary(l.id)));
+  return JSON.stringify(counts.map((l) => [l.id, l.name, l.num_vectors]));
+}
+
+async function expectApiError(
+  promise: Promise<unknown>,
+  status: number,
+  fieldPart?: string,
+): Promise<ApiError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error, "the request should have failed").toBeInstanceOf(ApiError);
+  const apiError = error as ApiError;
+  expect(apiError.status).toBe(status);
+  if (fieldPart) expect(apiError.message).toContain(fieldPart);
+  return apiError;
+}
+
+/**
+ * The v1 API's behaviour, run against a deployment: embedded mode and a local cluster run the
+ * same suite.
+ */
+export function defineApiSuite(name: string, start: () => Promise<Deployment>): void {
+  describe(`v1 API (${name})`, () => {
+    let deployment: Deployment;
+    let client: QuiverClient;
+
+    beforeAll(async () => {
+      deployment = await start();
+      client = new QuiverClient({ url: deployment.url });
+    });
+    afterAll(async () => deployment?.close());
+
+    it("creates, lists, gets and deletes libraries; create returns the quantization summary", async () => {
+      const created = await client.createLibrary({
+        name: "docs",
+        dimension: 16,
+        metric: "cosine",
+        quantization_config: { strategy: "hybrid", initial_search: "scalar" },
+      });
+      expect(created.id).toMatch(/^lib_/);
+      expect(created.quantization.strategy).toBe("hybrid");
+      expect(created.quantization.memory_savings).toBe("75%");
+      expect(created.quantization.estimated_accuracy).toMatch(/%$/);
+      expect(created.quantization_config).toMatchObject({ rerank_top_k: 100, bits: 8 });
+      expect((await client.listLibraries()).map((l) => l.id)).toContain(created.id);
+      const got = await client.getLibrary(created.id);
+      expect(got).toMatchObject({ id: created.id, name: "docs", dimension: 16, num_vectors: 0 });
+      await expectApiError(client.createLibrary({ name: "docs", dimension: 4 }), 409, "name");
+      await client.deleteLibrary(created.id);
+      await expectApiError(client.getLibrary(created.id), 404);
+      expect((await client.listLibraries()).map((l) => l.id)).not.toContain(created.id);
+    });
+
+    it("rejects invalid library configs with a 400 naming the field", async () => {
+      const cases: [Record<string, unknown>, string][] = [
+        [{ strategy: "float16" }, "quantization_config.strategy"],
+        [{ strategy: "product", subvectors: 7 }, "quantization_config.subvectors"],
+        [{ strategy: "scalar", bits: 4 }, "quantization_config.bits"],
+        [{ strategy: "hybrid", rerank_top_k: 0 }, "quantization_config.rerank_top_k"],
+        [
+          { strategy: "adaptive", max_memory_gb: 1, target_accuracy: 1.5 },
+          "quantization_config.target_accuracy",
+        ],
+        [{ strategy: "scalar", subvectors: 4 }, "quantization_config.subvectors"],
+      ];
+      const before = await observe(client);
+      for (const [config, field] of cases) {
+        await expectApiError(
+          client.createLibrary({
+            name: "bad",
+            dimension: 16,
+            quantization_config: config as never,
+          }),
+          400,
+          field,
+        );
+      }
+      await expectApiError(client.createLibrary({ name: "bad", dimension: 0 }), 400, "dimension");
+      await expectApiError(
+        client.createLibrary({ name: "bad", dimension: 8, hnsw_config: { m: 1 } }),
+        400,
+        "hnsw_config.m",
+      );
+      await expectApiError(
+        client.createLibrary({
+          name: "bad",
+          dimension: 8,
+          partitions: deployment.maxPartitions + 1,
+        }),
+        400,
+        "partitions",
+      );
+      expect(await observe(client)).toBe(before);
+    });
+
+    it("upserts, gets, searches with a filter and deletes vectors", async () => {
+      const lib = await client.createLibrary({
+        name: "walk",
+        dimension: 4,
+        partitions: Math.min(2, deployment.maxPartitions),
+      });
+      const write = await client.upsert(
+        lib.id,
+        [
+          { id: "a", vector: [1, 0, 0, 0], metadata: { genre: "news", year: 2021 } },
+          { id: "b", vector: [0.9, 0.1, 0, 0], metadata: { genre: "sport", year: 2019 } },
+          { id: "c", vector: [0, 1, 0, 0], metadata: { genre: "news", year: 2018 } },
+        ],
+        { wait: true },
+      );
+      expect(write).toMatchObject({ status: "applied", count: 3 });
+      expect(write.write_token).toMatch(/^v1\./);
+      const all = await client.search(lib.id, [1, 0, 0, 0], { k: 3 });
+      expect(all.results.map((h) => h.id)).toEqual(["a", "b", "c"]);
+      expect(all.results[0]).toMatchObject({
+        distance: 0,
+        metadata: { genre: "news", year: 2021 },
+      });
+      const filtered = await client.search(lib.id, [1, 0, 0, 0], {
+        k: 3,
+        filter: { genre: "news", year: { $gte: 2020 } },
+      });
+      expect(filtered.results.map((h) => h.id)).toEqual(["a"]);
+      const got = await client.getVector(lib.id, "b");
+      expect(got.vector.map((x) => Math.round(x * 10) / 10)).toEqual([0.9, 0.1, 0, 0]);
+      expect(got.metadata).toEqual({ genre: "sport", year: 2019 });
+      await client.deleteVector(lib.id, "a", { wait: true });
+      await expectApiError(client.getVector(lib.id, "a"), 404, "a");
+      expect(
+        (await client.search(lib.id, [1, 0, 0, 0], { k: 3 })).results.map((h) => h.id),
+      ).toEqual(["b", "c"]);
+      await client.deleteVectors(lib.id, ["b", "c", "never-written"], { wait: true });
+      expect((await client.search(lib.id, [1, 0, 0, 0], { k: 3 })).results).toEqual([]);
+      expect((await client.getLibrary(lib.id)).num_vectors).toBe(0);
+    });
+
+    it("answers a batch of queries with one list per query", async () => {
+      const lib = await client.createLibrary({ name: "batch", dimension: 2 });
+      await client.upsert(
+        lib.id,
+        [
+          { id: "x", vector: [1, 0] },
+          { id: "y", vector: [0, 1] },
+        ],
+        { wait: true },
+      );
+      const answer = await client.searchBatch(
+        lib.id,
+        [
+          [1, 0],
+          [0, 1],
+        ],
+        { k: 1 },
+      );
+      expect(answer.results.map((r) => r.map((h) => h.id))).toEqual([["x"], ["y"]]);
+    });
+
+    it("merges partitions exactly: a flat library over several partitions equals exact search", async () => {
+      const dim = 12;
+      const count = 600;
+      const data = randomVectors(count, dim, 7);
+      const partitions = deployment.maxPartitions;
+      const one = await client.createLibrary({
+        name: "exact-1",
+        dimension: dim,
+        index_type: "flat",
+        partitions: 1,
+      });
+      const many = await client.createLibrary({
+        name: "exact-n",
+        dimension: dim,
+        index_type: "flat",
+        partitions,
+      });
+      const rows = Array.from({ length: count }, (_, i) => ({
+        id: `v${i}`,
+        vector: data.subarray(i * dim, (i + 1) * dim),
+        metadata: { n: i },
+      }));
+      await client.upsert(one.id, rows, { wait: true });
+      await client.upsert(many.id, rows, { wait: true });
+      const queries = randomVectors(20, dim, 8);
+      for (let q = 0; q < 20; q++) {
+        const query = queries.subarray(q * dim, (q + 1) * dim);
+        const expected = exactTopK(data, dim, query, 10);
+        const a = await client.search(one.id, query, { k: 10 });
+        const b = await client.search(many.id, query, { k: 10 });
+        expect(a.results.map((h) => h.id)).toEqual(expected.map((i) => `v${i}`));
+        expect(b.results.map((h) => h.id)).toEqual(a.results.map((h) => h.id));
+        b.results.forEach((h, i) => expect(h.distance).toBeCloseTo(a.results[i].distance, 4));
+      }
+    });
+
+    it("reads its writes: 1,000 interleaved upserts and session searches", async () => {
+      const dim = 8;
+      const lib = await client.createLibrary({
+        name: "session",
+        dimension: dim,
+        partitions: deployment.maxPartitions,
+      });
+      const rng = new Rng(42);
+      let misses = 0;
+      for (let i = 0; i < 1000; i++) {
+        const vector = Array.from({ length: dim }, () => rng.next() * 2 - 1);
+        const { write_token } = await client.upsert(lib.id, [
+          { id: `s${i}`, vector, metadata: { i } },
+        ]);
+        const found = await client.search(lib.id, vector, {
+          k: 1,
+          consistency: "session",
+          write_token,
+          filter: { i },
+        });
+        if (found.results[0]?.id !== `s${i}`) misses++;
+      }
+      expect(misses).toBe(0);
+    });
+
+    it("strong consistency sees every acknowledged write", async () => {
+      const lib = await client.createLibrary({
+        name: "strong",
+        dimension: 3,
+        partitions: deployment.maxPartitions,
+      });
+      for (let i = 0; i < 50; i++) {
+        await client.upsert(lib.id, [{ id: `t${i}`, vector: [i, 1, 0] }]);
+        const got = await client.search(lib.id, [i, 1, 0], { k: 1, consistency: "strong" });
+        expect(got.results[0]?.id).toBe(`t${i}`);
+      }
+    });
+
+    it("filters return only matching vectors, for every operator", async () => {
+      const dim = 6;
+      const count = 400;
+      const data = randomVectors(count, dim, 3);
+      const lib = await client.createLibrary({
+        name: "filters",
+        dimension: dim,
+        partitions: deployment.maxPartitions,
+      });
+      const colours = ["red", "green", "blue"];
+      const meta = (i: number) => ({
+        colour: colours[i % 3],
+        n: i,
+        tags: i % 2 ? ["odd"] : ["even"],
+        ...(i % 5 === 0 ? { rare: true } : {}),
+        nested: { level: i % 4 },
+      });
+      await client.upsert(
+        lib.id,
+        Array.from({ length: count }, (_, i) => ({
+          id: `f${i}`,
+          vector: data.subarray(i * dim, (i + 1) * dim),
+          metadata: meta(i),
+        })),
+        { wait: true },
+      );
+      const filters: [Record<string, unknown>, (m: ReturnType<typeof meta>) => boolean][] = [
+        [{ colour: "red" }, (m) => m.colour === "red"],
+        [{ colour: { $ne: "red" } }, (m) => m.colour !== "red"],
+        [{ colour: { $in: ["green", "blue"] } }, (m) => m.colour !== "red"],
+        [{ colour: { $nin: ["green", "blue"] } }, (m) => m.colour === "red"],
+        [{ n: { $gt: 100, $lte: 200 } }, (m) => m.n > 100 && m.n <= 200],
+        [{ n: { $lt: 50 } }, (m) => m.n < 50],
+        [{ rare: { $exists: true } }, (m) => m.rare === true],
+        [{ rare: { $exists: false } }, (m) => m.rare === undefined],
+        [
+          { $or: [{ colour: "red" }, { n: { $gte: 390 } }] },
+          (m) => m.colour === "red" || m.n >= 390,
+        ],
+        [
+          { $and: [{ colour: "blue" }, { tags: "odd" }] },
+          (m) => m.colour === "blue" && m.tags[0] === "odd",
+        ],
+        [{ $not: { colour: "red" } }, (m) => m.colour !== "red"],
+        [{ n: { $not: { $gte: 10 } } }, (m) => !(m.n >= 10)],
+        [{ "nested.level": 2 }, (m) => m.nested.level === 2],
+      ];
+      const query = data.subarray(0, dim);
+      for (const [filter, predicate] of filters) {
+        const { results } = await client.search(lib.id, query, { k: 20, filter });
+        const expected = exactTopK(data, dim, query, 20, (i) => predicate(meta(i)));
+        for (const hit of results)
+          expect(predicate(hit.metadata as ReturnType<typeof meta>), JSON.stringify(filter)).toBe(
+            true,
+          );
+        expect(
+          results.map((h) => h.id),
+          JSON.stringify(filter),
+        ).toEqual(expected.map((i) => `f${i}`));
+      }
+    });
+
+    it("rejects bad requests with a 4xx naming the field and changes nothing", async () => {
+      const lib = await client.createLibrary({ name: "guarded", dimension: 3 });
+      await client.upsert(lib.id, [{ id: "keep", vector: [1, 2, 3], metadata: { a: 1 } }], {
+        wait: true,
+      });
+      const before = await observe(client);
+      const raw = (
+        method: string,
+        path: string,
+        body?: string,
+        headers: Record<string, string> = {},
+      ) =>
+        fetch(`${deployment.url}${path}`, {
+          method,
+          headers: { "content-type": "application/json", ...headers },
+          body,
+        }).then(async (r) => ({
+          status: r.status,
+          body: (await r.json()) as { error: { message: string; code: string } },
+        }));
+      const base = `/v1/libraries/${lib.id}`;
+      const cases: [string, string, string | undefined, number, string][] = [
+        ["POST", `${base}/vectors`, "{not json", 400, "JSON"],
+        [
+          "POST",
+          `${base}/vectors`,
+          JSON.stringify({ vectors: [{ id: "x", vector: [1, 2] }] }),
+          400,
+          "vectors[0].vector",
+        ],
+        ["POST", `${base}/vectors`, '{"vectors":[{"id":"x","vector":[1,NaN,3]}]}', 400, "JSON"],
+        [
+          "POST",
+          `${base}/vectors`,
+          JSON.stringify({ vectors: [{ id: "x", vector: [1, "2", 3] }] }),
+          400,
+          "vectors[0].vector[1]",
+        ],
+        ["POST", `${base}/vectors`, JSON.stringify({ vectors: [] }), 400, "vectors"],
+        [
+          "POST",
+          `${base}/vectors`,
+          JSON.stringify({ vectors: [{ id: "x", vector: [1, 2, 3], extra: 1 }] }),
+          400,
+          "vectors[0].extra",
+        ],
+        [
+          "POST",
+          `/v1/libraries/lib_missing/vectors`,
+          JSON.stringify({ vectors: [{ id: "x", vector: [1, 2, 3] }] }),
+          404,
+          "lib_missing",
+        ],
+        ["POST", `${base}/search`, JSON.stringify({ vector: [1, 2, 3], k: 0 }), 400, "k"],
+        ["POST", `${base}/search`, JSON.stringify({ vector: [1, 2, 3], k: 1_000_000 }), 400, "k"],
+        ["POST", `${base}/search`, JSON.stringify({ vector: [1, 2] }), 400, "vector"],
+        ["POST", `${base}/search`, JSON.stringify({ k: 3 }), 400, "vector"],
+        [
+          "POST",
+          `${base}/search`,
+          JSON.stringify({ vector: [1, 2, 3], filter: { a: { $regex: "x" } } }),
+          400,
+          "filter.a.$regex",
+        ],
+        [
+          "POST",
+          `${base}/search`,
+          JSON.stringify({ vector: [1, 2, 3], filter: { $or: [] } }),
+          400,
+          "filter.$or",
+        ],
+        [
+          "POST",
+          `${base}/search`,
+          JSON.stringify({ vector: [1, 2, 3], consistency: "session" }),
+          400,
+          "write_token",
+        ],
+        [
+          "POST",
+          `${base}/search`,
+          JSON.stringify({ vector: [1, 2, 3], consistency: "session", write_token: "nope" }),
+          400,
+          "write_token",
+        ],
+        [
+          "POST",
+          `${base}/search`,
+          JSON.stringify({ vector: [1, 2, 3], rerank_top_k: 2, k: 5 }),
+          400,
+          "rerank_top_k",
+        ],
+        ["POST", `/v1/libraries`, JSON.stringify({ name: "x" }), 400, "dimension"],
+        [
+          "POST",
+          `/v1/libraries`,
+          JSON.stringify({ name: "x", dimension: 3, metric: "hamming" }),
+          400,
+          "metric",
+        ],
+        ["GET", `${base}/vectors/absent`, undefined, 404, "absent"],
+        ["DELETE", `/v1/libraries/lib_missing`, undefined, 404, "lib_missing"],
+        ["POST", `${base}/vectors`, "x".repeat(65 * 1024 * 1024), 413, "body"],
+      ];
+      for (const [method, path, body, status, field] of cases) {
+        const answer = await raw(method, path, body);
+        expect(answer.status, `${method} ${path} ${body?.slice(0, 80)}`).toBe(status);
+        expect(answer.body.error.message, `${method} ${path}`).toContain(field);
+      }
+      expect(await observe(client)).toBe(before);
+    });
+
+    it("a fuzz run of 500 generated bad requests sees no 5xx and no change of state", async () => {
+      const lib = await client.createLibrary({ name: "fuzzed", dimension: 4 });
+      await client.upsert(lib.id, [{ id: "one", vector: [1, 0, 0, 0] }], { wait: true });
+      const before = await observe(client);
+      const rng = new Rng(2026);
+      const statuses = new Map<number, number>();
+      for (let i = 0; i < 500; i++) {
+        const request = badRequest(rng, lib);
+        const res = await fetch(`${deployment.url}${request.path}`, {
+          method: request.method,
+          headers: { "content-type": "application/json" },
+          body: request.body,
+        });
+        const text = await res.text();
+        statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+        expect(
+          res.status,
+          `${request.method} ${request.path} ${request.body?.slice(0, 120)}: ${text}`,
+        ).toBeGreaterThanOrEqual(400);
+        expect(
+          res.status,
+          `${request.method} ${request.path} ${request.body?.slice(0, 120)}: ${text}`,
+        ).toBeLessThan(500);
+        expect(JSON.parse(text).error.message).toBeTypeOf("string");
+      }
+      expect(await observe(client)).toBe(before);
+    });
+
+    it("serves an OpenAPI document, health and metrics", async () => {
+      const doc = (await (await fetch(`${deployment.url}/openapi.json`)).json()) as {
+        paths: Record<string, unknown>;
+      };
+      expect(Object.keys(doc.paths)).toEqual(
+        expect.arrayContaining(["/v1/libraries", "/v1/libraries/{id}/search"]),
+      );
+      expect((await fetch(`${deployment.url}/healthz`)).status).toBe(200);
+      expect((await fetch(`${deployment.url}/readyz`)).status).toBe(200);
+      const metrics = await (await fetch(`${deployment.url}/metrics`)).text();
+      expect(metrics).toContain("quiver_http_request_duration_seconds");
+    });
+  });
+}
+
+interface BadRequest {
+  method: string;
+  path: string;
+  body?: string;
+}
+
+/** A generated request that is wrong in one way (body, field, value, path or filter). */
+function badRequest(rng: Rng, lib: LibraryResponse): BadRequest {
+  const pick = <T>(xs: T[]): T => xs[Math.floor(rng.next() * xs.length)];
+  const base = `/v1/libraries/${lib.id}`;
+  const junk = () =>
+    pick<unknown>([null, "x", -1, 0, 1.5, 1e308, [], {}, [1, "a"], { $gt: [] }, true, "", "NaN"]);
+  const validVector = [0.1, 0.2, 0.3, 0.4];
+  const kind = Math.floor(rng.next() * 10);
+  switch (kind) {
+    case 0: {
+      const text = JSON.stringify({ vectors: [{ id: "z", vector: validVector }] });
+      const cut = Math.max(1, Math.floor(rng.next() * (text.length - 1)));
+      return { method: "POST", path: `${base}/vectors`, body: text.slice(0, cut) };
+    }
+    case 1:
+      return {
+        method: "POST",
+        path: `${base}/vectors`,
+        body: JSON.stringify({
+          vectors: [{ id: "z", vector: Array.from({ length: pick([0, 1, 3, 5, 100]) }, () => 1) }],
+        }),
+      };
+    case 2:
+      return {
+        method: "POST",
+        path: `${base}/vectors`,
+        body: JSON.stringify({
+          vectors: [
+            { id: pick<unknown>([null, [], "", 5, {}, "x".repeat(300)]), vector: validVector },
+          ],
+        }),
+      };
+    case 3: {
+      const field = pick([
+        "k",
+        "ef",
+        "rerank_top_k",
+        "consistency",
+        "include_metadata",
+        "timeout_ms",
+        "allow_partial",
+      ]);
+      let value = junk();
+      if (
+        (field === "k" || field === "ef" || field === "rerank_top_k") &&
+        typeof value === "number" &&
+        value >= 1 &&
+        Number.isInteger(value)
+      )
+        value = 0;
+      if (typeof value === "boolean" && (field === "include_metadata" || field === "allow_partial"))
+        value = "yes";
+      return {
+        method: "POST",
+        path: `${base}/search`,
+        body: JSON.stringify({ vector: validVector, [field]: value }),
+      };
+    }
+    case 4: {
+      const filters = [
+        { a: { $bogus: 1 } },
+        { $and: {} },
+        { $or: [1] },
+        { a: { $in: "x" } },
+        { a: { $gt: true } },
+        { a: { $exists: 1 } },
+        { a: [1, 2] },
+        { a: { b: 1 } },
+        { $not: [] },
+        { a: {} },
+        { $nor: [] },
+        { a: { $in: [{}] } },
+      ];
+      return {
+        method: "POST",
+        path: `${base}/search`,
+        body: JSON.stringify({ vector: validVector, filter: pick(filters) }),
+      };
+    }
+    case 5:
+      return {
+        method: "POST",
+        path: `/v1/libraries/lib_${Math.floor(rng.next() * 1e9)}/${pick(["search", "vectors"])}`,
+        body: JSON.stringify({ vector: validVector, vectors: [{ id: "a", vector: validVector }] }),
+      };
+    case 6:
+      return {
+        method: "POST",
+        path: "/v1/libraries",
+        body: JSON.stringify({
+          name: pick(["", "has space", "ok", "x".repeat(200)]),
+          dimension: pick([0, -3, 1.5, "8", 100_000, null]),
+          quantization_config: pick([
+            { strategy: "magic" },
+            { strategy: "product", subvectors: 3 },
+            "scalar",
+            null,
+          ]),
+        }),
+      };
+    case 7:
+      return {
+        method: "POST",
+        path: `${base}/vectors`,
+        body: pick([
+          '{"vectors":[{"id":"a","vector":[1,2,3,Infinity]}]}',
+          '{"vectors":[{"id":"a","vector":[1e39,0,0,0]}]}',
+          '{"vectors":[{"id":"a","vector":[1,2,3,4]},{"id":"a","vector":[1,2,3,4]}]}',
+          '{"vectors":"all"}',
+          "[]",
+          '{"vectors":[{"id":"a","vector":[1,2,3,4],"metadata":"m"}]}',
+          '{"vectors":[{"id":"a","vector":[1,2,3,4]}],"wait":"yes"}',
+        ]),
+      };
+    case 8:
+      return {
+        method: "POST",
+        path: `${base}/search`,
+        body: JSON.stringify(
+          pick([
+            { vector: validVector, vectors: [validVector] },
+            { vectors: [] },
+            { vectors: [validVector, [1, 2]] },
+            { vector: validVector, consistency: "session", write_token: `v1.${"x".repeat(20)}` },
+            { vector: validVector, unknown_option: 1 },
+          ]),
+        ),
+      };
+    default:
+      return rng.next() < 0.5
+        ? {
+            method: "GET",
+            path: `${base}/vectors/${pick(["missing", "gone?consistency=always", "x?write_token=1"])}`,
+          }
+        : {
+            method: "DELETE",
+            path: `${base}/vectors/missing${pick(["?wait=maybe", "?wait=2", "?other=1"])}`,
+          };
+  }
+}

@@ -1,0 +1,140 @@
+import { CATALOG_PARTITION, decodeEvent, type QuiverEvent } from "@quiver/events";
+import type { EventLog, LogSubscription } from "@quiver/log";
+import type { LibraryRecord } from "@quiver/store";
+import { type Logger, silentLogger } from "@quiver/telemetry";
+
+/**
+ * The libraries, as the catalog partition of the log records them. Every coordinator keeps this
+ * view by following the catalog from its first event; a coordinator that appends a library event
+ * waits until its view has it, so its next request sees the change.
+ */
+export class Catalog {
+  private readonly libraries = new Map<string, LibraryRecord>();
+  private seq = 0;
+  private waiters: { seq: number; resolve: (ok: boolean) => void }[] = [];
+  private subscription: LogSubscription | undefined;
+  private following: Promise<void> | undefined;
+  private readonly logger: Logger;
+
+  constructor(
+    private readonly log: EventLog,
+    logger?: Logger,
+  ) {
+    this.logger = (logger ?? silentLogger()).child({ component: "catalog" });
+  }
+
+  /** Reads the catalog up to its end, then follows it. */
+  async start(): Promise<void> {
+    const last = await this.log.lastSeq(CATALOG_PARTITION);
+    while (this.seq < last) {
+      const entries = await this.log.read(CATALOG_PARTITION, this.seq + 1, 1000);
+      if (entries.length === 0) break;
+      for (const entry of entries) this.apply(entry.seq, entry.data);
+    }
+    const subscription = this.log.subscribe(CATALOG_PARTITION, this.seq + 1);
+    this.subscription = subscription;
+    this.following = (async () => {
+      try {
+        for await (const entry of subscription) this.apply(entry.seq, entry.data);
+      } catch (error) {
+        this.logger.error({ err: error }, "the catalog stopped following the log");
+      }
+    })();
+  }
+
+  get appliedSeq(): number {
+    return this.seq;
+  }
+
+  get(libraryId: string): LibraryRecord | undefined {
+    return this.libraries.get(libraryId);
+  }
+
+  list(tenantId: string): LibraryRecord[] {
+    return [...this.libraries.values()]
+      .filter((l) => l.tenantId === tenantId)
+      .sort((a, b) => a.createdAtMs - b.createdAtMs || a.name.localeCompare(b.name));
+  }
+
+  byName(tenantId: string, name: string): LibraryRecord | undefined {
+    for (const l of this.libraries.values())
+      if (l.tenantId === tenantId && l.name === name) return l;
+    return undefined;
+  }
+
+  /** All libraries, of every tenant. */
+  all(): LibraryRecord[] {
+    return [...this.libraries.values()];
+  }
+
+  /** Resolves true once the view includes catalog event `seq`. */
+  waitFor(seq: number, timeoutMs: number): Promise<boolean> {
+    if (this.seq >= seq) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        resolve(false);
+      }, timeoutMs);
+      const waiter = {
+        seq,
+        resolve: (ok: boolean) => {
+          clearTimeout(timer);
+          resolve(ok);
+        },
+      };
+      this.waiters.push(waiter);
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.subscription?.stop();
+    await this.following;
+    for (const w of this.waiters) w.resolve(false);
+    this.waiters = [];
+  }
+
+  private apply(seq: number, data: Uint8Array): void {
+    if (seq <= this.seq) return;
+    this.seq = seq;
+    let event: QuiverEvent;
+    try {
+      event = decodeEvent(data);
+    } catch (error) {
+      this.logger.warn({ seq, err: error }, "catalog event skipped: it cannot be decoded");
+      return this.wake();
+    }
+    switch (event.type) {
+      case "library.created": {
+        const { type: _type, ...record } = event;
+        if (!this.libraries.has(record.libraryId)) this.libraries.set(record.libraryId, record);
+        break;
+      }
+      case "library.config_changed": {
+        const record = this.libraries.get(event.libraryId);
+        if (record)
+          this.libraries.set(event.libraryId, { ...record, quantization: event.quantization });
+        break;
+      }
+      case "library.deleted":
+        this.libraries.delete(event.libraryId);
+        break;
+      default:
+    }
+    this.wake();
+  }
+
+  private wake(): void {
+    if (this.waiters.length === 0) return;
+    const still = [];
+    for (const w of this.waiters) {
+      if (w.seq <= this.seq) w.resolve(true);
+      else still.push(w);
+    }
+    this.waiters = still;
+  }
+}
+
+/** A library's data partitions (events before `partitions` existed: one). */
+export function partitionsOf(library: LibraryRecord): number {
+  return library.partitions ?? 1;
+}

@@ -1,0 +1,58 @@
+import {
+  decodeShardRpc,
+  encodeShardRpc,
+  type ShardClient,
+  type ShardGetRequest,
+  type ShardGetResponse,
+  type ShardRpcReply,
+  type ShardRpcRequest,
+  type ShardSearchRequest,
+  type ShardSearchResponse,
+  type ShardStatus,
+  shardRpcSubject,
+} from "@quiver/api";
+import type { NatsConnection } from "@nats-io/transport-node";
+
+/** Slack a reply gets beyond the time the shard was given. */
+const REPLY_SLACK_MS = 2_000;
+
+/** A shard node in another process, reached over NATS request/reply. */
+export class NatsShardClient implements ShardClient {
+  constructor(
+    private readonly nc: NatsConnection,
+    readonly shardId: string,
+  ) {}
+
+  async search(request: ShardSearchRequest): Promise<ShardSearchResponse> {
+    const reply = await this.call({ op: "search", request }, request.timeoutMs);
+    return (reply as { search: ShardSearchResponse }).search;
+  }
+
+  async get(request: ShardGetRequest): Promise<ShardGetResponse> {
+    const reply = await this.call({ op: "get", request }, request.timeoutMs);
+    return (reply as { get: ShardGetResponse }).get;
+  }
+
+  async waitApplied(
+    minSeqs: Record<number, number>,
+    timeoutMs: number,
+  ): Promise<Record<number, number>> {
+    const reply = await this.call({ op: "waitApplied", minSeqs, timeoutMs }, timeoutMs);
+    const applied = (reply as { applied: Record<string, number> }).applied;
+    return Object.fromEntries(Object.entries(applied).map(([p, s]) => [Number(p), s]));
+  }
+
+  async status(): Promise<ShardStatus> {
+    const reply = await this.call({ op: "status" }, 3_000);
+    return (reply as { status: ShardStatus }).status;
+  }
+
+  private async call(request: ShardRpcRequest, timeoutMs: number): Promise<ShardRpcReply> {
+    const msg = await this.nc.request(shardRpcSubject(this.shardId), encodeShardRpc(request), {
+      timeout: timeoutMs + REPLY_SLACK_MS,
+    });
+    const reply = decodeShardRpc<ShardRpcReply>(msg.data);
+    if (!reply.ok) throw new Error(`shard ${this.shardId}: ${reply.message}`);
+    return reply;
+  }
+}

@@ -1,0 +1,84 @@
+import type { ShardClient } from "@quiver/api";
+import type { EventLog } from "@quiver/log";
+import { createCoordinatorMetrics, type Logger, type Registry } from "@quiver/telemetry";
+import type { FastifyInstance } from "fastify";
+import { buildApp } from "./app.js";
+import { Catalog, partitionsOf } from "./catalog/catalog.js";
+import type { PartitionRouter } from "./cluster/partition-router.js";
+import type { ServiceContext } from "./service/context.js";
+import { createServices } from "./services.js";
+
+export interface CoordinatorOptions {
+  log: EventLog;
+  router: PartitionRouter;
+  logger: Logger;
+  defaultPartitions: number;
+  maxPartitions: number;
+  /** Registries exported at /metrics besides the coordinator's own (e.g. in-process shards'). */
+  registries?: Registry[];
+  searchTimeoutMs?: number;
+  waitTimeoutMs?: number;
+  bodyLimit?: number;
+}
+
+export interface Coordinator {
+  app: FastifyInstance;
+  catalog: Catalog;
+  /** Listens on host:port; answers the address. */
+  listen(host: string, port: number): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** A coordinator: the catalog view, the services and the HTTP API over a log and a router. */
+export async function startCoordinator(options: CoordinatorOptions): Promise<Coordinator> {
+  const catalog = new Catalog(options.log, options.logger);
+  await catalog.start();
+  const ctx: ServiceContext = {
+    log: options.log,
+    catalog,
+    router: options.router,
+    logger: options.logger,
+    defaultPartitions: options.defaultPartitions,
+    maxPartitions: options.maxPartitions,
+    searchTimeoutMs: options.searchTimeoutMs ?? 30_000,
+    waitTimeoutMs: options.waitTimeoutMs ?? 30_000,
+  };
+  const metrics = createCoordinatorMetrics();
+  let closing = false;
+  const app = await buildApp({
+    services: createServices(ctx),
+    logger: options.logger,
+    metrics,
+    bodyLimit: options.bodyLimit,
+    serving: () => !closing && options.router.ready(),
+    unservedPartitions: async () => unserved(options.router, catalog),
+    registries: [metrics.registry, ...(options.registries ?? [])],
+  });
+  return {
+    app,
+    catalog,
+    async listen(host, port) {
+      return app.listen({ host, port });
+    },
+    async close() {
+      closing = true;
+      await app.close();
+      await catalog.stop();
+    },
+  };
+}
+
+/** Partitions of existing libraries that no shard serves now. */
+async function unserved(router: PartitionRouter, catalog: Catalog): Promise<number[]> {
+  const needed = Math.max(0, ...catalog.all().map(partitionsOf));
+  const shards = new Map<string, ShardClient>();
+  for (let p = 0; p < needed; p++) for (const s of router.replicas(p)) shards.set(s.shardId, s);
+  const served = new Set<number>();
+  await Promise.all(
+    [...shards.values()].map(async (s) => {
+      const status = await s.status().catch(() => undefined);
+      for (const p of status?.partitions ?? []) if (p.state === "serving") served.add(p.partition);
+    }),
+  );
+  return Array.from({ length: needed }, (_, p) => p).filter((p) => !served.has(p));
+}

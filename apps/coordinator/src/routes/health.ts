@@ -1,0 +1,30 @@
+import type { FastifyInstance } from "fastify";
+import type { Registry } from "@quiver/telemetry";
+
+export interface HealthOptions {
+  /** True once the coordinator can serve (its catalog is loaded, its shards answer). */
+  serving: () => boolean;
+  /** Partitions without a live replica (readyz is 503 while there are some). */
+  unservedPartitions: () => Promise<number[]>;
+  registries: Registry[];
+}
+
+export async function healthRoutes(app: FastifyInstance, options: HealthOptions): Promise<void> {
+  app.get("/healthz", { schema: { hide: true } }, async (_request, reply) =>
+    options.serving() ? { status: "ok" } : reply.status(503).send({ status: "starting" }),
+  );
+  app.get("/readyz", { schema: { hide: true } }, async (_request, reply) => {
+    if (!options.serving()) return reply.status(503).send({ status: "starting" });
+    const unserved = await options.unservedPartitions();
+    if (unserved.length > 0) {
+      return reply.status(503).send({ status: "degraded", unserved_partitions: unserved });
+    }
+    return { status: "ready" };
+  });
+  app.get("/metrics", { schema: { hide: true } }, async (_request, reply) => {
+    const parts = await Promise.all(options.registries.map((r) => r.metrics()));
+    return reply
+      .header("content-type", "text/plain; version=0.0.4; charset=utf-8")
+      .send(parts.join("\n"));
+  });
+}

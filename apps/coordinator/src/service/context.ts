@@ -1,0 +1,19 @@
+import type { EventLog } from "@quiver/log";
+import type { Logger } from "@quiver/telemetry";
+import type { Catalog } from "../catalog/catalog.js";
+import type { PartitionRouter } from "../cluster/partition-router.js";
+
+/** What the coordinator's services share. */
+export interface ServiceContext {
+  log: EventLog;
+  catalog: Catalog;
+  router: PartitionRouter;
+  logger: Logger;
+  /** Data partitions a library gets when create does not say (and the most it may ask for). */
+  defaultPartitions: number;
+  maxPartitions: number;
+  /** Default time a search may take, waiting for consistency included. */
+  searchTimeoutMs: number;
+  /** How long a `wait: true` write waits for the shards. */
+  waitTimeoutMs: number;
+}

@@ -1,0 +1,18 @@
+import type { ServiceContext } from "./service/context.js";
+import { LibraryService } from "./service/library-service.js";
+import { SearchService } from "./service/search-service.js";
+import { VectorService } from "./service/vector-service.js";
+
+export interface Services {
+  libraries: LibraryService;
+  vectors: VectorService;
+  search: SearchService;
+}
+
+export function createServices(ctx: ServiceContext): Services {
+  return {
+    libraries: new LibraryService(ctx),
+    vectors: new VectorService(ctx),
+    search: new SearchService(ctx),
+  };
+}

@@ -1,0 +1,114 @@
+import { compileFilter, type ShardHit, type ShardSearchRequest } from "@quiver/api";
+import type { PartitionStore } from "@quiver/store";
+import type { LibraryIndex } from "../partition/library-index.js";
+import { exactDistance } from "./exact-distance.js";
+
+/** Below this estimated share of matching vectors, a filtered search scans the matches exactly. */
+const EXACT_SCAN_SELECTIVITY = 0.05;
+/** Libraries this small are always scanned exactly under a filter. */
+const EXACT_SCAN_SIZE = 2_000;
+const SELECTIVITY_SAMPLE = 256;
+/** ef is raised for filters (fewer admitted candidates per visited node), up to this. */
+const MAX_FILTERED_EF = 4_096;
+
+/**
+ * Searches one library in one partition for every query of a request. Without a filter, the
+ * library's index answers. With one, the share of matching vectors is estimated on a sample:
+ * a selective filter scans the matching vectors exactly (float32 originals), a broad one searches
+ * the index with the filter applied on admission and ef raised by the inverse of the share.
+ */
+export function searchPartition(
+  store: PartitionStore,
+  partition: number,
+  index: LibraryIndex,
+  request: ShardSearchRequest,
+): ShardHit[][] {
+  const { libraryId, k, dimension } = request;
+  const queries = Array.from({ length: request.queries.length / dimension }, (_, q) =>
+    request.queries.subarray(q * dimension, (q + 1) * dimension),
+  );
+  if (index.size === 0) return queries.map(() => []);
+  const ef = request.ef ?? index.record.hnsw.ef_search;
+  let found: { ids: ArrayLike<number>; distances: ArrayLike<number> }[];
+  if (!request.filter) {
+    found = queries.map((q) => index.search(q, k, { ef, rerankTopK: request.rerankTopK }));
+  } else {
+    const matches = compileFilter(request.filter);
+    const admits = (id: number) => matches(store.metadata(partition, libraryId, id));
+    const share = estimateShare(store, partition, libraryId, index.size, admits);
+    if (share < EXACT_SCAN_SELECTIVITY || index.size <= EXACT_SCAN_SIZE) {
+      found = exactScan(store, partition, index, queries, k, admits);
+    } else {
+      const filteredEf = Math.min(MAX_FILTERED_EF, Math.ceil(Math.max(ef, k) / share));
+      found = queries.map((q) =>
+        index.search(q, k, { ef: filteredEf, rerankTopK: request.rerankTopK, filter: admits }),
+      );
+    }
+  }
+  return found.map(({ ids, distances }) => {
+    const hits: ShardHit[] = [];
+    for (let i = 0; i < ids.length; i++) {
+      const internal = ids[i];
+      const hit: ShardHit = {
+        id: store.vectorId(partition, libraryId, internal) ?? "",
+        distance: distances[i],
+      };
+      if (request.includeMetadata) hit.metadata = store.metadata(partition, libraryId, internal);
+      if (request.includeVectors) {
+        hit.vector = Array.from(store.original(partition, libraryId, internal) ?? []);
+      }
+      hits.push(hit);
+    }
+    return hits;
+  });
+}
+
+/** The share of a library's vectors a filter admits, from a spread sample of internal ids. */
+function estimateShare(
+  store: PartitionStore,
+  partition: number,
+  libraryId: string,
+  size: number,
+  admits: (id: number) => boolean,
+): number {
+  if (size <= EXACT_SCAN_SIZE) return 0;
+  const bound = store.idBound(partition, libraryId);
+  const step = Math.max(1, Math.floor(bound / SELECTIVITY_SAMPLE));
+  let live = 0;
+  let admitted = 0;
+  for (let id = Math.floor(step / 2); id < bound; id += step) {
+    if (store.vectorId(partition, libraryId, id) === undefined) continue;
+    live++;
+    if (admits(id)) admitted++;
+  }
+  return live === 0 ? 0 : admitted / live;
+}
+
+/** Exact top-k of the vectors the filter admits, per query, on the float32 originals. */
+function exactScan(
+  store: PartitionStore,
+  partition: number,
+  index: LibraryIndex,
+  queries: Float32Array[],
+  k: number,
+  admits: (id: number) => boolean,
+) {
+  const { libraryId, dimension, metric } = index.record;
+  const ids: number[] = [];
+  for (const id of store.internalIds(partition, libraryId)) if (admits(id)) ids.push(id);
+  const vector = new Float32Array(dimension);
+  const scored = queries.map(() => new Float64Array(ids.length));
+  ids.forEach((id, i) => {
+    store.readOriginal(partition, libraryId, id, vector, 0);
+    queries.forEach((q, qi) => (scored[qi][i] = exactDistance(metric, vector, q)));
+  });
+  return scored.map((distances) => {
+    const order = Array.from(ids.keys())
+      .sort((a, b) => distances[a] - distances[b])
+      .slice(0, k);
+    return {
+      ids: order.map((i) => ids[i]),
+      distances: order.map((i) => distances[i]),
+    };
+  });
+}

@@ -1,0 +1,268 @@
+import {
+  isApiError,
+  type PartitionFailure,
+  type PartitionSearchResult,
+  type PartitionServingState,
+  type PartitionState,
+  type ShardClient,
+  type ShardGetRequest,
+  type ShardGetResponse,
+  type ShardSearchRequest,
+  type ShardSearchResponse,
+  type ShardStatus,
+} from "@quiver/api";
+import type { EventLog } from "@quiver/log";
+import type { PartitionStore } from "@quiver/store";
+import { type Logger, type ShardMetrics, silentLogger } from "@quiver/telemetry";
+import { PartitionApplier } from "../partition/partition-applier.js";
+import { searchPartition } from "./partition-search.js";
+
+export interface ShardNodeOptions {
+  shardId: string;
+  /** One LMDB environment for every partition the node holds. */
+  store: PartitionStore;
+  log: EventLog;
+  metrics?: ShardMetrics;
+  logger?: Logger;
+  snapshotEveryEvents?: number;
+  snapshotEveryMs?: number;
+}
+
+interface Hosted {
+  applier: PartitionApplier;
+  state: PartitionServingState;
+  running?: Promise<void>;
+}
+
+/**
+ * A shard node: hosts the partitions assigned to it (each a PartitionApplier consuming its log),
+ * and answers searches and reads for them. A newly assigned partition restores its snapshot and
+ * catches up with the log before it serves. Implements ShardClient, so a coordinator in the same
+ * process (embedded mode) calls it directly; cluster mode puts NATS request/reply in between.
+ */
+export class ShardNode implements ShardClient {
+  readonly shardId: string;
+  private readonly hosted = new Map<number, Hosted>();
+  private readonly logger: Logger;
+  private closed = false;
+  /** Assignment changes run one after another. */
+  private assigning: Promise<void> = Promise.resolve();
+
+  constructor(private readonly options: ShardNodeOptions) {
+    this.shardId = options.shardId;
+    this.logger = (options.logger ?? silentLogger()).child({ shard: options.shardId });
+  }
+
+  /** Partitions hosted now (serving or catching up). */
+  partitions(): number[] {
+    return [...this.hosted.keys()].sort((a, b) => a - b);
+  }
+
+  /**
+   * Makes the node host exactly `partitions`: new ones restore and catch up (resolves once they
+   * serve), the others stop (their LMDB state stays, so they catch up quickly if they return).
+   */
+  assign(partitions: number[]): Promise<void> {
+    const next = this.assigning.then(() => this.applyAssignment(new Set(partitions)));
+    this.assigning = next.catch(() => undefined);
+    return next;
+  }
+
+  private async applyAssignment(wanted: Set<number>): Promise<void> {
+    if (this.closed) return;
+    for (const [partition, hosted] of this.hosted) {
+      if (wanted.has(partition)) continue;
+      this.hosted.delete(partition);
+      await this.release(partition, hosted);
+    }
+    const added = [...wanted].filter((p) => !this.hosted.has(p));
+    await Promise.all(added.map((p) => this.host(p)));
+  }
+
+  private async host(partition: number): Promise<void> {
+    const applier = new PartitionApplier({
+      partition,
+      store: this.options.store,
+      log: this.options.log,
+      metrics: this.options.metrics,
+      logger: this.options.logger,
+      snapshotEveryEvents: this.options.snapshotEveryEvents,
+      snapshotEveryMs: this.options.snapshotEveryMs,
+    });
+    const hosted: Hosted = { applier, state: "catching_up" };
+    this.hosted.set(partition, hosted);
+    const started = performance.now();
+    try {
+      applier.restore();
+      await applier.catchUp();
+    } catch (error) {
+      hosted.state = "halted";
+      this.logger.error({ partition, err: error }, "partition failed to catch up");
+      return;
+    }
+    if (this.hosted.get(partition) !== hosted) return;
+    hosted.state = "serving";
+    this.logger.info(
+      { partition, appliedSeq: applier.appliedSeq, ms: Math.round(performance.now() - started) },
+      "partition serving",
+    );
+    hosted.running = applier.run().then(
+      () => {
+        if (hosted.state === "serving") hosted.state = "stopped";
+      },
+      (error: unknown) => {
+        hosted.state = "halted";
+        this.logger.error({ partition, err: error }, "partition halted");
+      },
+    );
+  }
+
+  private async release(partition: number, hosted: Hosted): Promise<void> {
+    hosted.state = "stopped";
+    await hosted.applier.stop();
+    await hosted.running;
+    try {
+      hosted.applier.snapshot();
+    } catch (error) {
+      this.logger.warn({ partition, err: error }, "snapshot on release failed");
+    }
+    this.logger.info({ partition }, "partition released");
+  }
+
+  private serving(partition: number): Hosted | PartitionFailure {
+    const hosted = this.hosted.get(partition);
+    if (!hosted || hosted.state === "stopped" || hosted.state === "catching_up") {
+      return {
+        code: "PARTITION_NOT_SERVED",
+        message: `shard ${this.shardId} does not serve partition ${partition} (${hosted?.state ?? "not assigned"})`,
+      };
+    }
+    if (hosted.state === "halted") {
+      const status = hosted.applier.status();
+      return {
+        code: "PARTITION_HALTED",
+        message: `partition ${partition} halted${"error" in status ? `: ${status.error}` : ""}`,
+      };
+    }
+    return hosted;
+  }
+
+  private async ready(
+    partition: number,
+    minSeq: number | undefined,
+    deadline: number,
+  ): Promise<Hosted | PartitionFailure> {
+    const hosted = this.serving(partition);
+    if (!("applier" in hosted) || !minSeq) return hosted;
+    const applied = await hosted.applier.waitFor(minSeq, deadline - Date.now());
+    if (applied) return hosted;
+    return {
+      code: "TIMEOUT",
+      message: `partition ${partition} had applied ${hosted.applier.appliedSeq} of ${minSeq} when the time was up`,
+    };
+  }
+
+  async search(request: ShardSearchRequest): Promise<ShardSearchResponse> {
+    const deadline = Date.now() + request.timeoutMs;
+    const results = await Promise.all(
+      request.partitions.map(async (partition): Promise<PartitionSearchResult> => {
+        const hosted = await this.ready(partition, request.minSeqs?.[partition], deadline);
+        if (!("applier" in hosted)) return { partition, error: hosted };
+        const index = hosted.applier.index(request.libraryId);
+        if (!index)
+          return { partition, hits: Array.from({ length: queryCount(request) }, () => []) };
+        if (index.record.dimension !== request.dimension) {
+          return {
+            partition,
+            error: {
+              code: "DIMENSION_MISMATCH",
+              message: `library ${request.libraryId} has dimension ${index.record.dimension}`,
+            },
+          };
+        }
+        try {
+          return {
+            partition,
+            hits: searchPartition(this.options.store, partition, index, request),
+          };
+        } catch (error) {
+          if (isApiError(error)) {
+            return { partition, error: { code: "INVALID_FILTER", message: error.message } };
+          }
+          this.logger.error({ partition, err: error }, "search failed");
+          return { partition, error: { code: "INTERNAL", message: (error as Error).message } };
+        }
+      }),
+    );
+    return { results };
+  }
+
+  async get(request: ShardGetRequest): Promise<ShardGetResponse> {
+    const hosted = await this.ready(
+      request.partition,
+      request.minSeq,
+      Date.now() + request.timeoutMs,
+    );
+    if (!("applier" in hosted)) return { error: hosted };
+    const store = this.options.store;
+    const { partition, libraryId } = request;
+    return {
+      vectors: request.ids.map((id) => {
+        const internal = store.internalId(partition, libraryId, id);
+        if (internal === undefined) return null;
+        const vector = store.original(partition, libraryId, internal);
+        if (!vector) return null;
+        return { id, vector, metadata: store.metadata(partition, libraryId, internal) };
+      }),
+    };
+  }
+
+  async waitApplied(
+    minSeqs: Record<number, number>,
+    timeoutMs: number,
+  ): Promise<Record<number, number>> {
+    const deadline = Date.now() + timeoutMs;
+    const out: Record<number, number> = {};
+    await Promise.all(
+      Object.entries(minSeqs).map(async ([p, seq]) => {
+        const partition = Number(p);
+        const hosted = await this.ready(partition, seq, deadline);
+        out[partition] = "applier" in hosted ? hosted.applier.appliedSeq : -1;
+        if (!("applier" in hosted) && hosted.code === "TIMEOUT") {
+          out[partition] = this.hosted.get(partition)?.applier.appliedSeq ?? -1;
+        }
+      }),
+    );
+    return out;
+  }
+
+  async status(): Promise<ShardStatus> {
+    const store = this.options.store;
+    const partitions: PartitionState[] = this.partitions().map((partition) => {
+      const hosted = this.hosted.get(partition) as Hosted;
+      const status = hosted.applier.status();
+      const vectors: Record<string, number> = {};
+      for (const libraryId of hosted.applier.libraries()) {
+        vectors[libraryId] = store.count(partition, libraryId);
+      }
+      return {
+        partition,
+        state: hosted.state,
+        appliedSeq: status.appliedSeq,
+        vectors,
+        ...("error" in status ? { error: status.error } : {}),
+      };
+    });
+    return { shardId: this.shardId, partitions };
+  }
+
+  /** Stops every partition (with a last snapshot, for a fast restart). */
+  async close(): Promise<void> {
+    await this.assign([]);
+    this.closed = true;
+  }
+}
+
+function queryCount(request: ShardSearchRequest): number {
+  return request.queries.length / request.dimension;
+}

@@ -1,0 +1,226 @@
+import {
+  checkCodebookSize,
+  checkHnswParams,
+  checkSubvectors,
+  defaultSubvectors,
+  HYBRID_DEFAULTS,
+  isEngineError,
+  PRODUCT_DEFAULTS,
+  SCALAR_DEFAULTS,
+  SUPPORTED_SCALAR_BITS,
+} from "@quiver/engine";
+import type { HnswConfig, QuantizationConfig, Strategy } from "@quiver/events";
+import { ApiErrorCode, invalidField } from "./errors.js";
+
+export const STRATEGIES: readonly Strategy[] = ["none", "scalar", "product", "hybrid", "adaptive"];
+
+/** The keys each strategy accepts (brief §1); any other key is an error that names it. */
+const KEYS: Record<Strategy, readonly string[]> = {
+  none: [],
+  scalar: ["bits", "calibration_samples"],
+  product: ["subvectors", "codebook_size", "training_samples"],
+  hybrid: [
+    "initial_search",
+    "rerank_top_k",
+    "rerank_precision",
+    "bits",
+    "calibration_samples",
+    "subvectors",
+    "codebook_size",
+    "training_samples",
+  ],
+  adaptive: ["max_memory_gb", "target_accuracy", "auto_tune"],
+};
+
+type Input = Record<string, unknown>;
+const FIELD = "quantization_config";
+
+function positiveInt(input: Input, key: string, fallback: number, max = 1e9): number {
+  const v = input[key] ?? fallback;
+  if (typeof v !== "number" || !Number.isInteger(v) || v < 1 || v > max) {
+    throw invalidField(
+      `${FIELD}.${key}`,
+      `must be an integer in [1, ${max}]`,
+      ApiErrorCode.InvalidConfig,
+    );
+  }
+  return v;
+}
+
+/** Runs an engine check, reporting its failure as an API error on `field`. */
+function engineCheck<T>(field: string, check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    if (!isEngineError(error)) throw error;
+    const message = error.message.replace(/^[a-z_]+: /, "");
+    throw invalidField(field, message, ApiErrorCode.InvalidConfig);
+  }
+}
+
+function scalarPart(input: Input) {
+  const bits = input.bits ?? SCALAR_DEFAULTS.bits;
+  if (!(SUPPORTED_SCALAR_BITS as readonly unknown[]).includes(bits)) {
+    throw invalidField(
+      `${FIELD}.bits`,
+      `must be one of ${SUPPORTED_SCALAR_BITS.join(", ")}`,
+      ApiErrorCode.InvalidConfig,
+    );
+  }
+  return {
+    bits: bits as number,
+    calibration_samples: positiveInt(
+      input,
+      "calibration_samples",
+      SCALAR_DEFAULTS.calibrationSamples,
+    ),
+  };
+}
+
+function productPart(input: Input, dimension: number) {
+  const subvectors = engineCheck(`${FIELD}.subvectors`, () =>
+    checkSubvectors(dimension, input.subvectors ?? defaultSubvectors(dimension)),
+  );
+  const codebook_size = engineCheck(`${FIELD}.codebook_size`, () =>
+    checkCodebookSize(input.codebook_size ?? PRODUCT_DEFAULTS.codebookSize),
+  );
+  const training_samples = positiveInt(input, "training_samples", PRODUCT_DEFAULTS.trainingSamples);
+  if (training_samples < codebook_size) {
+    throw invalidField(
+      `${FIELD}.training_samples`,
+      `must be at least codebook_size (${codebook_size})`,
+      ApiErrorCode.InvalidConfig,
+    );
+  }
+  return { subvectors, codebook_size, training_samples };
+}
+
+/**
+ * A library's quantization_config as a client sent it (or nothing: strategy `none`), checked
+ * against the brief's rules and completed with the defaults: the form events carry.
+ */
+export function resolveQuantization(raw: unknown, dimension: number): QuantizationConfig {
+  if (raw === undefined || raw === null) return { strategy: "none" };
+  if (typeof raw !== "object" || Array.isArray(raw)) {
+    throw invalidField(FIELD, "must be an object", ApiErrorCode.InvalidConfig);
+  }
+  const input = raw as Input;
+  const strategy = input.strategy ?? "none";
+  if (!STRATEGIES.includes(strategy as Strategy)) {
+    throw invalidField(
+      `${FIELD}.strategy`,
+      `must be one of ${STRATEGIES.join(", ")}`,
+      ApiErrorCode.InvalidConfig,
+    );
+  }
+  const s = strategy as Strategy;
+  for (const key of Object.keys(input)) {
+    if (key !== "strategy" && !KEYS[s].includes(key)) {
+      throw invalidField(
+        `${FIELD}.${key}`,
+        `does not apply to strategy ${s}` +
+          (KEYS[s].length ? ` (it accepts ${KEYS[s].join(", ")})` : ""),
+        ApiErrorCode.InvalidConfig,
+      );
+    }
+  }
+  switch (s) {
+    case "none":
+      return { strategy: "none" };
+    case "scalar":
+      return { strategy: "scalar", ...scalarPart(input) };
+    case "product":
+      return { strategy: "product", ...productPart(input, dimension) };
+    case "hybrid": {
+      const initial = input.initial_search ?? "scalar";
+      if (initial !== "scalar" && initial !== "product") {
+        throw invalidField(
+          `${FIELD}.initial_search`,
+          "must be scalar or product",
+          ApiErrorCode.InvalidConfig,
+        );
+      }
+      if ((input.rerank_precision ?? "float32") !== "float32") {
+        throw invalidField(
+          `${FIELD}.rerank_precision`,
+          "must be float32",
+          ApiErrorCode.InvalidConfig,
+        );
+      }
+      return {
+        strategy: "hybrid",
+        initial_search: initial,
+        rerank_top_k: positiveInt(input, "rerank_top_k", HYBRID_DEFAULTS.rerankTopK, 100_000),
+        rerank_precision: "float32",
+        ...scalarPart(input),
+        ...productPart(input, dimension),
+      };
+    }
+    case "adaptive": {
+      const budget = input.max_memory_gb;
+      if (typeof budget !== "number" || !Number.isFinite(budget) || budget <= 0) {
+        throw invalidField(
+          `${FIELD}.max_memory_gb`,
+          "must be a number > 0",
+          ApiErrorCode.InvalidConfig,
+        );
+      }
+      const target = input.target_accuracy ?? 0.95;
+      if (typeof target !== "number" || !(target > 0 && target <= 1)) {
+        throw invalidField(
+          `${FIELD}.target_accuracy`,
+          "must be in (0, 1]",
+          ApiErrorCode.InvalidConfig,
+        );
+      }
+      const autoTune = input.auto_tune ?? true;
+      if (typeof autoTune !== "boolean") {
+        throw invalidField(
+          `${FIELD}.auto_tune`,
+          "must be true or false",
+          ApiErrorCode.InvalidConfig,
+        );
+      }
+      return {
+        strategy: "adaptive",
+        max_memory_gb: budget,
+        target_accuracy: target,
+        auto_tune: autoTune,
+      };
+    }
+  }
+}
+
+/** hnsw_config with its defaults: `m`, `ef_construction`, `ef_search`. */
+export function resolveHnsw(raw: unknown): HnswConfig {
+  const input = (raw ?? {}) as Input;
+  if (typeof input !== "object" || Array.isArray(input)) {
+    throw invalidField("hnsw_config", "must be an object", ApiErrorCode.InvalidConfig);
+  }
+  for (const key of Object.keys(input)) {
+    if (!["m", "ef_construction", "ef_search"].includes(key)) {
+      throw invalidField(
+        `hnsw_config.${key}`,
+        "is not a setting (m, ef_construction, ef_search)",
+        ApiErrorCode.InvalidConfig,
+      );
+    }
+  }
+  const field = (key: string) => `hnsw_config.${key}`;
+  try {
+    const p = checkHnswParams({
+      m: input.m as number | undefined,
+      efConstruction: input.ef_construction as number | undefined,
+      efSearch: input.ef_search as number | undefined,
+    });
+    return { m: p.m, ef_construction: p.efConstruction, ef_search: p.efSearch };
+  } catch (error) {
+    if (!isEngineError(error)) throw error;
+    const name = String(error.details.field ?? "");
+    throw invalidField(
+      field(name),
+      error.message.replace(/^[a-z_]+: /, ""),
+      ApiErrorCode.InvalidConfig,
+    );
+  }
+}

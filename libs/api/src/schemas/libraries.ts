@@ -1,0 +1,90 @@
+import { type Static, Type } from "typebox";
+import { IndexType, Metric } from "./common.js";
+
+export const HnswConfigInput = Type.Object(
+  {
+    m: Type.Optional(Type.Integer({ description: "links per node (2-128), default 16" })),
+    ef_construction: Type.Optional(Type.Integer({ description: "default 200" })),
+    ef_search: Type.Optional(Type.Integer({ description: "default 64" })),
+  },
+  { additionalProperties: false },
+);
+
+export const QuantizationConfigInput = Type.Object(
+  {
+    strategy: Type.String({ description: "none, scalar, product, hybrid or adaptive" }),
+    bits: Type.Optional(Type.Number({ description: "scalar: 8" })),
+    calibration_samples: Type.Optional(Type.Number({ description: "scalar: default 10000" })),
+    subvectors: Type.Optional(Type.Number({ description: "product: default dimension/8" })),
+    codebook_size: Type.Optional(Type.Number({ description: "product: default 256" })),
+    training_samples: Type.Optional(Type.Number({ description: "product: default 50000" })),
+    initial_search: Type.Optional(Type.String({ description: "hybrid: scalar or product" })),
+    rerank_top_k: Type.Optional(Type.Number({ description: "hybrid: default 100" })),
+    rerank_precision: Type.Optional(Type.String({ description: "hybrid: float32" })),
+    max_memory_gb: Type.Optional(Type.Number({ description: "adaptive" })),
+    target_accuracy: Type.Optional(Type.Number({ description: "adaptive: recall@10 in (0, 1]" })),
+    auto_tune: Type.Optional(Type.Boolean({ description: "adaptive: default true" })),
+  },
+  {
+    additionalProperties: true,
+    description:
+      "scalar: bits, calibration_samples; product: subvectors, codebook_size, training_samples; " +
+      "hybrid: initial_search, rerank_top_k, rerank_precision and those of its codes; " +
+      "adaptive: max_memory_gb, target_accuracy, auto_tune",
+  },
+);
+
+export const CreateLibraryBody = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 128, pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]*$" }),
+    dimension: Type.Integer({ minimum: 1, maximum: 65536 }),
+    metric: Type.Optional(Metric),
+    index_type: Type.Optional(IndexType),
+    hnsw_config: Type.Optional(HnswConfigInput),
+    quantization_config: Type.Optional(QuantizationConfigInput),
+    partitions: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 1024,
+        description: "partitions the vectors are spread over (fixed at creation)",
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type CreateLibraryBody = Static<typeof CreateLibraryBody>;
+
+export const QuantizationSummary = Type.Object({
+  strategy: Type.String(),
+  memory_savings: Type.String(),
+  memory_savings_ratio: Type.Union([Type.Number(), Type.Null()]),
+  estimated_accuracy: Type.String(),
+  estimated_recall_at_10: Type.Union([Type.Number(), Type.Null()]),
+  basis: Type.String(),
+});
+
+export const LibraryResponse = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  dimension: Type.Integer(),
+  metric: Metric,
+  index_type: IndexType,
+  hnsw_config: Type.Object({
+    m: Type.Integer(),
+    ef_construction: Type.Integer(),
+    ef_search: Type.Integer(),
+  }),
+  quantization_config: Type.Record(Type.String(), Type.Unknown()),
+  partitions: Type.Integer(),
+  created_at: Type.String({ description: "ISO 8601" }),
+  quantization: QuantizationSummary,
+  num_vectors: Type.Optional(
+    Type.Integer({ description: "vectors applied by the shards (GET of one library)" }),
+  ),
+});
+export type LibraryResponse = Static<typeof LibraryResponse>;
+
+export const LibraryListResponse = Type.Object({ libraries: Type.Array(LibraryResponse) });
+export type LibraryListResponse = Static<typeof LibraryListResponse>;
+
+export const DeleteLibraryResponse = Type.Object({ id: Type.String(), deleted: Type.Boolean() });

@@ -1,0 +1,104 @@
+/**
+ * What a coordinator asks of a shard node, and what it answers. The same calls are made in
+ * process (embedded mode) and over NATS request/reply (cluster), so both run one code path.
+ */
+import type { MetadataObject } from "./filter/compile-filter.js";
+
+export interface ShardSearchRequest {
+  libraryId: string;
+  partitions: number[];
+  /** Query vectors, row by row. */
+  queries: Float32Array;
+  dimension: number;
+  k: number;
+  ef?: number;
+  rerankTopK?: number;
+  filter?: Record<string, unknown>;
+  /** Per partition: a sequence the shard must have applied before it searches (consistency). */
+  minSeqs?: Record<number, number>;
+  includeMetadata: boolean;
+  includeVectors: boolean;
+  /** Time the shard may spend, waiting for minSeqs included. */
+  timeoutMs: number;
+}
+
+export interface ShardHit {
+  id: string;
+  distance: number;
+  metadata?: MetadataObject | null;
+  vector?: number[];
+}
+
+/** Why a partition could not answer. */
+export type PartitionErrorCode =
+  | "PARTITION_NOT_SERVED"
+  | "PARTITION_HALTED"
+  | "TIMEOUT"
+  | "DIMENSION_MISMATCH"
+  | "INVALID_FILTER"
+  | "INTERNAL";
+
+export interface PartitionFailure {
+  code: PartitionErrorCode;
+  message: string;
+}
+
+export interface PartitionSearchResult {
+  partition: number;
+  /** One list per query, best first; absent when the partition failed. */
+  hits?: ShardHit[][];
+  error?: PartitionFailure;
+}
+
+export interface ShardSearchResponse {
+  results: PartitionSearchResult[];
+}
+
+export interface ShardGetRequest {
+  libraryId: string;
+  partition: number;
+  ids: string[];
+  minSeq?: number;
+  timeoutMs: number;
+}
+
+export interface StoredVectorView {
+  id: string;
+  vector: Float32Array;
+  metadata: MetadataObject | null;
+}
+
+export interface ShardGetResponse {
+  /** One entry per requested id, null when the partition does not hold it. */
+  vectors?: (StoredVectorView | null)[];
+  error?: PartitionFailure;
+}
+
+export type PartitionServingState = "catching_up" | "serving" | "halted" | "stopped";
+
+export interface PartitionState {
+  partition: number;
+  state: PartitionServingState;
+  appliedSeq: number;
+  /** Vectors held per library. */
+  vectors: Record<string, number>;
+  error?: string;
+}
+
+export interface ShardStatus {
+  shardId: string;
+  partitions: PartitionState[];
+}
+
+/** A shard node as a coordinator sees it. */
+export interface ShardClient {
+  readonly shardId: string;
+  search(request: ShardSearchRequest): Promise<ShardSearchResponse>;
+  get(request: ShardGetRequest): Promise<ShardGetResponse>;
+  /**
+   * Waits until each partition has applied its sequence, or the time is up; answers the applied
+   * sequences reached (a partition the shard does not serve answers -1).
+   */
+  waitApplied(minSeqs: Record<number, number>, timeoutMs: number): Promise<Record<number, number>>;
+  status(): Promise<ShardStatus>;
+}
