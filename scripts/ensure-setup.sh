@@ -5,8 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the test suite and benchmarks use: test data, the Docker engine the test
-# servers run in, and nats-server (its binary goes into the test image).
-DEBIAN_PACKAGES=(dataset-fashion-mnist docker.io nats-server)
+# servers run in, nats-server (its binary goes into the test image) and curl (the README walkthrough test).
+DEBIAN_PACKAGES=(dataset-fashion-mnist docker.io nats-server curl)
 
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do
