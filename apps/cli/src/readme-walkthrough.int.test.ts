@@ -1,4 +1,5 @@
-import { execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -33,12 +34,14 @@ describe("the README's curl walkthrough", () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it("works as written (only the address differs)", () => {
+  it("works as written (only the address differs)", async () => {
     const script = walkthrough();
     expect(script).toContain("Q=http://127.0.0.1:8080\n");
-    const output = execFileSync(
+    // async: the server that answers curl runs in this process
+    const script2 = script.replace("Q=http://127.0.0.1:8080\n", `Q=${quiver.url}\n`);
+    const { stdout: output } = await promisify(execFile)(
       "bash",
-      ["-euo", "pipefail", "-c", script.replace("Q=http://127.0.0.1:8080\n", `Q=${quiver.url}\n`)],
+      ["-euo", "pipefail", "-c", script2],
       {
         encoding: "utf8",
       },

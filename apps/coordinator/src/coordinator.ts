@@ -51,7 +51,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     metrics,
     bodyLimit: options.bodyLimit,
     serving: () => !closing && options.router.ready(),
-    unservedPartitions: async () => unserved(options.router, catalog),
+    unservedPartitions: async () => unserved(options.router, catalog, options.maxPartitions),
     registries: [metrics.registry, ...(options.registries ?? [])],
   });
   return {
@@ -68,9 +68,13 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   };
 }
 
-/** Partitions of existing libraries that no shard serves now. */
-async function unserved(router: PartitionRouter, catalog: Catalog): Promise<number[]> {
-  const needed = Math.max(0, ...catalog.all().map(partitionsOf));
+/** Partitions of the deployment (and of its libraries) that no shard serves now. */
+async function unserved(
+  router: PartitionRouter,
+  catalog: Catalog,
+  partitions: number,
+): Promise<number[]> {
+  const needed = Math.max(partitions, ...catalog.all().map(partitionsOf));
   const shards = new Map<string, ShardClient>();
   for (let p = 0; p < needed; p++) for (const s of router.replicas(p)) shards.set(s.shardId, s);
   const served = new Set<number>();

@@ -53,6 +53,14 @@ export class ShardNode implements ShardClient {
     this.logger = (options.logger ?? silentLogger()).child({ shard: options.shardId });
   }
 
+  /** Each hosted partition and its state, now. */
+  states(): { partition: number; state: PartitionServingState }[] {
+    return this.partitions().map((partition) => ({
+      partition,
+      state: (this.hosted.get(partition) as Hosted).state,
+    }));
+  }
+
   /** Partitions hosted now (serving or catching up). */
   partitions(): number[] {
     return [...this.hosted.keys()].sort((a, b) => a - b);

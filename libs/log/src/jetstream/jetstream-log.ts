@@ -102,6 +102,11 @@ export class JetStreamLog implements EventLog {
     }
   }
 
+  /** The NATS connection, shared with the process's other NATS clients (RPC, KV). */
+  get connection(): NatsConnection {
+    return this.nc;
+  }
+
   async read(partition: number, fromSeq: number, limit: number): Promise<LogEntry[]> {
     this.checkOpen();
     const last = await this.lastSeq(partition);

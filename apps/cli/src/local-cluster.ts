@@ -1,0 +1,109 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
+
+export interface LocalClusterOptions {
+  natsUrl: string;
+  dataDir: string;
+  shards: number;
+  partitions: number;
+  replicas: number;
+  host: string;
+  port: number;
+  logLevel?: string;
+  /** Where the processes' output goes (default: this process's stderr). */
+  stdio?: "inherit" | "ignore";
+}
+
+export interface LocalCluster {
+  url: string;
+  shardProcesses: ChildProcess[];
+  coordinator: ChildProcess;
+  /** SIGTERM to every process, then waits for them (SIGKILL after 20 s). */
+  stop(): Promise<void>;
+}
+
+function run(
+  entry: string,
+  env: Record<string, string>,
+  stdio: "inherit" | "ignore",
+): ChildProcess {
+  return spawn(process.execPath, ["--import", "tsx", entry], {
+    cwd: repo,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", stdio, stdio],
+  });
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((r) => child.once("exit", () => r()));
+}
+
+/**
+ * A cluster on this machine (brief §4): N shard node processes and a coordinator process on a
+ * nats-server with JetStream. Resolves once the coordinator's /readyz says every partition is
+ * served.
+ */
+export async function startLocalCluster(options: LocalClusterOptions): Promise<LocalCluster> {
+  const stdio = options.stdio ?? "inherit";
+  const common = {
+    QUIVER_NATS_URL: options.natsUrl,
+    QUIVER_PARTITIONS: String(options.partitions),
+    QUIVER_LOG_LEVEL: options.logLevel ?? "info",
+  };
+  const shardProcesses = Array.from({ length: options.shards }, (_, i) => {
+    const shardId = `shard-${i + 1}`;
+    const dataDir = join(options.dataDir, shardId);
+    mkdirSync(dataDir, { recursive: true });
+    return run(
+      "apps/shard/src/main.ts",
+      {
+        ...common,
+        QUIVER_SHARD_ID: shardId,
+        QUIVER_DATA_DIR: dataDir,
+        QUIVER_REPLICAS: String(options.replicas),
+      },
+      stdio,
+    );
+  });
+  const coordinator = run(
+    "apps/coordinator/src/main.ts",
+    { ...common, QUIVER_HOST: options.host, QUIVER_PORT: String(options.port) },
+    stdio,
+  );
+  const all = [...shardProcesses, coordinator];
+  const url = `http://${options.host}:${options.port}`;
+  const stop = async () => {
+    for (const child of all)
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+    const killer = setTimeout(
+      () => all.forEach((c) => c.exitCode === null && c.kill("SIGKILL")),
+      20_000,
+    );
+    await Promise.all(all.map(exited));
+    clearTimeout(killer);
+  };
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const dead = all.find((c) => c.exitCode !== null);
+    if (dead) {
+      await stop();
+      throw new Error(`a cluster process exited with ${dead.exitCode} while starting`);
+    }
+    const ready = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2000) }).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ready) break;
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error("the cluster did not become ready within 120 s");
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return { url, shardProcesses, coordinator, stop };
+}

@@ -1,0 +1,40 @@
+// A coordinator process (cluster mode): `node --import tsx apps/coordinator/src/main.ts`.
+// QUIVER_NATS_URL, QUIVER_HOST (127.0.0.1), QUIVER_PORT (8080), QUIVER_PARTITIONS (8),
+// QUIVER_LOG_LEVEL.
+import { KvMembership } from "@quiver/cluster";
+import { JetStreamLog } from "@quiver/log";
+import { createLogger } from "@quiver/telemetry";
+import { MembershipRouter } from "./cluster/membership-router.js";
+import { NatsShardClient } from "./cluster/nats-shard-client.js";
+import { startCoordinator } from "./coordinator.js";
+
+const env = process.env;
+const partitions = Number(env.QUIVER_PARTITIONS || 8);
+const logger = createLogger("coordinator");
+const log = await JetStreamLog.connect({ servers: env.QUIVER_NATS_URL || "nats://127.0.0.1:4222" });
+const membership = await KvMembership.open(log.connection);
+const router = new MembershipRouter(membership, (id) => new NatsShardClient(log.connection, id));
+const coordinator = await startCoordinator({
+  log,
+  router,
+  logger,
+  defaultPartitions: partitions,
+  maxPartitions: partitions,
+});
+const address = await coordinator.listen(
+  env.QUIVER_HOST || "127.0.0.1",
+  Number(env.QUIVER_PORT || 8080),
+);
+logger.info({ address, partitions }, "coordinator serving");
+
+let stopping = false;
+const stop = async () => {
+  if (stopping) return;
+  stopping = true;
+  await coordinator.close();
+  await membership.close();
+  await log.close();
+  process.exit(0);
+};
+process.on("SIGTERM", () => void stop());
+process.on("SIGINT", () => void stop());

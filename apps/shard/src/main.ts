@@ -1,0 +1,66 @@
+// A shard node process (cluster mode): `node --import tsx apps/shard/src/main.ts`.
+// QUIVER_NATS_URL, QUIVER_SHARD_ID, QUIVER_DATA_DIR, QUIVER_PARTITIONS (8), QUIVER_REPLICAS (1),
+// QUIVER_SHARD_HTTP_PORT (/metrics, /healthz, /readyz; 0 picks one), QUIVER_LOG_LEVEL.
+import { mkdirSync } from "node:fs";
+import { createServer } from "node:http";
+import { join, resolve } from "node:path";
+import { KvMembership } from "@quiver/cluster";
+import { JetStreamLog } from "@quiver/log";
+import { PartitionStore } from "@quiver/store";
+import { createLogger, createShardMetrics } from "@quiver/telemetry";
+import { MembershipAgent } from "./node/membership-agent.js";
+import { ShardNode } from "./node/shard-node.js";
+import { ShardRpcServer } from "./service/shard-rpc-server.js";
+
+const env = process.env;
+const shardId = env.QUIVER_SHARD_ID || "shard-1";
+const dataDir = resolve(env.QUIVER_DATA_DIR || `./data/${shardId}`);
+const partitions = Number(env.QUIVER_PARTITIONS || 8);
+const replicas = Number(env.QUIVER_REPLICAS || 1);
+const logger = createLogger(`shard ${shardId}`);
+
+mkdirSync(dataDir, { recursive: true });
+const log = await JetStreamLog.connect({ servers: env.QUIVER_NATS_URL || "nats://127.0.0.1:4222" });
+const store = PartitionStore.open({ path: join(dataDir, "store") });
+const metrics = createShardMetrics();
+const node = new ShardNode({ shardId, store, log, metrics, logger });
+const rpc = new ShardRpcServer(log.connection, node, logger);
+rpc.start();
+const membership = await KvMembership.open(log.connection);
+const agent = new MembershipAgent(node, membership, { partitions, replicas }, logger);
+await agent.start();
+
+const http = createServer((req, res) => {
+  const states = node.states();
+  if (req.url === "/metrics") {
+    void metrics.registry.metrics().then((text) => {
+      res.writeHead(200, { "content-type": metrics.registry.contentType });
+      res.end(text);
+    });
+  } else if (req.url === "/healthz") {
+    res.writeHead(200).end("ok");
+  } else if (req.url === "/readyz") {
+    const ready = states.length > 0 && states.every((s) => s.state === "serving");
+    res.writeHead(ready ? 200 : 503, { "content-type": "application/json" });
+    res.end(JSON.stringify({ partitions: states }));
+  } else res.writeHead(404).end();
+});
+http.listen(Number(env.QUIVER_SHARD_HTTP_PORT || 0), "127.0.0.1", () => {
+  logger.info({ address: http.address(), dataDir, partitions, replicas }, "shard node up");
+});
+
+let stopping = false;
+const stop = async () => {
+  if (stopping) return;
+  stopping = true;
+  await agent.stop();
+  await rpc.stop();
+  await node.close();
+  await membership.close();
+  await log.close();
+  await store.close();
+  http.close();
+  process.exit(0);
+};
+process.on("SIGTERM", () => void stop());
+process.on("SIGINT", () => void stop());
