@@ -22,6 +22,8 @@ export interface LocalCluster {
   url: string;
   shardProcesses: ChildProcess[];
   coordinator: ChildProcess;
+  /** Starts shard i (0-based) again, on the same data directory, after it exited. */
+  restartShard(i: number): ChildProcess;
   /** SIGTERM to every process, then waits for them (SIGKILL after 20 s). */
   stop(): Promise<void>;
 }
@@ -55,7 +57,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     QUIVER_PARTITIONS: String(options.partitions),
     QUIVER_LOG_LEVEL: options.logLevel ?? "info",
   };
-  const shardProcesses = Array.from({ length: options.shards }, (_, i) => {
+  const startShard = (i: number) => {
     const shardId = `shard-${i + 1}`;
     const dataDir = join(options.dataDir, shardId);
     mkdirSync(dataDir, { recursive: true });
@@ -69,13 +71,20 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       },
       stdio,
     );
-  });
+  };
+  const shardProcesses = Array.from({ length: options.shards }, (_, i) => startShard(i));
   const coordinator = run(
     "apps/coordinator/src/main.ts",
     { ...common, QUIVER_HOST: options.host, QUIVER_PORT: String(options.port) },
     stdio,
   );
   const all = [...shardProcesses, coordinator];
+  const restartShard = (i: number) => {
+    const child = startShard(i);
+    shardProcesses[i] = child;
+    all.push(child);
+    return child;
+  };
   const url = `http://${options.host}:${options.port}`;
   const stop = async () => {
     for (const child of all)
@@ -89,7 +98,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
   };
   const deadline = Date.now() + 120_000;
   for (;;) {
-    const dead = all.find((c) => c.exitCode !== null);
+    const dead = all.find((c) => c.exitCode !== null || c.signalCode !== null);
     if (dead) {
       await stop();
       throw new Error(`a cluster process exited with ${dead.exitCode} while starting`);
@@ -105,5 +114,5 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  return { url, shardProcesses, coordinator, stop };
+  return { url, shardProcesses, coordinator, restartShard, stop };
 }

@@ -1,4 +1,10 @@
-import { ApiError, ApiErrorCode, type Consistency, invalidField } from "@quiver/api";
+import {
+  ApiError,
+  ApiErrorCode,
+  type Consistency,
+  invalidField,
+  type ShardClient,
+} from "@quiver/api";
 import type { LibraryRecord } from "@quiver/store";
 import type { ServiceContext } from "./context.js";
 import { decodeWriteToken } from "./write-token.js";
@@ -43,8 +49,10 @@ export async function readSeqs(
 }
 
 /**
- * Waits until every live replica of each partition has applied its sequence (a `wait: true`
- * write). The write is durable either way: a timeout says so.
+ * Waits until the replicas of each partition have applied its sequence (a `wait: true` write).
+ * A replica that no longer serves the partition (it is handing it over) or does not answer is
+ * not waited for, but at least one replica of each partition must have applied the write. The
+ * write is durable either way: a timeout says so.
  */
 export async function waitForShards(
   ctx: ServiceContext,
@@ -52,13 +60,7 @@ export async function waitForShards(
   timeoutMs: number,
   writeToken: string,
 ): Promise<void> {
-  const byShard = new Map<
-    string,
-    {
-      shard: ReturnType<ServiceContext["router"]["replicas"]>[number];
-      seqs: Record<number, number>;
-    }
-  >();
+  const byShard = new Map<string, { shard: ShardClient; seqs: Record<number, number> }>();
   for (const [p, seq] of Object.entries(seqs)) {
     for (const shard of ctx.router.replicas(Number(p))) {
       let entry = byShard.get(shard.shardId);
@@ -66,27 +68,29 @@ export async function waitForShards(
       entry.seqs[Number(p)] = seq;
     }
   }
-  const behind: number[] = [];
+  const reached = new Set<number>();
+  const behind = new Set<number>();
   await Promise.all(
     [...byShard.values()].map(async ({ shard, seqs: wanted }) => {
       const applied = await shard
         .waitApplied(wanted, timeoutMs)
         .catch(() => ({}) as Record<number, number>);
-      for (const [p, seq] of Object.entries(wanted))
-        if (!((applied[Number(p)] ?? -1) >= seq)) behind.push(Number(p));
+      for (const [p, seq] of Object.entries(wanted)) {
+        const at = applied[Number(p)] ?? -1;
+        if (at >= seq) reached.add(Number(p));
+        else if (at >= 0) behind.add(Number(p)); // serves it, but did not get there in time
+      }
     }),
   );
-  const unserved = Object.keys(seqs)
+  const late = Object.keys(seqs)
     .map(Number)
-    .filter((p) => ctx.router.replicas(p).length === 0);
-  if (behind.length || unserved.length) {
+    .filter((p) => behind.has(p) || !reached.has(p))
+    .sort((a, b) => a - b);
+  if (late.length > 0) {
     throw new ApiError(
       ApiErrorCode.Timeout,
       "the write is durable in the log, but not every shard applied it in time",
-      {
-        write_token: writeToken,
-        partitions: [...new Set([...behind, ...unserved])].sort((a, b) => a - b),
-      },
+      { write_token: writeToken, partitions: late },
     );
   }
 }

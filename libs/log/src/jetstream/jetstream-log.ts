@@ -77,21 +77,32 @@ export class JetStreamLog implements EventLog {
   async append(partition: number, data: Uint8Array, msgId: string): Promise<AppendResult> {
     checkAppend(partition, msgId);
     this.checkOpen();
+    // The same msgId makes a retry safe: the stream drops it if the first attempt landed.
+    const ack = await this.retrying(`append to partition ${partition}`, () =>
+      this.js.publish(partitionSubject(partition), data, {
+        msgID: msgId,
+        expect: { streamName: this.stream },
+        timeout: 5_000,
+      }),
+    );
+    return { seq: ack.seq, duplicate: ack.duplicate };
+  }
+
+  /**
+   * Runs a JetStream request again while it fails (a server restarting, a leader election, a
+   * timeout), with backoff, until it succeeds or appendTimeoutMs has passed.
+   */
+  private async retrying<T>(what: string, request: () => Promise<T>): Promise<T> {
     const deadline = Date.now() + this.appendTimeoutMs;
     for (let attempt = 0; ; attempt++) {
       try {
-        const ack = await this.js.publish(partitionSubject(partition), data, {
-          msgID: msgId,
-          expect: { streamName: this.stream },
-          timeout: 5_000,
-        });
-        return { seq: ack.seq, duplicate: ack.duplicate };
+        return await request();
       } catch (error) {
-        // The same msgId makes a retry safe: the stream drops it if the first attempt landed.
-        if (this.closed || Date.now() > deadline) {
+        if (this.closed || Date.now() > deadline || isNotFound(error)) {
+          if (isNotFound(error)) throw error;
           throw new LogError(
             LogErrorCode.Unavailable,
-            `append to partition ${partition} failed: ${(error as Error).message}`,
+            `${what} failed: ${(error as Error).message}`,
             {
               cause: error,
             },
@@ -145,9 +156,9 @@ export class JetStreamLog implements EventLog {
   async lastSeq(partition: number): Promise<number> {
     this.checkOpen();
     try {
-      const m = await this.jsm.streams.getMessage(this.stream, {
-        last_by_subj: partitionSubject(partition),
-      });
+      const m = await this.retrying(`last sequence of partition ${partition}`, () =>
+        this.jsm.streams.getMessage(this.stream, { last_by_subj: partitionSubject(partition) }),
+      );
       return m?.seq ?? 0;
     } catch (error) {
       if (isNotFound(error)) return 0;
@@ -162,12 +173,14 @@ export class JetStreamLog implements EventLog {
   }
 
   private async orderedConsume(partition: number, fromSeq: number): Promise<ConsumerMessages> {
-    const consumer = await this.js.consumers.get(this.stream, {
-      // a single filter subject: nats-server 2.9 takes no list
-      filter_subjects: partitionSubject(partition),
-      deliver_policy: DeliverPolicy.StartSequence,
-      opt_start_seq: Math.max(1, fromSeq),
-    });
+    const consumer = await this.retrying(`reading partition ${partition}`, () =>
+      this.js.consumers.get(this.stream, {
+        // a single filter subject: nats-server 2.9 takes no list
+        filter_subjects: partitionSubject(partition),
+        deliver_policy: DeliverPolicy.StartSequence,
+        opt_start_seq: Math.max(1, fromSeq),
+      }),
+    );
     // Bounded by bytes, not messages: a thousand events of 1,000 vectors would be half a GiB in
     // flight, more than the client buffers before it declares itself a slow consumer.
     return consumer.consume({ max_bytes: PULL_MAX_BYTES });

@@ -1,0 +1,103 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ApiError, QuiverClient } from "@quiver/api";
+import { partitionsOwnedBy } from "@quiver/cluster";
+import { freePort, type NatsServer, startNatsServer } from "@quiver/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type LocalCluster, startLocalCluster } from "./local-cluster.js";
+import { exactTopK, randomVectors } from "./test-support/vectors.js";
+
+const PARTITIONS = 4;
+const DIM = 8;
+const COUNT = 2_000;
+
+describe("cluster: a shard node leaves and comes back", () => {
+  let nats: NatsServer;
+  let cluster: LocalCluster;
+  let client: QuiverClient;
+  const dataDir = mkdtempSync(join(tmpdir(), "quiver-failover-"));
+  const data = randomVectors(COUNT, DIM, 5);
+  const query = randomVectors(1, DIM, 6);
+  const expected = exactTopK(data, DIM, query, 10).map((i) => `v${i}`);
+  let libraryId = "";
+
+  beforeAll(async () => {
+    nats = await startNatsServer();
+    cluster = await startLocalCluster({
+      natsUrl: nats.url,
+      dataDir,
+      shards: 2,
+      partitions: PARTITIONS,
+      replicas: 1,
+      host: "127.0.0.1",
+      port: await freePort(),
+      logLevel: "warn",
+      stdio: "ignore",
+    });
+    client = new QuiverClient({ url: cluster.url });
+    const lib = await client.createLibrary({ name: "moves", dimension: DIM, index_type: "flat" });
+    libraryId = lib.id;
+    const rows = Array.from({ length: COUNT }, (_, i) => ({
+      id: `v${i}`,
+      vector: data.subarray(i * DIM, (i + 1) * DIM),
+    }));
+    await client.upsert(libraryId, rows, { wait: true });
+  });
+  afterAll(async () => {
+    await cluster?.stop();
+    await nats?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("fails searches with 503 (or answers partial when allowed) until another shard takes over, then answers in full; a returning shard takes its partitions back without a gap", async () => {
+    const members = ["shard-1", "shard-2"];
+    // the shard that owns partitions (rendezvous hashing may give one shard all four)
+    const victim = members.findIndex(
+      (m) => partitionsOwnedBy(m, members, PARTITIONS, 1).length > 0,
+    );
+    const lost = partitionsOwnedBy(members[victim], members, PARTITIONS, 1);
+    expect((await client.search(libraryId, query, { k: 10 })).results.map((h) => h.id)).toEqual(
+      expected,
+    );
+
+    cluster.shardProcesses[victim].kill("SIGKILL");
+    const failed = await client.search(libraryId, query, { k: 10 }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(failed).toBeInstanceOf(ApiError);
+    expect((failed as ApiError).status).toBe(503);
+    expect((failed as ApiError).code).toBe("PARTITION_UNAVAILABLE");
+    expect((failed as ApiError).details.partitions).toEqual(lost);
+    const partial = await client.search(libraryId, query, { k: 10, allow_partial: true });
+    expect(partial.partial).toBe(true);
+    expect(partial.missing_partitions).toEqual(lost);
+
+    // the membership record expires (5 s), the other shard catches the partitions up from the log
+    const deadline = Date.now() + 60_000;
+    let answer: string[] | undefined;
+    while (Date.now() < deadline) {
+      answer = await client.search(libraryId, query, { k: 10 }).then(
+        (r) => r.results.map((h) => h.id),
+        () => undefined,
+      );
+      if (answer) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(answer).toEqual(expected);
+
+    // the shard comes back on its data: its partitions move back, served throughout
+    cluster.restartShard(victim);
+    const until = Date.now() + 12_000;
+    let searches = 0;
+    while (Date.now() < until) {
+      const r = await client.search(libraryId, query, { k: 10 });
+      expect(r.results.map((h) => h.id)).toEqual(expected);
+      searches++;
+    }
+    expect(searches).toBeGreaterThan(10);
+    expect((await fetch(`${cluster.url}/readyz`)).status).toBe(200);
+    expect((await client.getLibrary(libraryId)).num_vectors).toBe(COUNT);
+  });
+});
