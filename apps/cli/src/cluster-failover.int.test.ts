@@ -61,7 +61,11 @@ describe("cluster: a shard node leaves and comes back", () => {
       expected,
     );
 
+    // once the process is gone (a request already in flight to a dying shard waits for its timeout)
+    const gone = new Promise((r) => cluster.shardProcesses[victim].once("exit", r));
     cluster.shardProcesses[victim].kill("SIGKILL");
+    await gone;
+    await new Promise((r) => setTimeout(r, 200));
     const failed = await client.search(libraryId, query, { k: 10 }).then(
       () => undefined,
       (e: unknown) => e,

@@ -51,7 +51,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     metrics,
     bodyLimit: options.bodyLimit,
     serving: () => !closing && options.router.ready(),
-    unservedPartitions: async () => unserved(options.router, catalog, options.maxPartitions),
+    servingReplicas: () => servingReplicas(options.router, catalog, options.maxPartitions),
     registries: [metrics.registry, ...(options.registries ?? [])],
   });
   return {
@@ -68,21 +68,25 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   };
 }
 
-/** Partitions of the deployment (and of its libraries) that no shard serves now. */
-async function unserved(
+/** Per partition of the deployment (and of its libraries), the shards that serve it now. */
+async function servingReplicas(
   router: PartitionRouter,
   catalog: Catalog,
   partitions: number,
-): Promise<number[]> {
+): Promise<Record<number, string[]>> {
   const needed = Math.max(partitions, ...catalog.all().map(partitionsOf));
   const shards = new Map<string, ShardClient>();
   for (let p = 0; p < needed; p++) for (const s of router.replicas(p)) shards.set(s.shardId, s);
-  const served = new Set<number>();
+  const serving: Record<number, string[]> = {};
+  for (let p = 0; p < needed; p++) serving[p] = [];
   await Promise.all(
     [...shards.values()].map(async (s) => {
       const status = await s.status().catch(() => undefined);
-      for (const p of status?.partitions ?? []) if (p.state === "serving") served.add(p.partition);
+      for (const p of status?.partitions ?? []) {
+        if (p.state === "serving" && p.partition < needed) serving[p.partition].push(s.shardId);
+      }
     }),
   );
-  return Array.from({ length: needed }, (_, p) => p).filter((p) => !served.has(p));
+  for (const ids of Object.values(serving)) ids.sort();
+  return serving;
 }

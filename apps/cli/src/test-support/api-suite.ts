@@ -152,6 +152,26 @@ export function defineApiSuite(name: string, start: () => Promise<Deployment>): 
       expect((await client.getLibrary(lib.id)).num_vectors).toBe(0);
     });
 
+    it("deduplicates a retried upsert by Idempotency-Key, and never drops other vectors sent with the same key", async () => {
+      const lib = await client.createLibrary({ name: "idempotent", dimension: 2 });
+      const first = await client.upsert(lib.id, [{ id: "x", vector: [1, 0] }], {
+        idempotencyKey: "k1",
+      });
+      const retry = await client.upsert(lib.id, [{ id: "x", vector: [1, 0] }], {
+        idempotencyKey: "k1",
+      });
+      expect(retry.write_token).toBe(first.write_token); // the log answered the first write's sequence
+      const other = await client.upsert(lib.id, [{ id: "y", vector: [0, 1] }], {
+        idempotencyKey: "k1",
+        wait: true,
+      });
+      expect(other.write_token).not.toBe(first.write_token);
+      expect((await client.getVector(lib.id, "y", { consistency: "strong" })).vector).toEqual([
+        0, 1,
+      ]);
+      expect((await client.getLibrary(lib.id)).num_vectors).toBe(2);
+    });
+
     it("answers a batch of queries with one list per query", async () => {
       const lib = await client.createLibrary({ name: "batch", dimension: 2 });
       await client.upsert(

@@ -4,8 +4,8 @@ import type { Registry } from "@quiver/telemetry";
 export interface HealthOptions {
   /** True once the coordinator can serve (its catalog is loaded, its shards answer). */
   serving: () => boolean;
-  /** Partitions without a live replica (readyz is 503 while there are some). */
-  unservedPartitions: () => Promise<number[]>;
+  /** Per partition, the shards serving it (readyz is 503 while one has none). */
+  servingReplicas: () => Promise<Record<number, string[]>>;
   registries: Registry[];
 }
 
@@ -15,11 +15,16 @@ export async function healthRoutes(app: FastifyInstance, options: HealthOptions)
   );
   app.get("/readyz", { schema: { hide: true } }, async (_request, reply) => {
     if (!options.serving()) return reply.status(503).send({ status: "starting" });
-    const unserved = await options.unservedPartitions();
+    const partitions = await options.servingReplicas();
+    const unserved = Object.entries(partitions)
+      .filter(([, shards]) => shards.length === 0)
+      .map(([p]) => Number(p));
     if (unserved.length > 0) {
-      return reply.status(503).send({ status: "degraded", unserved_partitions: unserved });
+      return reply
+        .status(503)
+        .send({ status: "degraded", unserved_partitions: unserved, partitions });
     }
-    return { status: "ready" };
+    return { status: "ready", partitions };
   });
   app.get("/metrics", { schema: { hide: true } }, async (_request, reply) => {
     const parts = await Promise.all(options.registries.map((r) => r.metrics()));

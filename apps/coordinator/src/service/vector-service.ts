@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import {
   ApiError,
   ApiErrorCode,
@@ -78,7 +78,9 @@ export class VectorService {
       if (!list) byPartition.set(p, (list = []));
       list.push({ id: v.id, vector: v.vector, metadata, bytes: dim * 4 + metaBytes + v.id.length });
     });
-    const requestId = idempotencyKey ? `key:${idempotencyKey}` : randomUUID();
+    // A retried request (same key, same vectors) is deduplicated by the log; the same key with
+    // other vectors is a different write and is applied, never dropped.
+    const requestId = idempotencyKey ? `key:${idempotencyKey}:${contentHash(body)}` : randomUUID();
     const seqs = await this.appendChunks(
       byPartition,
       (p, chunk, vectors) =>
@@ -221,4 +223,18 @@ export class VectorService {
     await waitForShards(this.ctx, seqs, this.ctx.waitTimeoutMs, writeToken);
     return { status: "applied", count, write_token: writeToken };
   }
+}
+
+/** A digest of an upsert's content: ids, vectors and metadata. */
+function contentHash(body: UpsertBody): string {
+  const hash = createHash("sha256");
+  for (const v of body.vectors) {
+    hash.update(v.id);
+    hash.update("\u0000");
+    const values = Float64Array.from(v.vector);
+    hash.update(new Uint8Array(values.buffer));
+    hash.update(v.metadata === undefined ? "" : JSON.stringify(v.metadata));
+    hash.update("\u0001");
+  }
+  return hash.digest("base64url").slice(0, 22);
 }
