@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { freePort, startNatsServer } from "@quiver/testing";
 import { startLocalCluster } from "./local-cluster.js";
 import { defineApiSuite } from "./test-support/api-suite.js";
+import { expect } from "vitest";
 
 // The same suite as embedded mode, against nats-server + 2 shard processes + a coordinator.
 defineApiSuite("cluster: nats-server, 2 shard processes, coordinator", async () => {
@@ -21,6 +22,13 @@ defineApiSuite("cluster: nats-server, 2 shard processes, coordinator", async () 
       port: await freePort(),
       logLevel: "warn",
     });
+    // shard nodes serve their own health and metrics
+    for (const url of cluster.shardHttpUrls) {
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
+      expect(await (await fetch(`${url}/metrics`)).text()).toContain(
+        "quiver_partition_applied_seq",
+      );
+    }
     return {
       url: cluster.url,
       maxPartitions: partitions,

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { freePort } from "./free-port.js";
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 
@@ -21,6 +22,8 @@ export interface LocalClusterOptions {
 export interface LocalCluster {
   url: string;
   shardProcesses: ChildProcess[];
+  /** Each shard node's /metrics, /healthz, /readyz server. */
+  shardHttpUrls: string[];
   coordinator: ChildProcess;
   /** Starts shard i (0-based) again, on the same data directory, after it exited. */
   restartShard(i: number): ChildProcess;
@@ -57,6 +60,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     QUIVER_PARTITIONS: String(options.partitions),
     QUIVER_LOG_LEVEL: options.logLevel ?? "info",
   };
+  const shardPorts = await Promise.all(Array.from({ length: options.shards }, () => freePort()));
   const startShard = (i: number) => {
     const shardId = `shard-${i + 1}`;
     const dataDir = join(options.dataDir, shardId);
@@ -68,6 +72,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
         QUIVER_SHARD_ID: shardId,
         QUIVER_DATA_DIR: dataDir,
         QUIVER_REPLICAS: String(options.replicas),
+        QUIVER_SHARD_HTTP_PORT: String(shardPorts[i]),
       },
       stdio,
     );
@@ -114,5 +119,6 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  return { url, shardProcesses, coordinator, restartShard, stop };
+  const shardHttpUrls = shardPorts.map((port) => `http://127.0.0.1:${port}`);
+  return { url, shardProcesses, shardHttpUrls, coordinator, restartShard, stop };
 }

@@ -9,9 +9,9 @@ import { freePort } from "@quiver/testing";
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 
-/** `npm start`'s process (scripts/start.sh without its npm ci), on its own port and data dir. */
+/** What `npm start` runs (scripts/start.sh: set-up, then exec quiver serve), own port and data. */
 function startServe(port: number, dataDir: string): ChildProcess {
-  return spawn(process.execPath, ["--import", "tsx", "apps/cli/src/main.ts", "serve"], {
+  return spawn("bash", ["scripts/start.sh"], {
     cwd: repo,
     env: {
       ...process.env,
@@ -39,7 +39,7 @@ function exited(child: ChildProcess): Promise<number | null> {
   return new Promise((r) => child.once("exit", (code) => r(code)));
 }
 
-describe("quiver serve (the process npm start runs)", () => {
+describe("npm start (scripts/start.sh)", () => {
   const dataDir = mkdtempSync(join(tmpdir(), "quiver-serve-"));
   const started: ChildProcess[] = [];
   afterAll(() => {

@@ -26,7 +26,7 @@ const { values } = parseArgs({
   },
 });
 // npm runs the script in the shard's folder; a relative --out is relative to where npm was run.
-const outFile = resolve(process.env.INIT_CWD ?? process.cwd(), values.out);
+const outFile = resolve(process.env.QUIVER_CALLER_CWD ?? process.cwd(), values.out);
 const VECTORS = Number(values.vectors);
 const DIM = Number(values.dim);
 const REPEATS = Number(values.repeats);

@@ -155,16 +155,6 @@ export class PartitionStore {
     return this.db.metadata.get([partition, libraryId, internalId]) ?? null;
   }
 
-  /** The internal ids of a library's vectors in a partition, ascending. */
-  *internalIds(partition: number, libraryId: string): Iterable<number> {
-    for (const key of this.db.vectorIds.getKeys({
-      start: [partition, libraryId, 0],
-      end: libEnd(partition, libraryId),
-    })) {
-      yield key[2];
-    }
-  }
-
   /** Every stored vector of a library in a partition, by internal id. */
   *vectors(partition: number, libraryId: string): Iterable<StoredVector> {
     for (const { key, value } of this.db.originals.getRange({

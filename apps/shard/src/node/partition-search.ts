@@ -34,8 +34,8 @@ export function searchPartition(
     found = queries.map((q) => index.search(q, k, { ef, rerankTopK: request.rerankTopK }));
   } else {
     const matches = compileFilter(request.filter);
-    const admits = (id: number) => matches(store.metadata(partition, libraryId, id));
-    const share = estimateShare(store, partition, libraryId, index.size, admits);
+    const admits = (id: number) => matches(index.metadata(id, store, partition));
+    const share = estimateShare(store, partition, index, admits);
     if (share < EXACT_SCAN_SELECTIVITY || index.size <= EXACT_SCAN_SIZE) {
       found = exactScan(store, partition, index, queries, k, admits);
     } else {
@@ -67,17 +67,16 @@ export function searchPartition(
 function estimateShare(
   store: PartitionStore,
   partition: number,
-  libraryId: string,
-  size: number,
+  index: LibraryIndex,
   admits: (id: number) => boolean,
 ): number {
-  if (size <= EXACT_SCAN_SIZE) return 0;
-  const bound = store.idBound(partition, libraryId);
+  if (index.size <= EXACT_SCAN_SIZE) return 0;
+  const bound = store.idBound(partition, index.record.libraryId);
   const step = Math.max(1, Math.floor(bound / SELECTIVITY_SAMPLE));
   let live = 0;
   let admitted = 0;
   for (let id = Math.floor(step / 2); id < bound; id += step) {
-    if (store.vectorId(partition, libraryId, id) === undefined) continue;
+    if (!index.has(id)) continue;
     live++;
     if (admits(id)) admitted++;
   }
@@ -95,7 +94,8 @@ function exactScan(
 ) {
   const { libraryId, dimension, metric } = index.record;
   const ids: number[] = [];
-  for (const id of store.internalIds(partition, libraryId)) if (admits(id)) ids.push(id);
+  const bound = store.idBound(partition, libraryId);
+  for (let id = 0; id < bound; id++) if (index.has(id) && admits(id)) ids.push(id);
   const vector = new Float32Array(dimension);
   const scored = queries.map(() => new Float64Array(ids.length));
   ids.forEach((id, i) => {

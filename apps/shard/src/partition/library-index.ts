@@ -10,7 +10,7 @@ import {
   type StoredIndex,
   type StoreSpec,
 } from "@quiver/engine";
-import type { QuantizationConfig } from "@quiver/events";
+import type { Metadata, QuantizationConfig } from "@quiver/events";
 import type { LibraryRecord, PartitionStore } from "@quiver/store";
 import { StoreOriginals } from "./store-originals.js";
 
@@ -46,6 +46,11 @@ export function trainingSampleSize(q: QuantizationConfig): number {
  */
 export class LibraryIndex {
   private hybrid: HybridIndex | undefined;
+  /**
+   * Decoded metadata by internal id, filled as filters read it (undefined: not read yet). Filters
+   * evaluate it for every candidate, too often for an LMDB read and a msgpack decode each time.
+   */
+  private readonly metadataCache: (Metadata | null | undefined)[] = [];
 
   private constructor(
     readonly record: LibraryRecord,
@@ -122,10 +127,22 @@ export class LibraryIndex {
 
   upsert(id: number, vector: Float32Array): void {
     this.inner.upsert(id, vector);
+    this.metadataCache[id] = undefined;
   }
 
   delete(id: number): void {
     this.inner.delete(id);
+    this.metadataCache[id] = undefined;
+  }
+
+  /** The metadata of vector `id` as the store has it, cached. */
+  metadata(id: number, store: PartitionStore, partition: number): Metadata | null {
+    let m = this.metadataCache[id];
+    if (m === undefined) {
+      m = store.metadata(partition, this.record.libraryId, id);
+      this.metadataCache[id] = m;
+    }
+    return m;
   }
 
   search(query: ArrayLike<number>, k: number, options?: HybridSearchOptions): SearchResult {
