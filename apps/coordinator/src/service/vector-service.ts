@@ -73,10 +73,12 @@ export class VectorService {
       if (metaBytes > 64 * 1024) {
         throw invalidField(`vectors[${i}].metadata`, "is larger than 64 KiB as JSON");
       }
-      const p = partitionOf(library.libraryId, v.id, partitionsOf(library));
-      let list = byPartition.get(p);
-      if (!list) byPartition.set(p, (list = []));
-      list.push({ id: v.id, vector: v.vector, metadata, bytes: dim * 4 + metaBytes + v.id.length });
+      addTo(byPartition, library, {
+        id: v.id,
+        vector: v.vector,
+        metadata,
+        bytes: dim * 4 + metaBytes + v.id.length,
+      });
     });
     // A retried request (same key, same vectors) is deduplicated by the log; the same key with
     // other vectors is a different write and is applied, never dropped.
@@ -100,10 +102,7 @@ export class VectorService {
   async delete(library: LibraryRecord, ids: string[], wait: boolean): Promise<WriteResponse> {
     const byPartition = new Map<number, PendingVector[]>();
     for (const id of new Set(ids)) {
-      const p = partitionOf(library.libraryId, id, partitionsOf(library));
-      let list = byPartition.get(p);
-      if (!list) byPartition.set(p, (list = []));
-      list.push({ id, vector: [], metadata: null, bytes: id.length + 8 });
+      addTo(byPartition, library, { id, vector: [], metadata: null, bytes: id.length + 8 });
     }
     const seqs = await this.appendChunks(
       byPartition,
@@ -223,6 +222,18 @@ export class VectorService {
     await waitForShards(this.ctx, seqs, this.ctx.waitTimeoutMs, writeToken);
     return { status: "applied", count, write_token: writeToken };
   }
+}
+
+/** Files a vector under its partition. */
+function addTo(
+  byPartition: Map<number, PendingVector[]>,
+  library: LibraryRecord,
+  vector: PendingVector,
+): void {
+  const p = partitionOf(library.libraryId, vector.id, partitionsOf(library));
+  let list = byPartition.get(p);
+  if (!list) byPartition.set(p, (list = []));
+  list.push(vector);
 }
 
 /** A digest of an upsert's content: ids, vectors and metadata. */

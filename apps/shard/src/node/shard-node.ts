@@ -11,21 +11,13 @@ import {
   type ShardSearchResponse,
   type ShardStatus,
 } from "@quiver/api";
-import type { EventLog } from "@quiver/log";
-import type { PartitionStore } from "@quiver/store";
-import { type Logger, type ShardMetrics, silentLogger } from "@quiver/telemetry";
-import { PartitionApplier } from "../partition/partition-applier.js";
+import { type Logger, silentLogger } from "@quiver/telemetry";
+import { type ApplierOptions, PartitionApplier } from "../partition/partition-applier.js";
 import { searchPartition } from "./partition-search.js";
 
-export interface ShardNodeOptions {
+/** The applier's options but the partition; `store` is one LMDB environment for them all. */
+export interface ShardNodeOptions extends Omit<ApplierOptions, "partition"> {
   shardId: string;
-  /** One LMDB environment for every partition the node holds. */
-  store: PartitionStore;
-  log: EventLog;
-  metrics?: ShardMetrics;
-  logger?: Logger;
-  snapshotEveryEvents?: number;
-  snapshotEveryMs?: number;
 }
 
 interface Hosted {
