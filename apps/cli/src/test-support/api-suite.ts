@@ -488,8 +488,9 @@ export function defineApiSuite(name: string, start: () => Promise<Deployment>): 
 }
 
 /**
- * POSTs a body of `bytes` bytes. The server answers 413 from the content-length and may close the
- * connection before the body is sent: the answer counts, the client's broken pipe does not.
+ * Announces a body of `bytes` bytes (content-length) and sends none of it: the server must refuse
+ * it from the header, with a 413, without reading it. (Sending it races the server closing the
+ * connection: the client sees a broken pipe instead of the answer.)
  */
 function postOversize(url: string, bytes: number): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -497,26 +498,21 @@ function postOversize(url: string, bytes: number): Promise<{ status: number; bod
       method: "POST",
       headers: { "content-type": "application/json", "content-length": bytes },
     });
-    let answered = false;
+    const timer = setTimeout(() => {
+      req.destroy();
+      reject(new Error("no answer to an oversize content-length within 10 s"));
+    }, 10_000);
     req.on("response", (res) => {
-      answered = true;
       let body = "";
       res.on("data", (chunk: Buffer) => (body += chunk.toString()));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on("end", () => {
+        clearTimeout(timer);
+        req.destroy();
+        resolve({ status: res.statusCode ?? 0, body });
+      });
     });
-    req.on("error", (error) => {
-      if (!answered) reject(error);
-    });
-    const chunk = Buffer.alloc(1024 * 1024, 0x78);
-    let sent = 0;
-    const pump = () => {
-      while (sent < bytes && !answered) {
-        sent += chunk.length;
-        if (!req.write(chunk)) return void req.once("drain", pump);
-      }
-      req.end();
-    };
-    pump();
+    req.on("error", () => undefined); // the destroy after the answer
+    req.flushHeaders();
   });
 }
 
