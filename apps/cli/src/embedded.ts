@@ -1,8 +1,9 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { partitionsOf, StaticRouter, startCoordinator } from "@quiver/coordinator";
+import { InProcessMembership } from "@quiver/cluster";
+import { MembershipRouter, partitionsOf, startCoordinator } from "@quiver/coordinator";
 import { LmdbLog } from "@quiver/log";
-import { ShardNode } from "@quiver/shard";
+import { MembershipAgent, ShardNode } from "@quiver/shard";
 import { PartitionStore } from "@quiver/store";
 import { createLogger, createShardMetrics, type Logger } from "@quiver/telemetry";
 import type { ServeConfig } from "./config.js";
@@ -25,11 +26,19 @@ export async function startEmbedded(config: ServeConfig, logger?: Logger): Promi
   const store = PartitionStore.open({ path: join(config.dataDir, "shard") });
   const metrics = createShardMetrics();
   const shard = new ShardNode({ shardId: "embedded", store, log: eventLog, metrics, logger: log });
-  const partitionRange = (n: number) => Array.from({ length: n }, (_, p) => p);
-  await shard.assign(partitionRange(config.partitions));
+  // The cluster's membership and routing, in process: one node that owns every partition.
+  const membership = new InProcessMembership();
+  const agent = new MembershipAgent(
+    shard,
+    membership,
+    { partitions: config.partitions, replicas: 1 },
+    log,
+  );
+  await agent.start();
+  await agent.settled();
   const coordinator = await startCoordinator({
     log: eventLog,
-    router: new StaticRouter([shard]),
+    router: new MembershipRouter(membership, () => shard),
     logger: log,
     defaultPartitions: config.partitions,
     maxPartitions: config.partitions,
@@ -37,7 +46,10 @@ export async function startEmbedded(config: ServeConfig, logger?: Logger): Promi
   });
   // Libraries created with more partitions than this start allows are still served.
   const needed = Math.max(config.partitions, ...coordinator.catalog.all().map(partitionsOf));
-  if (needed > config.partitions) await shard.assign(partitionRange(needed));
+  if (needed > config.partitions) {
+    agent.setPartitions(needed);
+    await agent.settled();
+  }
   const address = await coordinator.listen(config.host, config.port);
   log.info({ address, dataDir: config.dataDir, partitions: needed }, "Quiver serving (embedded)");
   let closed: Promise<void> | undefined;
@@ -46,7 +58,9 @@ export async function startEmbedded(config: ServeConfig, logger?: Logger): Promi
     close() {
       closed ??= (async () => {
         await coordinator.close();
+        await agent.stop();
         await shard.close();
+        await membership.close();
         await eventLog.close();
         await store.close();
         log.info("Quiver stopped");

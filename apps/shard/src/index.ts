@@ -7,3 +7,4 @@ export {
 } from "./partition/partition-applier.js";
 export { StoreOriginals } from "./partition/store-originals.js";
 export { ShardNode, type ShardNodeOptions } from "./node/shard-node.js";
+export { MembershipAgent, type MembershipAgentOptions } from "./node/membership-agent.js";

@@ -21,6 +21,9 @@ export class MembershipAgent {
   private unsubscribe: (() => void) | undefined;
   private readonly logger: Logger;
   private lastAssignment = "";
+  private partitions: number;
+  /** The latest assignment being applied. */
+  private assigned: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly node: ShardNode,
@@ -29,6 +32,22 @@ export class MembershipAgent {
     logger?: Logger,
   ) {
     this.logger = (logger ?? silentLogger()).child({ shard: node.shardId });
+    this.partitions = options.partitions;
+  }
+
+  /** Changes the partition count (e.g. once the catalog shows libraries with more). */
+  setPartitions(partitions: number): void {
+    this.partitions = partitions;
+    this.reassign();
+  }
+
+  /** Resolves once the latest assignment is applied: its partitions serve. */
+  async settled(): Promise<void> {
+    let current;
+    do {
+      current = this.assigned;
+      await current;
+    } while (current !== this.assigned);
   }
 
   async start(): Promise<void> {
@@ -58,7 +77,8 @@ export class MembershipAgent {
     const self = this.node.shardId;
     const records = new Map(this.membership.members().map((m) => [m.shardId, m]));
     const live = [...new Set([...records.keys(), self])];
-    const { partitions, replicas } = this.options;
+    const { replicas } = this.options;
+    const partitions = this.partitions;
     const wanted = new Set(partitionsOwnedBy(self, live, partitions, replicas));
     for (const p of this.node.partitions()) {
       if (wanted.has(p)) continue;
@@ -72,7 +92,7 @@ export class MembershipAgent {
     if (key === this.lastAssignment) return;
     this.lastAssignment = key;
     this.logger.info({ partitions: assignment, members: live }, "assignment changed");
-    void this.node.assign(assignment).then(
+    this.assigned = this.node.assign(assignment).then(
       () => this.heartbeat(),
       (error: unknown) => this.logger.error({ err: error }, "assignment failed"),
     );
