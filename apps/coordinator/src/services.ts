@@ -1,12 +1,14 @@
 import type { ServiceContext } from "./service/context.js";
 import { LibraryService } from "./service/library-service.js";
 import { SearchService } from "./service/search-service.js";
+import { StatisticsService } from "./service/statistics-service.js";
 import { VectorService } from "./service/vector-service.js";
 
 export interface Services {
   libraries: LibraryService;
   vectors: VectorService;
   search: SearchService;
+  statistics: StatisticsService;
 }
 
 export function createServices(ctx: ServiceContext): Services {
@@ -14,5 +16,6 @@ export function createServices(ctx: ServiceContext): Services {
     libraries: new LibraryService(ctx),
     vectors: new VectorService(ctx),
     search: new SearchService(ctx),
+    statistics: new StatisticsService(ctx),
   };
 }

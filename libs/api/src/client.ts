@@ -1,6 +1,10 @@
 import { ApiError, type ErrorBody } from "./errors.js";
 import type { WriteResponse } from "./schemas/common.js";
-import type { CreateLibraryBody, LibraryResponse } from "./schemas/libraries.js";
+import type {
+  CreateLibraryBody,
+  LibraryResponse,
+  StatisticsResponse,
+} from "./schemas/libraries.js";
 import type { SearchBody, SearchHit } from "./schemas/search.js";
 import type { VectorResponse } from "./schemas/vectors.js";
 
@@ -62,6 +66,10 @@ export class QuiverClient {
 
   getLibrary(id: string): Promise<LibraryResponse> {
     return this.call("GET", `/v1/libraries/${enc(id)}`);
+  }
+
+  statistics(id: string): Promise<StatisticsResponse> {
+    return this.call("GET", `/v1/libraries/${enc(id)}/statistics`);
   }
 
   deleteLibrary(id: string): Promise<{ id: string; deleted: boolean }> {

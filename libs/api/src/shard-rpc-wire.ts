@@ -1,6 +1,7 @@
 import { decode, encode } from "@msgpack/msgpack";
 import type {
   ShardGetRequest,
+  ShardLibraryStats,
   ShardGetResponse,
   ShardSearchRequest,
   ShardSearchResponse,
@@ -17,13 +18,15 @@ export type ShardRpcRequest =
   | { op: "search"; request: ShardSearchRequest }
   | { op: "get"; request: ShardGetRequest }
   | { op: "waitApplied"; minSeqs: Record<number, number>; timeoutMs: number }
-  | { op: "status" };
+  | { op: "status" }
+  | { op: "libraryStats"; libraryId: string; partitions: number[] };
 
 export type ShardRpcReply =
   | { ok: true; search: ShardSearchResponse }
   | { ok: true; get: ShardGetResponse }
   | { ok: true; applied: Record<number, number> }
   | { ok: true; status: ShardStatus }
+  | { ok: true; libraryStats: ShardLibraryStats }
   | { ok: false; message: string };
 
 const F32 = "__f32";

@@ -2,6 +2,7 @@
  * What a coordinator asks of a shard node, and what it answers. The same calls are made in
  * process (embedded mode) and over NATS request/reply (cluster), so both run one code path.
  */
+import type { MemoryUsage } from "@quiver/engine";
 import type { MetadataObject } from "./filter/compile-filter.js";
 
 export interface ShardSearchRequest {
@@ -90,6 +91,24 @@ export interface ShardStatus {
   partitions: PartitionState[];
 }
 
+/** Bytes a library's index holds in one partition, by component. */
+export type IndexBytes = MemoryUsage;
+
+export interface PartitionLibraryStats {
+  partition: number;
+  vectors: number;
+  /** exact: float32 (strategy none, or a quantized one still collecting its training sample). */
+  phase: "exact" | "quantized";
+  index: IndexBytes;
+  /** Decoded metadata cached for filters: an estimate (its JSON size). */
+  metadataBytes: number;
+}
+
+export interface ShardLibraryStats {
+  shardId: string;
+  partitions: PartitionLibraryStats[];
+}
+
 /** A shard node as a coordinator sees it. */
 export interface ShardClient {
   readonly shardId: string;
@@ -101,4 +120,6 @@ export interface ShardClient {
    */
   waitApplied(minSeqs: Record<number, number>, timeoutMs: number): Promise<Record<number, number>>;
   status(): Promise<ShardStatus>;
+  /** What a library holds in the partitions this shard serves (of those asked). */
+  libraryStats(libraryId: string, partitions: number[]): Promise<ShardLibraryStats>;
 }

@@ -472,6 +472,37 @@ export function defineApiSuite(name: string, start: () => Promise<Deployment>): 
       expect(await observe(client)).toBe(before);
     });
 
+    it("reports statistics: vectors, state, bytes by component and savings against float32", async () => {
+      const dim = 64;
+      const data = randomVectors(1500, dim, 12);
+      const rows = Array.from({ length: 1500 }, (_, i) => ({
+        id: `m${i}`,
+        vector: data.subarray(i * dim, (i + 1) * dim),
+      }));
+      const plain = await client.createLibrary({ name: "stats-none", dimension: dim });
+      await client.upsert(plain.id, rows, { wait: true });
+      const none = await client.statistics(plain.id);
+      expect(none).toMatchObject({ library_id: plain.id, num_vectors: 1500, state: "serving" });
+      expect(none.memory_usage.bytes.codes).toBeGreaterThanOrEqual(1500 * dim * 4);
+      expect(none.memory_usage.bytes.graph).toBeGreaterThan(0);
+      expect(none.memory_usage.savings_vs_float32_ratio).toBeLessThanOrEqual(0);
+      const scalar = await client.createLibrary({
+        name: "stats-scalar",
+        dimension: dim,
+        partitions: 1, // each partition trains on its own sample
+        quantization_config: { strategy: "scalar", calibration_samples: 1000 },
+      });
+      await client.upsert(scalar.id, rows.slice(0, 500), { wait: true });
+      expect((await client.statistics(scalar.id)).state).toBe("training");
+      await client.upsert(scalar.id, rows.slice(500), { wait: true });
+      const trained = await client.statistics(scalar.id);
+      expect(trained).toMatchObject({ num_vectors: 1500, state: "serving" });
+      expect(trained.memory_usage.savings_vs_float32_ratio).toBeGreaterThan(0.5);
+      expect(trained.memory_usage.bytes.codes).toBeLessThan(none.memory_usage.bytes.codes / 2);
+      expect(trained.memory_usage.savings_vs_float32).toMatch(/^\d+%$/);
+      expect(trained.memory_usage.total).toMatch(/B$/);
+    });
+
     it("serves an OpenAPI document, health and metrics", async () => {
       const doc = (await (await fetch(`${deployment.url}/openapi.json`)).json()) as {
         paths: Record<string, unknown>;

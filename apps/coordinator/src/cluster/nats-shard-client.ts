@@ -4,6 +4,7 @@ import {
   type ShardClient,
   type ShardGetRequest,
   type ShardGetResponse,
+  type ShardLibraryStats,
   type ShardRpcReply,
   type ShardRpcRequest,
   type ShardSearchRequest,
@@ -45,6 +46,11 @@ export class NatsShardClient implements ShardClient {
   async status(): Promise<ShardStatus> {
     const reply = await this.call({ op: "status" }, 3_000);
     return (reply as { status: ShardStatus }).status;
+  }
+
+  async libraryStats(libraryId: string, partitions: number[]): Promise<ShardLibraryStats> {
+    const reply = await this.call({ op: "libraryStats", libraryId, partitions }, 5_000);
+    return (reply as { libraryStats: ShardLibraryStats }).libraryStats;
   }
 
   private async call(request: ShardRpcRequest, timeoutMs: number): Promise<ShardRpcReply> {

@@ -1,12 +1,14 @@
 import {
   isApiError,
   type PartitionFailure,
+  type PartitionLibraryStats,
   type PartitionSearchResult,
   type PartitionServingState,
   type PartitionState,
   type ShardClient,
   type ShardGetRequest,
   type ShardGetResponse,
+  type ShardLibraryStats,
   type ShardSearchRequest,
   type ShardSearchResponse,
   type ShardStatus,
@@ -254,6 +256,24 @@ export class ShardNode implements ShardClient {
       };
     });
     return { shardId: this.shardId, partitions };
+  }
+
+  async libraryStats(libraryId: string, partitions: number[]): Promise<ShardLibraryStats> {
+    const out: PartitionLibraryStats[] = [];
+    for (const partition of partitions) {
+      const hosted = this.hosted.get(partition);
+      if (!hosted || hosted.state !== "serving") continue;
+      const index = hosted.applier.index(libraryId);
+      if (!index) continue;
+      out.push({
+        partition,
+        vectors: index.size,
+        phase: index.phase,
+        index: { ...index.memoryUsage() },
+        metadataBytes: index.metadataBytes,
+      });
+    }
+    return { shardId: this.shardId, partitions: out };
   }
 
   /** Stops every partition (with a last snapshot, for a fast restart). */

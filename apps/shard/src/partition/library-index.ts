@@ -51,6 +51,8 @@ export class LibraryIndex {
    * evaluate it for every candidate, too often for an LMDB read and a msgpack decode each time.
    */
   private readonly metadataCache: (Metadata | null | undefined)[] = [];
+  /** JSON size of the cached metadata: the estimate the statistics report. */
+  private metadataCacheBytes = 0;
 
   private constructor(
     readonly record: LibraryRecord,
@@ -127,12 +129,23 @@ export class LibraryIndex {
 
   upsert(id: number, vector: Float32Array): void {
     this.inner.upsert(id, vector);
-    this.metadataCache[id] = undefined;
+    this.forgetMetadata(id);
   }
 
   delete(id: number): void {
     this.inner.delete(id);
+    this.forgetMetadata(id);
+  }
+
+  private forgetMetadata(id: number): void {
+    const m = this.metadataCache[id];
+    if (m !== undefined) this.metadataCacheBytes -= jsonBytes(m);
     this.metadataCache[id] = undefined;
+  }
+
+  /** Estimated bytes of the metadata cached for filters. */
+  get metadataBytes(): number {
+    return this.metadataCacheBytes;
   }
 
   /** The metadata of vector `id` as the store has it, cached. */
@@ -141,6 +154,7 @@ export class LibraryIndex {
     if (m === undefined) {
       m = store.metadata(partition, this.record.libraryId, id);
       this.metadataCache[id] = m;
+      this.metadataCacheBytes += jsonBytes(m);
     }
     return m;
   }
@@ -314,4 +328,8 @@ function unit(v: Float32Array): Float32Array {
   if (s === 0) return v;
   const inv = 1 / Math.sqrt(s);
   return v.map((x) => x * inv);
+}
+
+function jsonBytes(m: Metadata | null): number {
+  return m === null ? 8 : JSON.stringify(m).length;
 }

@@ -50,6 +50,11 @@ export class ShardRpcServer {
           };
         case "status":
           return { ok: true, status: await this.shard.status() };
+        case "libraryStats":
+          return {
+            ok: true,
+            libraryStats: await this.shard.libraryStats(request.libraryId, request.partitions),
+          };
         default:
           return { ok: false, message: `unknown operation ${(request as { op: unknown }).op}` };
       }

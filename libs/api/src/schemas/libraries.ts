@@ -88,3 +88,48 @@ export const LibraryListResponse = Type.Object({ libraries: Type.Array(LibraryRe
 export type LibraryListResponse = Static<typeof LibraryListResponse>;
 
 export const DeleteLibraryResponse = Type.Object({ id: Type.String(), deleted: Type.Boolean() });
+
+const Bytes = Type.Object({
+  codes: Type.Integer({ description: "vectors or codes the search reads" }),
+  graph: Type.Integer(),
+  float32_cache: Type.Integer({ description: "float32 originals held in RAM for reranking" }),
+  metadata: Type.Integer({ description: "estimate: JSON size of the metadata cached for filters" }),
+  quantizer: Type.Integer(),
+  other: Type.Integer({ description: "scratch buffers and unused pages of the index memory" }),
+  total: Type.Integer(),
+  float32_vectors: Type.Integer({ description: "what the vectors would take as float32" }),
+});
+
+export const StatisticsResponse = Type.Object({
+  library_id: Type.String(),
+  num_vectors: Type.Integer(),
+  state: Type.Union([Type.Literal("training"), Type.Literal("serving")], {
+    description: "training: a quantized strategy still collecting its sample (searches are exact)",
+  }),
+  memory_usage: Type.Object({
+    quantized: Type.String(),
+    graph: Type.String(),
+    float32_cache: Type.String(),
+    metadata: Type.String(),
+    total: Type.String(),
+    savings_vs_float32: Type.String(),
+    savings_vs_float32_ratio: Type.Number(),
+    bytes: Bytes,
+    replicas_counted: Type.Integer({ description: "bytes are summed over every serving replica" }),
+  }),
+  quantization: Type.Object({
+    strategy: Type.String(),
+    accuracy_metrics: Type.Union([Type.Record(Type.String(), Type.Number()), Type.Null()]),
+    accuracy_note: Type.String(),
+  }),
+  partitions: Type.Array(
+    Type.Object({
+      partition: Type.Integer(),
+      shard: Type.String(),
+      vectors: Type.Integer(),
+      phase: Type.String(),
+      bytes: Type.Integer(),
+    }),
+  ),
+});
+export type StatisticsResponse = Static<typeof StatisticsResponse>;

@@ -5,6 +5,7 @@ import {
   LibraryListResponse,
   LibraryParams,
   LibraryResponse,
+  StatisticsResponse,
 } from "@quiver/api";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { Services } from "../../services.js";
@@ -54,6 +55,20 @@ export const libraryRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = 
       },
     },
     async (request) => services.libraries.get(request.tenantId, request.params.id),
+  );
+
+  app.get(
+    "/libraries/:id/statistics",
+    {
+      schema: {
+        tags: ["libraries"],
+        summary: "Measured memory by component, savings against float32, state",
+        params: LibraryParams,
+        response: { 200: StatisticsResponse, ...errors },
+      },
+    },
+    async (request) =>
+      services.statistics.statistics(services.libraries.find(request.tenantId, request.params.id)),
   );
 
   app.delete(
