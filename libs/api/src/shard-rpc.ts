@@ -14,6 +14,8 @@ export interface ShardSearchRequest {
   k: number;
   ef?: number;
   rerankTopK?: number;
+  /** Exhaustive search over the float32 originals instead of the index. */
+  exact?: boolean;
   filter?: Record<string, unknown>;
   /** Per partition: a sequence the shard must have applied before it searches (consistency). */
   minSeqs?: Record<number, number>;

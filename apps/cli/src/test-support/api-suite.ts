@@ -230,6 +230,41 @@ export function defineApiSuite(name: string, start: () => Promise<Deployment>): 
       }
     });
 
+    it("answers exact: true with the exact top k, bypassing a quantized index", async () => {
+      const dim = 16;
+      const count = 3000;
+      const data = randomVectors(count, dim, 21);
+      const lib = await client.createLibrary({
+        name: "exact-flag",
+        dimension: dim,
+        partitions: 1,
+        quantization_config: { strategy: "product", subvectors: 2, training_samples: 1000 },
+      });
+      await client.upsert(
+        lib.id,
+        Array.from({ length: count }, (_, i) => ({
+          id: `v${i}`,
+          vector: data.subarray(i * dim, (i + 1) * dim),
+        })),
+        { wait: true },
+      );
+      expect((await client.statistics(lib.id)).state).toBe("serving");
+      const queries = randomVectors(10, dim, 22);
+      let approximateMisses = 0;
+      for (let q = 0; q < 10; q++) {
+        const query = queries.subarray(q * dim, (q + 1) * dim);
+        const expected = exactTopK(data, dim, query, 10).map((i) => `v${i}`);
+        const exact = await client.search(lib.id, query, { k: 10, exact: true });
+        expect(exact.results.map((h) => h.id)).toEqual(expected);
+        const approximate = await client.search(lib.id, query, { k: 10 });
+        approximateMisses += expected.filter(
+          (id) => !approximate.results.some((h) => h.id === id),
+        ).length;
+      }
+      // 2 subvectors of 8 dimensions: the codes alone lose neighbours, exact search does not
+      expect(approximateMisses).toBeGreaterThan(0);
+    });
+
     it("reads its writes: 1,000 interleaved upserts and session searches", async () => {
       const dim = 8;
       const lib = await client.createLibrary({

@@ -54,6 +54,7 @@ export class SearchService {
       k,
       ef: body.ef,
       rerankTopK: body.rerank_top_k,
+      exact: body.exact,
       filter: body.filter,
       minSeqs,
       includeMetadata: body.include_metadata ?? true,

@@ -16,6 +16,7 @@ const MAX_FILTERED_EF = 4_096;
  * library's index answers. With one, the share of matching vectors is estimated on a sample:
  * a selective filter scans the matching vectors exactly (float32 originals), a broad one searches
  * the index with the filter applied on admission and ef raised by the inverse of the share.
+ * `exact` scans every admitted vector's float32 original, bypassing the index.
  */
 export function searchPartition(
   store: PartitionStore,
@@ -30,11 +31,15 @@ export function searchPartition(
   if (index.size === 0) return queries.map(() => []);
   const ef = request.ef ?? index.record.hnsw.ef_search;
   let found: { ids: ArrayLike<number>; distances: ArrayLike<number> }[];
-  if (!request.filter) {
+  const matches = request.filter ? compileFilter(request.filter) : undefined;
+  const admits = matches
+    ? (id: number) => matches(index.metadata(id, store, partition))
+    : () => true;
+  if (request.exact) {
+    found = exactScan(store, partition, index, queries, k, admits);
+  } else if (!matches) {
     found = queries.map((q) => index.search(q, k, { ef, rerankTopK: request.rerankTopK }));
   } else {
-    const matches = compileFilter(request.filter);
-    const admits = (id: number) => matches(index.metadata(id, store, partition));
     const share = estimateShare(store, partition, index, admits);
     if (share < EXACT_SCAN_SELECTIVITY || index.size <= EXACT_SCAN_SIZE) {
       found = exactScan(store, partition, index, queries, k, admits);

@@ -20,6 +20,12 @@ export const SearchBody = Type.Object(
       }),
     ),
     ef: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
+    exact: Type.Optional(
+      Type.Boolean({
+        description:
+          "exhaustive search over the float32 originals, bypassing the index (default false)",
+      }),
+    ),
     rerank_top_k: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
     consistency: Type.Optional(Consistency),
     write_token: Type.Optional(Type.String({ maxLength: 100_000 })),
