@@ -83,6 +83,19 @@ async function openLog(kind: string): Promise<LogHandle> {
   return { log, close: async () => (await log.close(), await server.stop()) };
 }
 
+/** An applier of the bench partition that never snapshots on its own, restored from `store`. */
+function restoredApplier(store: PartitionStore, log: EventLog): PartitionApplier {
+  const applier = new PartitionApplier({
+    partition: PARTITION,
+    store,
+    log,
+    snapshotEveryEvents: Infinity,
+    snapshotEveryMs: Infinity,
+  });
+  applier.restore();
+  return applier;
+}
+
 async function appendAll(log: EventLog, all: QuiverEvent[], prefix = "e"): Promise<number> {
   const encoded = all.map((e) => encodeEvent(e));
   let next = 0;
@@ -127,14 +140,7 @@ async function applyThroughput(data: Dataset): Promise<ApplyRow[]> {
         for (let r = 0; r < REPEATS; r++) {
           const dir = mkdtempSync(join(tmpdir(), "quiver-bench-store-"));
           const store = PartitionStore.open({ path: dir });
-          const applier = new PartitionApplier({
-            partition: PARTITION,
-            store,
-            log: handle.log,
-            snapshotEveryEvents: Infinity,
-            snapshotEveryMs: Infinity,
-          });
-          applier.restore();
+          const applier = restoredApplier(store, handle.log);
           const started = performance.now();
           await applier.catchUp();
           runs.push((performance.now() - started) / 1000);
@@ -183,14 +189,7 @@ async function restartTime(kind: string, data: Dataset, count: number): Promise<
   await appendAll(handle.log, all);
   const dir = mkdtempSync(join(tmpdir(), "quiver-bench-restart-"));
   let store = PartitionStore.open({ path: dir });
-  const first = new PartitionApplier({
-    partition: PARTITION,
-    store,
-    log: handle.log,
-    snapshotEveryEvents: Infinity,
-    snapshotEveryMs: Infinity,
-  });
-  first.restore();
+  const first = restoredApplier(store, handle.log);
   await first.catchUp();
   first.snapshot();
   const snapshotBytes = store.snapshotInfo(PARTITION, "bench")?.bytes ?? 0;
@@ -199,14 +198,7 @@ async function restartTime(kind: string, data: Dataset, count: number): Promise<
   const timeRestore = async () => {
     store = PartitionStore.open({ path: dir });
     const started = performance.now();
-    const applier = new PartitionApplier({
-      partition: PARTITION,
-      store,
-      log: handle.log,
-      snapshotEveryEvents: Infinity,
-      snapshotEveryMs: Infinity,
-    });
-    applier.restore();
+    const applier = restoredApplier(store, handle.log);
     await applier.catchUp();
     const s = (performance.now() - started) / 1000;
     return { applier, s };
@@ -222,14 +214,7 @@ async function restartTime(kind: string, data: Dataset, count: number): Promise<
   ).map((e) => ({ ...e, ids: (e as { ids: string[] }).ids.map((id) => `t${id}`) }) as QuiverEvent);
   await appendAll(handle.log, tailEvents, "tail");
   store = PartitionStore.open({ path: dir });
-  const applyTail = new PartitionApplier({
-    partition: PARTITION,
-    store,
-    log: handle.log,
-    snapshotEveryEvents: Infinity,
-    snapshotEveryMs: Infinity,
-  });
-  applyTail.restore();
+  const applyTail = restoredApplier(store, handle.log);
   await applyTail.catchUp();
   await store.close();
   const { s: plusTail } = await timeRestore();
@@ -240,14 +225,7 @@ async function restartTime(kind: string, data: Dataset, count: number): Promise<
   // full replay: an empty store applies the whole log
   const replayDir = mkdtempSync(join(tmpdir(), "quiver-bench-replay-"));
   const replayStore = PartitionStore.open({ path: replayDir });
-  const replay = new PartitionApplier({
-    partition: PARTITION,
-    store: replayStore,
-    log: handle.log,
-    snapshotEveryEvents: Infinity,
-    snapshotEveryMs: Infinity,
-  });
-  replay.restore();
+  const replay = restoredApplier(replayStore, handle.log);
   const started = performance.now();
   await replay.catchUp();
   const fullReplay = (performance.now() - started) / 1000;

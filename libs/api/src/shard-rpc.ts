@@ -83,8 +83,6 @@ export interface PartitionState {
   partition: number;
   state: PartitionServingState;
   appliedSeq: number;
-  /** Vectors held per library. */
-  vectors: Record<string, number>;
   error?: string;
 }
 

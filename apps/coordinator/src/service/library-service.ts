@@ -13,6 +13,7 @@ import { CATALOG_PARTITION, encodeEvent, type LibraryCreated } from "@quiver/eve
 import type { LibraryRecord } from "@quiver/store";
 import { partitionsOf } from "../catalog/catalog.js";
 import type { ServiceContext } from "./context.js";
+import { gatherLibraryStats } from "./statistics-service.js";
 
 /** How long a coordinator waits for its catalog view to show its own change. */
 const CATALOG_WAIT_MS = 10_000;
@@ -117,26 +118,8 @@ export class LibraryService {
 
   /** Vectors the shards have applied, summed over one replica of each partition. */
   private async countVectors(record: LibraryRecord): Promise<number | undefined> {
-    const partitions = partitionsOf(record);
-    const counted = new Map<number, number>();
-    const shards = new Set(
-      Array.from({ length: partitions }, (_, p) => this.ctx.router.replicas(p)).flat(),
-    );
-    await Promise.all(
-      [...shards].map(async (shard) => {
-        try {
-          const status = await shard.status();
-          for (const p of status.partitions) {
-            if (p.partition < partitions && !counted.has(p.partition)) {
-              counted.set(p.partition, p.vectors[record.libraryId] ?? 0);
-            }
-          }
-        } catch {
-          // a shard that does not answer: the count is partial, reported as unknown below
-        }
-      }),
-    );
-    if (counted.size < partitions) return undefined;
-    return [...counted.values()].reduce((a, b) => a + b, 0);
+    const { vectorsByPartition } = await gatherLibraryStats(this.ctx, record);
+    if (vectorsByPartition.size < partitionsOf(record)) return undefined;
+    return [...vectorsByPartition.values()].reduce((a, b) => a + b, 0);
   }
 }

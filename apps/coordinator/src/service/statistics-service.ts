@@ -3,6 +3,38 @@ import type { LibraryRecord } from "@quiver/store";
 import { partitionsOf } from "../catalog/catalog.js";
 import type { ServiceContext } from "./context.js";
 
+export interface LibraryStatsRows {
+  /** What every serving replica holds, by partition then shard. */
+  rows: (PartitionLibraryStats & { shard: string })[];
+  /** Vectors per partition, from one replica each (partitions no replica reported are absent). */
+  vectorsByPartition: Map<number, number>;
+}
+
+/** Asks every shard serving a partition of the library what the library holds there. */
+export async function gatherLibraryStats(
+  ctx: ServiceContext,
+  library: LibraryRecord,
+): Promise<LibraryStatsRows> {
+  const partitions = Array.from({ length: partitionsOf(library) }, (_, p) => p);
+  const shards = new Map(
+    partitions.flatMap((p) => ctx.router.replicas(p)).map((s) => [s.shardId, s]),
+  );
+  const rows: LibraryStatsRows["rows"] = [];
+  await Promise.all(
+    [...shards.values()].map(async (shard) => {
+      // a shard that does not answer is left out: its partitions are missing from the counts
+      const stats = await shard.libraryStats(library.libraryId, partitions).catch(() => undefined);
+      for (const p of stats?.partitions ?? []) rows.push({ ...p, shard: shard.shardId });
+    }),
+  );
+  rows.sort((a, b) => a.partition - b.partition || (a.shard < b.shard ? -1 : 1));
+  const vectorsByPartition = new Map<number, number>();
+  for (const r of rows) {
+    if (!vectorsByPartition.has(r.partition)) vectorsByPartition.set(r.partition, r.vectors);
+  }
+  return { rows, vectorsByPartition };
+}
+
 /** "384 MB": decimal units, as the label says. */
 export function humanBytes(bytes: number): string {
   const units = ["B", "kB", "MB", "GB", "TB"];
@@ -24,23 +56,8 @@ export class StatisticsService {
   constructor(private readonly ctx: ServiceContext) {}
 
   async statistics(library: LibraryRecord): Promise<StatisticsResponse> {
-    const partitions = Array.from({ length: partitionsOf(library) }, (_, p) => p);
-    const shards = new Map(
-      partitions.flatMap((p) => this.ctx.router.replicas(p)).map((s) => [s.shardId, s]),
-    );
-    const rows: (PartitionLibraryStats & { shard: string })[] = [];
-    await Promise.all(
-      [...shards.values()].map(async (shard) => {
-        const stats = await shard
-          .libraryStats(library.libraryId, partitions)
-          .catch(() => undefined);
-        for (const p of stats?.partitions ?? []) rows.push({ ...p, shard: shard.shardId });
-      }),
-    );
-    rows.sort((a, b) => a.partition - b.partition || (a.shard < b.shard ? -1 : 1));
-    const counted = new Map<number, number>();
-    for (const r of rows) if (!counted.has(r.partition)) counted.set(r.partition, r.vectors);
-    const numVectors = [...counted.values()].reduce((a, b) => a + b, 0);
+    const { rows, vectorsByPartition } = await gatherLibraryStats(this.ctx, library);
+    const numVectors = [...vectorsByPartition.values()].reduce((a, b) => a + b, 0);
     const sum = (f: (r: (typeof rows)[number]) => number) => rows.reduce((a, r) => a + f(r), 0);
     const bytes = {
       codes: sum((r) => r.index.vectors),

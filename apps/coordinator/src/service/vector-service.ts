@@ -91,7 +91,7 @@ export class VectorService {
           libraryId: library.libraryId,
           ids: vectors.map((v) => v.id),
           dimension: dim,
-          vectors: Float32Array.from(vectors.flatMap((v) => v.vector)),
+          vectors: rowsOf(vectors, dim),
           metadata: vectors.map((v) => v.metadata),
         }),
       `up:${library.libraryId}:${requestId}`,
@@ -222,6 +222,13 @@ export class VectorService {
     await waitForShards(this.ctx, seqs, this.ctx.waitTimeoutMs, writeToken);
     return { status: "applied", count, write_token: writeToken };
   }
+}
+
+/** The vectors of an event, row by row, in one buffer. */
+function rowsOf(vectors: PendingVector[], dim: number): Float32Array {
+  const out = new Float32Array(vectors.length * dim);
+  vectors.forEach((v, i) => out.set(v.vector, i * dim));
+  return out;
 }
 
 /** Files a vector under its partition. */

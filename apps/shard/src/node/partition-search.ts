@@ -58,7 +58,7 @@ export function searchPartition(
         id: store.vectorId(partition, libraryId, internal) ?? "",
         distance: distances[i],
       };
-      if (request.includeMetadata) hit.metadata = store.metadata(partition, libraryId, internal);
+      if (request.includeMetadata) hit.metadata = index.metadata(internal, store, partition);
       if (request.includeVectors) {
         hit.vector = Array.from(store.original(partition, libraryId, internal) ?? []);
       }

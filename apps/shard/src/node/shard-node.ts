@@ -228,30 +228,23 @@ export class ShardNode implements ShardClient {
     await Promise.all(
       Object.entries(minSeqs).map(async ([p, seq]) => {
         const partition = Number(p);
-        const hosted = await this.ready(partition, seq, deadline);
-        out[partition] = "applier" in hosted ? hosted.applier.appliedSeq : -1;
-        if (!("applier" in hosted) && hosted.code === "TIMEOUT") {
-          out[partition] = this.hosted.get(partition)?.applier.appliedSeq ?? -1;
-        }
+        await this.ready(partition, seq, deadline);
+        // what a serving partition reached (even short of seq); -1 when it is not served here
+        const hosted = this.hosted.get(partition);
+        out[partition] = hosted?.state === "serving" ? hosted.applier.appliedSeq : -1;
       }),
     );
     return out;
   }
 
   async status(): Promise<ShardStatus> {
-    const store = this.options.store;
     const partitions: PartitionState[] = this.partitions().map((partition) => {
       const hosted = this.hosted.get(partition) as Hosted;
       const status = hosted.applier.status();
-      const vectors: Record<string, number> = {};
-      for (const libraryId of hosted.applier.libraries()) {
-        vectors[libraryId] = store.count(partition, libraryId);
-      }
       return {
         partition,
         state: hosted.state,
         appliedSeq: status.appliedSeq,
-        vectors,
         ...("error" in status ? { error: status.error } : {}),
       };
     });
