@@ -1,4 +1,5 @@
-export { LibraryIndex, type IndexPhase, trainingSampleSize } from "./partition/library-index.js";
+export { LibraryIndex } from "./partition/library-index.js";
+export { type IndexPhase, trainingSampleSize } from "./partition/index-build.js";
 export {
   type ApplierOptions,
   type ApplierStatus,

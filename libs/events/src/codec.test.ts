@@ -54,6 +54,12 @@ const samples: QuiverEvent[] = [
     reason: "shard 2 ran out of memory",
   },
   {
+    type: "migration.cancelled",
+    libraryId: "lib_1",
+    migrationId: "mig_1",
+    reason: "cancelled by the user",
+  },
+  {
     type: "policy.decision",
     libraryId: "lib_1",
     decision: { strategy: "scalar", bits: 8, calibration_samples: 10_000 },

@@ -77,6 +77,14 @@ export interface MigrationFailed {
   reason: string;
 }
 
+/** A user cancelled a migration: partitions drop its rebuild, or rebuild back if they switched. */
+export interface MigrationCancelled {
+  type: "migration.cancelled";
+  libraryId: string;
+  migrationId: string;
+  reason: string;
+}
+
 export interface PolicyDecision {
   type: "policy.decision";
   libraryId: string;
@@ -96,6 +104,7 @@ export type QuiverEvent =
   | MigrationProgressed
   | MigrationCompleted
   | MigrationFailed
+  | MigrationCancelled
   | PolicyDecision;
 
 export type EventType = QuiverEvent["type"];
@@ -110,5 +119,6 @@ export const EVENT_TYPES: readonly EventType[] = [
   "migration.progressed",
   "migration.completed",
   "migration.failed",
+  "migration.cancelled",
   "policy.decision",
 ];

@@ -9,6 +9,7 @@ export {
   type Metadata,
   type MigrationCompleted,
   type MigrationFailed,
+  type MigrationCancelled,
   type MigrationProgressed,
   type MigrationStarted,
   type PolicyDecision,

@@ -89,6 +89,7 @@ export function checkEvent(e: Fields): QuiverEvent {
       need(e, "migrationId", isString, "a non-empty string");
       break;
     case "migration.failed":
+    case "migration.cancelled":
       need(e, "migrationId", isString, "a non-empty string");
       need(e, "reason", (v) => typeof v === "string", "a string");
       break;

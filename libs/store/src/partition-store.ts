@@ -258,32 +258,67 @@ export class PartitionStore {
    */
   writeSnapshot(partition: number, libraryId: string, bytes: Uint8Array): SnapshotInfo {
     this.checkOpen();
+    return this.env.transactionSync(
+      () => this.putSnapshot(partition, libraryId, bytes),
+      APPLY_FLAGS,
+    );
+  }
+
+  /**
+   * Replaces a library's index in one transaction: its record (new quantization, migration
+   * state), its quantizer parameters (removed when undefined) and a snapshot of the new index
+   * as of the partition's applied sequence.
+   */
+  switchIndex(
+    partition: number,
+    record: LibraryRecord,
+    quantizer: Uint8Array | undefined,
+    snapshot: Uint8Array,
+  ): SnapshotInfo {
+    this.checkOpen();
     return this.env.transactionSync(() => {
-      const old = this.snapshotInfo(partition, libraryId);
-      const chunks = Math.max(1, Math.ceil(bytes.byteLength / SNAPSHOT_CHUNK_BYTES));
-      for (let c = 0; c < chunks; c++) {
-        this.db.snapshotChunks.putSync(
-          [partition, libraryId, c],
-          bytes.subarray(c * SNAPSHOT_CHUNK_BYTES, (c + 1) * SNAPSHOT_CHUNK_BYTES),
-        );
-      }
-      for (let c = chunks; c < (old?.chunks ?? 0); c++)
-        this.db.snapshotChunks.removeSync([partition, libraryId, c]);
-      const info: SnapshotInfo = {
-        seq: this.appliedSeq(partition),
-        bytes: bytes.byteLength,
-        chunks,
-        atMs: Date.now(),
-      };
-      this.db.snapshotInfos.putSync([partition, libraryId], info);
-      for (const key of this.db.dirty.getKeys({
-        start: [partition, libraryId, 0],
-        end: libEnd(partition, libraryId),
-      })) {
-        this.db.dirty.removeSync(key);
-      }
-      return info;
+      const key: LibKey = [partition, record.libraryId];
+      this.db.libs.putSync(key, record);
+      if (quantizer) this.db.quantizers.putSync(key, quantizer);
+      else this.db.quantizers.removeSync(key);
+      return this.putSnapshot(partition, record.libraryId, snapshot);
     }, APPLY_FLAGS);
+  }
+
+  /** Updates a library's record outside any event (a migration's local state). */
+  updateLibrary(partition: number, record: LibraryRecord): void {
+    this.checkOpen();
+    this.env.transactionSync(
+      () => this.db.libs.putSync([partition, record.libraryId], record),
+      APPLY_FLAGS,
+    );
+  }
+
+  private putSnapshot(partition: number, libraryId: string, bytes: Uint8Array): SnapshotInfo {
+    const old = this.snapshotInfo(partition, libraryId);
+    const chunks = Math.max(1, Math.ceil(bytes.byteLength / SNAPSHOT_CHUNK_BYTES));
+    for (let c = 0; c < chunks; c++) {
+      this.db.snapshotChunks.putSync(
+        [partition, libraryId, c],
+        bytes.subarray(c * SNAPSHOT_CHUNK_BYTES, (c + 1) * SNAPSHOT_CHUNK_BYTES),
+      );
+    }
+    for (let c = chunks; c < (old?.chunks ?? 0); c++)
+      this.db.snapshotChunks.removeSync([partition, libraryId, c]);
+    const info: SnapshotInfo = {
+      seq: this.appliedSeq(partition),
+      bytes: bytes.byteLength,
+      chunks,
+      atMs: Date.now(),
+    };
+    this.db.snapshotInfos.putSync([partition, libraryId], info);
+    for (const key of this.db.dirty.getKeys({
+      start: [partition, libraryId, 0],
+      end: libEnd(partition, libraryId),
+    })) {
+      this.db.dirty.removeSync(key);
+    }
+    return info;
   }
 
   /**

@@ -1,7 +1,22 @@
-import type { LibraryCreated, Metadata } from "@quiver/events";
+import type { LibraryCreated, Metadata, QuantizationConfig } from "@quiver/events";
+
+/**
+ * Where a partition stands in a library's latest migration. `building`: the index of `to` is
+ * being built while the index of `from` serves; `switched`: `to` serves; `rolling_back`: the
+ * migration was cancelled or failed after the switch, and the index of `from` is being rebuilt;
+ * `rolled_back` / `abandoned`: `from` serves (after a switch back / without ever switching);
+ * `failed`: the rebuild failed here (`error`), `from` serves.
+ */
+export interface PartitionMigration {
+  migrationId: string;
+  from: QuantizationConfig;
+  to: QuantizationConfig;
+  state: "building" | "switched" | "rolling_back" | "rolled_back" | "abandoned" | "failed";
+  error?: string;
+}
 
 /** A library as a partition knows it: its library.created event (config updated by later events). */
-export type LibraryRecord = Omit<LibraryCreated, "type">;
+export type LibraryRecord = Omit<LibraryCreated, "type"> & { migration?: PartitionMigration };
 
 /** An event that could not be applied, kept with its bytes and the reason. */
 export interface DeadLetter {

@@ -1,42 +1,26 @@
 import {
-  FlatIndex,
-  HnswIndex,
   HybridIndex,
   type HybridSearchOptions,
   type MemoryUsage,
-  ProductQuantizer,
-  ScalarQuantizer,
   type SearchResult,
   type StoredIndex,
-  type StoreSpec,
 } from "@quiver/engine";
-import type { Metadata, QuantizationConfig } from "@quiver/events";
+import type { Metadata } from "@quiver/events";
 import type { LibraryRecord, PartitionStore } from "@quiver/store";
+import {
+  codesIndex,
+  deserializeIndex,
+  exactIndex,
+  type IndexPhase,
+  quantizerSpec,
+  serializeIndex,
+  trainingSample,
+  trainingSampleSize,
+  trainQuantizer,
+} from "./index-build.js";
 import { StoreOriginals } from "./store-originals.js";
 
-/**
- * `exact`: float32 vectors (strategy none, or a quantized strategy still collecting its training
- * sample); `quantized`: codes of a trained quantizer.
- */
-export type IndexPhase = "exact" | "quantized";
-
-const SNAPSHOT_MAGIC = [0x51, 0x56, 0x4c, 0x49]; // "QVLI"
-const SNAPSHOT_VERSION = 1;
-const HEADER_BYTES = 8;
-
-/** Vectors a quantized strategy trains on (0: the strategy does not train). */
-export function trainingSampleSize(q: QuantizationConfig): number {
-  switch (q.strategy) {
-    case "scalar":
-      return q.calibration_samples;
-    case "product":
-      return q.training_samples;
-    case "hybrid":
-      return q.initial_search === "scalar" ? q.calibration_samples : q.training_samples;
-    default:
-      return 0;
-  }
-}
+export type { IndexPhase } from "./index-build.js";
 
 /**
  * The engine index of one library in one partition, built from its config: float32 HNSW or flat
@@ -77,24 +61,7 @@ export class LibraryIndex {
   static restore(record: LibraryRecord, store: PartitionStore, partition: number): LibraryIndex {
     const originals = new StoreOriginals(store, partition, record.libraryId, record.dimension);
     const snapshot = store.readSnapshot(partition, record.libraryId);
-    if (snapshot) {
-      const { phase, flat, engineBytes } = readEnvelope(snapshot);
-      const inner = flat
-        ? FlatIndex.deserialize(engineBytes)
-        : HnswIndex.deserialize(engineBytes, {
-            originals:
-              phase === "quantized" && codesOf(record.quantization) === "product"
-                ? originals
-                : undefined,
-          });
-      const index = new LibraryIndex(record, inner, phase, originals);
-      for (const id of store.dirtyIds(partition, record.libraryId)) {
-        const vector = store.original(partition, record.libraryId, id);
-        if (vector) index.upsert(id, vector);
-        else index.delete(id);
-      }
-      return index;
-    }
+    if (snapshot) return LibraryIndex.fromSnapshot(record, store, partition, snapshot);
     const parameters = store.quantizer(partition, record.libraryId);
     const index = parameters
       ? new LibraryIndex(
@@ -107,6 +74,28 @@ export class LibraryIndex {
     if (!parameters)
       for (const v of store.vectors(partition, record.libraryId))
         index.upsert(v.internalId, v.vector);
+    return index;
+  }
+
+  /**
+   * The index in `snapshot` (serializeIndex's bytes) with the ids changed in the store since it
+   * was taken reconciled.
+   */
+  static fromSnapshot(
+    record: LibraryRecord,
+    store: PartitionStore,
+    partition: number,
+    snapshot: Uint8Array,
+    changedIds: Iterable<number> = store.dirtyIds(partition, record.libraryId),
+  ): LibraryIndex {
+    const originals = new StoreOriginals(store, partition, record.libraryId, record.dimension);
+    const { inner, phase } = deserializeIndex(record, snapshot, originals);
+    const index = new LibraryIndex(record, inner, phase, originals);
+    for (const id of changedIds) {
+      const vector = store.original(partition, record.libraryId, id);
+      if (vector) index.upsert(id, vector);
+      else index.delete(id);
+    }
     return index;
   }
 
@@ -178,18 +167,14 @@ export class LibraryIndex {
    * index on codes from every stored vector, and returns the quantizer's parameters to persist.
    */
   train(store: PartitionStore, partition: number): Uint8Array {
-    const { libraryId, dimension, metric } = this.record;
-    const sampleSize = trainingSampleSize(this.record.quantization);
-    const sample = new Float32Array(sampleSize * dimension);
-    let n = 0;
-    for (const v of store.vectors(partition, libraryId)) {
-      if (n === sampleSize) break;
-      sample.set(metric === "cosine" ? unit(v.vector) : v.vector, n * dimension);
-      n++;
-    }
+    const { libraryId, dimension } = this.record;
+    const vectors = (function* () {
+      for (const v of store.vectors(partition, libraryId)) yield v.vector;
+    })();
+    const { sample, n } = trainingSample(this.record, vectors);
     const spec = trainQuantizer(this.record.quantization, sample, n, dimension);
     const parameters = spec.kind === "f32" ? new Uint8Array(0) : spec.quantizer.serialize();
-    this.inner = buildQuantized(this.record, store, partition, spec, this.originals);
+    this.inner = filledCodesIndex(this.record, store, partition, spec, this.originals);
     this.phaseNow = "quantized";
     this.wrap();
     return parameters;
@@ -197,14 +182,7 @@ export class LibraryIndex {
 
   /** The engine snapshot behind a small header: magic, version, phase, flat or HNSW. */
   serialize(): Uint8Array {
-    const engine = this.inner.serialize();
-    const out = new Uint8Array(HEADER_BYTES + engine.byteLength);
-    out.set(SNAPSHOT_MAGIC, 0);
-    out[4] = SNAPSHOT_VERSION;
-    out[5] = this.phaseNow === "exact" ? 0 : 1;
-    out[6] = this.inner instanceof FlatIndex ? 0 : 1;
-    out.set(engine, HEADER_BYTES);
-    return out;
+    return serializeIndex(this.inner, this.phaseNow);
   }
 
   private wrap(): void {
@@ -220,65 +198,6 @@ export class LibraryIndex {
   }
 }
 
-function readEnvelope(bytes: Uint8Array): {
-  phase: IndexPhase;
-  flat: boolean;
-  engineBytes: Uint8Array;
-} {
-  const ok = SNAPSHOT_MAGIC.every((b, i) => bytes[i] === b) && bytes[4] === SNAPSHOT_VERSION;
-  if (!ok || bytes.byteLength < HEADER_BYTES)
-    throw new Error("not a library index snapshot of a known version");
-  return {
-    phase: bytes[5] === 0 ? "exact" : "quantized",
-    flat: bytes[6] === 0,
-    engineBytes: bytes.subarray(HEADER_BYTES),
-  };
-}
-
-function hnswOptions(record: LibraryRecord) {
-  return {
-    m: record.hnsw.m,
-    efConstruction: record.hnsw.ef_construction,
-    efSearch: record.hnsw.ef_search,
-  };
-}
-
-/** Float32 index: the library's own for `none`, flat while a quantized strategy collects samples. */
-function exactIndex(record: LibraryRecord, capacity: number): StoredIndex {
-  const base = { dim: record.dimension, metric: record.metric, capacity };
-  const trains = trainingSampleSize(record.quantization) > 0;
-  if (record.indexType === "flat" || trains) return new FlatIndex(base);
-  return new HnswIndex({ ...base, ...hnswOptions(record) });
-}
-
-function codesOf(q: QuantizationConfig): "scalar" | "product" | undefined {
-  if (q.strategy === "scalar" || q.strategy === "product") return q.strategy;
-  if (q.strategy === "hybrid") return q.initial_search;
-  return undefined;
-}
-
-function trainQuantizer(
-  q: QuantizationConfig,
-  sample: Float32Array,
-  n: number,
-  dim: number,
-): StoreSpec {
-  const codes = codesOf(q);
-  if (codes === "scalar") {
-    const bits = "bits" in q ? q.bits : 8;
-    return { kind: "scalar", quantizer: ScalarQuantizer.train(sample, n, dim, { bits }) };
-  }
-  if (codes === "product") {
-    const subvectors = "subvectors" in q ? q.subvectors : undefined;
-    const codebookSize = "codebook_size" in q ? q.codebook_size : undefined;
-    return {
-      kind: "product",
-      quantizer: ProductQuantizer.train(sample, n, dim, { subvectors, codebookSize }),
-    };
-  }
-  return { kind: "f32" };
-}
-
 function quantizedIndex(
   record: LibraryRecord,
   store: PartitionStore,
@@ -286,48 +205,21 @@ function quantizedIndex(
   parameters: Uint8Array,
   originals: StoreOriginals,
 ): StoredIndex {
-  const codes = codesOf(record.quantization);
-  const spec: StoreSpec =
-    codes === "scalar"
-      ? { kind: "scalar", quantizer: ScalarQuantizer.deserialize(parameters, record.dimension) }
-      : codes === "product"
-        ? { kind: "product", quantizer: ProductQuantizer.deserialize(parameters, record.dimension) }
-        : { kind: "f32" };
-  return buildQuantized(record, store, partition, spec, originals);
+  return filledCodesIndex(record, store, partition, quantizerSpec(record, parameters), originals);
 }
 
-/** An index over codes holding every stored vector; PQ links are chosen on the originals. */
-function buildQuantized(
+/** An index over codes holding every stored vector. */
+function filledCodesIndex(
   record: LibraryRecord,
   store: PartitionStore,
   partition: number,
-  spec: StoreSpec,
+  spec: Parameters<typeof codesIndex>[1],
   originals: StoreOriginals,
 ): StoredIndex {
-  const base = {
-    dim: record.dimension,
-    metric: record.metric,
-    storage: spec,
-    capacity: Math.max(1024, store.idBound(partition, record.libraryId)),
-  };
-  const index =
-    record.indexType === "flat"
-      ? new FlatIndex(base)
-      : new HnswIndex({
-          ...base,
-          ...hnswOptions(record),
-          originals: spec.kind === "product" ? originals : undefined,
-        });
+  const capacity = Math.max(1024, store.idBound(partition, record.libraryId));
+  const index = codesIndex(record, spec, capacity, originals);
   for (const v of store.vectors(partition, record.libraryId)) index.upsert(v.internalId, v.vector);
   return index;
-}
-
-function unit(v: Float32Array): Float32Array {
-  let s = 0;
-  for (let i = 0; i < v.length; i++) s += v[i] * v[i];
-  if (s === 0) return v;
-  const inv = 1 / Math.sqrt(s);
-  return v.map((x) => x * inv);
 }
 
 function jsonBytes(m: Metadata | null): number {
