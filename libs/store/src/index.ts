@@ -1,3 +1,9 @@
 export { isStoreError, StoreError, StoreErrorCode } from "./errors.js";
 export { PartitionStore, type PartitionStoreOptions, PartitionWriter } from "./partition-store.js";
-export type { DeadLetter, LibraryRecord, SnapshotInfo, StoredVector } from "./records.js";
+export type {
+  DeadLetter,
+  LibraryRecord,
+  PartitionMigration,
+  SnapshotInfo,
+  StoredVector,
+} from "./records.js";

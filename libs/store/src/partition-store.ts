@@ -155,6 +155,29 @@ export class PartitionStore {
     return this.db.metadata.get([partition, libraryId, internalId]) ?? null;
   }
 
+  /** Every stored float32 original of a library in a partition, row by row, by internal id. */
+  originalRows(
+    partition: number,
+    libraryId: string,
+    dim: number,
+  ): { ids: Int32Array; values: Float32Array } {
+    const count = this.count(partition, libraryId);
+    const ids = new Int32Array(count);
+    const values = new Float32Array(count * dim);
+    const bytes = new Uint8Array(values.buffer);
+    let n = 0;
+    for (const { key, value } of this.db.originals.getRange({
+      start: [partition, libraryId, 0],
+      end: libEnd(partition, libraryId),
+    })) {
+      if (n === count) break;
+      ids[n] = key[2];
+      bytes.set(value.subarray(0, dim * 4), n * dim * 4);
+      n++;
+    }
+    return { ids: ids.subarray(0, n), values: values.subarray(0, n * dim) };
+  }
+
   /** Every stored vector of a library in a partition, by internal id. */
   *vectors(partition: number, libraryId: string): Iterable<StoredVector> {
     for (const { key, value } of this.db.originals.getRange({

@@ -2,6 +2,8 @@ import { decodeEvent, isEventDecodeError, type QuiverEvent } from "@quiver/event
 import type { EventLog, LogEntry, LogSubscription } from "@quiver/log";
 import type { LibraryRecord, PartitionStore, PartitionWriter } from "@quiver/store";
 import { type Logger, type ShardMetrics, silentLogger } from "@quiver/telemetry";
+import { IndexRebuilder } from "../migration/index-rebuilder.js";
+import { type MigrationProgress, PartitionMigrations } from "../migration/partition-migrations.js";
 import { LibraryIndex } from "./library-index.js";
 
 export interface ApplierOptions {
@@ -14,6 +16,8 @@ export interface ApplierOptions {
   snapshotEveryEvents?: number;
   /** ...or after this much time with at least one applied event. */
   snapshotEveryMs?: number;
+  /** Runs migrations' index rebuilds (one per shard node; a private one when absent). */
+  rebuilder?: IndexRebuilder;
 }
 
 export type ApplierStatus =
@@ -28,7 +32,8 @@ type IndexEffect =
   | { kind: "create"; record: LibraryRecord }
   | { kind: "drop"; libraryId: string }
   | { kind: "upsert"; record: LibraryRecord; ids: number[]; vectors: Float32Array }
-  | { kind: "delete"; libraryId: string; ids: (number | undefined)[] };
+  | { kind: "delete"; libraryId: string; ids: (number | undefined)[] }
+  | { kind: "migration"; libraryId: string };
 
 interface Letter {
   seq: number;
@@ -76,6 +81,7 @@ export class PartitionApplier {
   private subscription: LogSubscription | undefined;
   /** Callers waiting for a sequence to be applied (consistency levels, `wait` writes). */
   private waiters: { seq: number; resolve: (applied: boolean) => void }[] = [];
+  private readonly migrations: PartitionMigrations;
 
   constructor(options: ApplierOptions) {
     this.partition = options.partition;
@@ -85,6 +91,16 @@ export class PartitionApplier {
     this.logger = (options.logger ?? silentLogger()).child({ partition: options.partition });
     this.snapshotEveryEvents = options.snapshotEveryEvents ?? 50_000;
     this.snapshotEveryMs = options.snapshotEveryMs ?? 60_000;
+    this.migrations = new PartitionMigrations({
+      partition: this.partition,
+      store: this.store,
+      rebuilder: options.rebuilder ?? new IndexRebuilder(),
+      logger: this.logger,
+      install: (index) => {
+        this.indexes.set(index.record.libraryId, index);
+        this.trainIfReady(index);
+      },
+    });
   }
 
   get appliedSeq(): number {
@@ -108,6 +124,11 @@ export class PartitionApplier {
 
   libraries(): string[] {
     return [...this.indexes.keys()];
+  }
+
+  /** Where this partition stands in the library's latest migration (undefined: none). */
+  migrationProgress(libraryId: string): MigrationProgress | undefined {
+    return this.migrations.progress(libraryId);
   }
 
   /**
@@ -152,6 +173,7 @@ export class PartitionApplier {
       const index = LibraryIndex.restore(record, this.store, this.partition);
       this.indexes.set(record.libraryId, index);
       this.trainIfReady(index);
+      this.migrations.reconcile(record.libraryId);
     }
     this.logger.info(
       { appliedSeq: this.appliedSeq, libraries: this.indexes.size },
@@ -266,6 +288,7 @@ export class PartitionApplier {
   }
 
   async stop(): Promise<void> {
+    this.migrations.stop();
     await this.subscription?.stop();
     this.state = "stopped";
     this.wakeWaiters();
@@ -381,8 +404,35 @@ export class PartitionApplier {
         effects.push({ kind: "delete", libraryId: event.libraryId, ids });
         return;
       }
+      case "migration.started": {
+        const record = this.libraryOf(event.libraryId);
+        const already = sameQuantization(record.quantization, event.to);
+        tx.putLibrary({
+          ...record,
+          migration: {
+            migrationId: event.migrationId,
+            from: record.quantization,
+            to: event.to,
+            state: already ? "switched" : "building",
+          },
+        });
+        effects.push({ kind: "migration", libraryId: event.libraryId });
+        return;
+      }
+      case "migration.failed":
+      case "migration.cancelled": {
+        const record = this.libraryOf(event.libraryId);
+        const m = record.migration;
+        if (m?.migrationId !== event.migrationId) return;
+        // Not switched yet: the rebuild is dropped. Switched: the old config is rebuilt.
+        const state =
+          m.state === "building" ? "abandoned" : m.state === "switched" ? "rolling_back" : m.state;
+        tx.putLibrary({ ...record, migration: { ...m, state } });
+        effects.push({ kind: "migration", libraryId: event.libraryId });
+        return;
+      }
       default:
-      // Migration and policy events are the coordinators' record; a partition only passes them.
+      // Completion and policy events are the coordinators' record; a partition only passes them.
     }
   }
 
@@ -399,6 +449,10 @@ export class PartitionApplier {
         return;
       case "drop":
         this.indexes.delete(effect.libraryId);
+        this.migrations.reconcile(effect.libraryId);
+        return;
+      case "migration":
+        this.migrations.reconcile(effect.libraryId);
         return;
       case "upsert": {
         const index = this.indexFor(effect.record);
@@ -406,6 +460,7 @@ export class PartitionApplier {
         effect.ids.forEach((id, i) =>
           index.upsert(id, effect.vectors.subarray(i * dim, (i + 1) * dim)),
         );
+        this.migrations.touched(effect.record.libraryId, effect.ids);
         this.metrics?.vectorsApplied.inc({ partition: p, operation: "upsert" }, effect.ids.length);
         this.trainIfReady(index);
         return;
@@ -413,6 +468,7 @@ export class PartitionApplier {
       case "delete": {
         const index = this.indexes.get(effect.libraryId);
         for (const id of effect.ids) if (id !== undefined) index?.delete(id);
+        this.migrations.touched(effect.libraryId, effect.ids);
         this.metrics?.vectorsApplied.inc({ partition: p, operation: "delete" }, effect.ids.length);
       }
     }
@@ -458,6 +514,10 @@ export class PartitionApplier {
     }
     return index;
   }
+}
+
+function sameQuantization(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 function sameLibrary(a: LibraryRecord, b: LibraryRecord): boolean {

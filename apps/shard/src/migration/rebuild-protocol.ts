@@ -1,0 +1,13 @@
+import type { LibraryRecord } from "@quiver/store";
+
+/** What a rebuild worker receives: the library under its new config and all its vectors. */
+export interface RebuildInput {
+  record: LibraryRecord;
+  ids: Int32Array;
+  values: Float32Array;
+  capacity: number;
+}
+
+export type RebuildMessage =
+  | { type: "progress"; done: number; total: number }
+  | { type: "built"; snapshot: Uint8Array; quantizer: Uint8Array | undefined };
