@@ -19,6 +19,8 @@ export interface CoordinatorOptions {
   searchTimeoutMs?: number;
   waitTimeoutMs?: number;
   bodyLimit?: number;
+  /** How often migrations in progress are checked for completion or failure. */
+  migrationCheckMs?: number;
 }
 
 export interface Coordinator {
@@ -45,8 +47,10 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   };
   const metrics = createCoordinatorMetrics();
   let closing = false;
+  const services = createServices(ctx);
+  services.migrations.startDriving(options.migrationCheckMs ?? 1000);
   const app = await buildApp({
-    services: createServices(ctx),
+    services,
     logger: options.logger,
     metrics,
     bodyLimit: options.bodyLimit,
@@ -62,6 +66,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     },
     async close() {
       closing = true;
+      await services.migrations.stop();
       await app.close();
       await catalog.stop();
     },

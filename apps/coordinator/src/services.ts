@@ -1,5 +1,6 @@
 import type { ServiceContext } from "./service/context.js";
 import { LibraryService } from "./service/library-service.js";
+import { MigrationService } from "./service/migration-service.js";
 import { SearchService } from "./service/search-service.js";
 import { StatisticsService } from "./service/statistics-service.js";
 import { VectorService } from "./service/vector-service.js";
@@ -9,6 +10,7 @@ export interface Services {
   vectors: VectorService;
   search: SearchService;
   statistics: StatisticsService;
+  migrations: MigrationService;
 }
 
 export function createServices(ctx: ServiceContext): Services {
@@ -17,5 +19,6 @@ export function createServices(ctx: ServiceContext): Services {
     vectors: new VectorService(ctx),
     search: new SearchService(ctx),
     statistics: new StatisticsService(ctx),
+    migrations: new MigrationService(ctx),
   };
 }

@@ -5,6 +5,7 @@ import type {
   LibraryResponse,
   StatisticsResponse,
 } from "./schemas/libraries.js";
+import type { MigrateBody, MigrationResponse } from "./schemas/migrations.js";
 import type { SearchBody, SearchHit } from "./schemas/search.js";
 import type { VectorResponse } from "./schemas/vectors.js";
 
@@ -70,6 +71,25 @@ export class QuiverClient {
 
   statistics(id: string): Promise<StatisticsResponse> {
     return this.call("GET", `/v1/libraries/${enc(id)}/statistics`);
+  }
+
+  /** Starts a migration to another quantization (answers at once; follow it with migration()). */
+  migrate(id: string, body: MigrateBody): Promise<MigrationResponse> {
+    return this.call("POST", `/v1/libraries/${enc(id)}/quantization/migrate`, body);
+  }
+
+  migration(id: string, migrationId: string): Promise<MigrationResponse> {
+    return this.call("GET", `/v1/libraries/${enc(id)}/quantization/migrations/${enc(migrationId)}`);
+  }
+
+  async migrations(id: string): Promise<MigrationResponse[]> {
+    const path = `/v1/libraries/${enc(id)}/quantization/migrations`;
+    return (await this.call<{ migrations: MigrationResponse[] }>("GET", path)).migrations;
+  }
+
+  cancelMigration(id: string, migrationId: string): Promise<MigrationResponse> {
+    const path = `/v1/libraries/${enc(id)}/quantization/migrations/${enc(migrationId)}/cancel`;
+    return this.call("POST", path, {});
   }
 
   deleteLibrary(id: string): Promise<{ id: string; deleted: boolean }> {

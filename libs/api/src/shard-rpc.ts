@@ -94,6 +94,15 @@ export interface ShardStatus {
 /** Bytes a library's index holds in one partition, by component. */
 export type IndexBytes = MemoryUsage;
 
+/** Where a partition stands in a library's latest migration. */
+export interface PartitionMigrationProgress {
+  migrationId: string;
+  state: "building" | "switched" | "rolling_back" | "rolled_back" | "abandoned" | "failed";
+  done: number;
+  total: number;
+  error?: string;
+}
+
 export interface PartitionLibraryStats {
   partition: number;
   vectors: number;
@@ -102,6 +111,9 @@ export interface PartitionLibraryStats {
   index: IndexBytes;
   /** Decoded metadata cached for filters: an estimate (its JSON size). */
   metadataBytes: number;
+  /** The strategy the partition's index is built for (it changes when a migration switches). */
+  strategy: string;
+  migration?: PartitionMigrationProgress;
 }
 
 export interface ShardLibraryStats {

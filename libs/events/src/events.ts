@@ -53,6 +53,8 @@ export interface MigrationStarted {
   migrationId: string;
   from: QuantizationConfig;
   to: QuantizationConfig;
+  /** When the coordinator appended it (ms since the epoch). */
+  atMs?: number;
 }
 
 export interface MigrationProgressed {
@@ -68,6 +70,8 @@ export interface MigrationCompleted {
   type: "migration.completed";
   libraryId: string;
   migrationId: string;
+  /** When the coordinator appended it (ms since the epoch). */
+  atMs?: number;
 }
 
 export interface MigrationFailed {
@@ -75,6 +79,8 @@ export interface MigrationFailed {
   libraryId: string;
   migrationId: string;
   reason: string;
+  /** When the coordinator appended it (ms since the epoch). */
+  atMs?: number;
 }
 
 /** A user cancelled a migration: partitions drop its rebuild, or rebuild back if they switched. */
@@ -83,6 +89,8 @@ export interface MigrationCancelled {
   libraryId: string;
   migrationId: string;
   reason: string;
+  /** When the coordinator appended it (ms since the epoch). */
+  atMs?: number;
 }
 
 export interface PolicyDecision {

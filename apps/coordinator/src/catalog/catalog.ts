@@ -1,7 +1,24 @@
-import { CATALOG_PARTITION, decodeEvent, type QuiverEvent } from "@quiver/events";
+import {
+  CATALOG_PARTITION,
+  decodeEvent,
+  type QuantizationConfig,
+  type QuiverEvent,
+} from "@quiver/events";
 import type { EventLog, LogSubscription } from "@quiver/log";
 import type { LibraryRecord } from "@quiver/store";
 import { type Logger, silentLogger } from "@quiver/telemetry";
+
+/** A migration as the catalog records it. */
+export interface MigrationRecord {
+  migrationId: string;
+  libraryId: string;
+  from: QuantizationConfig;
+  to: QuantizationConfig;
+  status: "in_progress" | "completed" | "failed" | "cancelled";
+  startedAtMs: number;
+  finishedAtMs?: number;
+  reason?: string;
+}
 
 /**
  * The libraries, as the catalog partition of the log records them. Every coordinator keeps this
@@ -10,6 +27,7 @@ import { type Logger, silentLogger } from "@quiver/telemetry";
  */
 export class Catalog {
   private readonly libraries = new Map<string, LibraryRecord>();
+  private readonly migrations = new Map<string, MigrationRecord>();
   private seq = 0;
   private waiters: { seq: number; resolve: (ok: boolean) => void }[] = [];
   private subscription: LogSubscription | undefined;
@@ -67,6 +85,20 @@ export class Catalog {
     return [...this.libraries.values()];
   }
 
+  migration(migrationId: string): MigrationRecord | undefined {
+    return this.migrations.get(migrationId);
+  }
+
+  /** A library's migrations, oldest first. */
+  migrationsOf(libraryId: string): MigrationRecord[] {
+    return [...this.migrations.values()].filter((m) => m.libraryId === libraryId);
+  }
+
+  /** Migrations still in progress, of every library. */
+  activeMigrations(): MigrationRecord[] {
+    return [...this.migrations.values()].filter((m) => m.status === "in_progress");
+  }
+
   /** Resolves true once the view includes catalog event `seq`. */
   waitFor(seq: number, timeoutMs: number): Promise<boolean> {
     if (this.seq >= seq) return Promise.resolve(true);
@@ -117,10 +149,47 @@ export class Catalog {
       }
       case "library.deleted":
         this.libraries.delete(event.libraryId);
+        for (const m of this.migrationsOf(event.libraryId)) this.migrations.delete(m.migrationId);
+        break;
+      case "migration.started":
+        if (this.libraries.has(event.libraryId) && !this.migrations.has(event.migrationId)) {
+          this.migrations.set(event.migrationId, {
+            migrationId: event.migrationId,
+            libraryId: event.libraryId,
+            from: event.from,
+            to: event.to,
+            status: "in_progress",
+            startedAtMs: event.atMs ?? 0,
+          });
+        }
+        break;
+      case "migration.completed":
+      case "migration.failed":
+      case "migration.cancelled":
+        this.finishMigration(event);
         break;
       default:
     }
     this.wake();
+  }
+
+  private finishMigration(
+    event: Extract<
+      QuiverEvent,
+      { type: "migration.completed" | "migration.failed" | "migration.cancelled" }
+    >,
+  ): void {
+    const m = this.migrations.get(event.migrationId);
+    if (!m || m.status !== "in_progress") return;
+    m.finishedAtMs = event.atMs ?? 0;
+    if (event.type === "migration.completed") {
+      m.status = "completed";
+      const record = this.libraries.get(m.libraryId);
+      if (record) this.libraries.set(m.libraryId, { ...record, quantization: m.to });
+    } else {
+      m.status = event.type === "migration.failed" ? "failed" : "cancelled";
+      m.reason = event.reason;
+    }
   }
 
   private wake(): void {

@@ -80,10 +80,16 @@ export class StatisticsService {
     const savings = bytes.float32_vectors > 0 ? 1 - searched / bytes.float32_vectors : 0;
     const quantized = library.quantization.strategy !== "none";
     const training = quantized && rows.some((r) => r.phase === "exact");
+    const migration = this.ctx.catalog
+      .migrationsOf(library.libraryId)
+      .find((m) => m.status === "in_progress");
     return {
       library_id: library.libraryId,
       num_vectors: numVectors,
-      state: training ? "training" : "serving",
+      state: migration ? "migrating" : training ? "training" : "serving",
+      ...(migration
+        ? { migration: { migration_id: migration.migrationId, to: migration.to.strategy } }
+        : {}),
       memory_usage: {
         quantized: humanBytes(bytes.codes),
         graph: humanBytes(bytes.graph),

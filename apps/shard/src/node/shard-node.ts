@@ -14,6 +14,7 @@ import {
   type ShardStatus,
 } from "@quiver/api";
 import { type Logger, silentLogger } from "@quiver/telemetry";
+import { IndexRebuilder } from "../migration/index-rebuilder.js";
 import { type ApplierOptions, PartitionApplier } from "../partition/partition-applier.js";
 import { searchPartition } from "./partition-search.js";
 
@@ -41,9 +42,12 @@ export class ShardNode implements ShardClient {
   private closed = false;
   /** Assignment changes run one after another. */
   private assigning: Promise<void> = Promise.resolve();
+  /** Migrations' rebuilds of every hosted partition, one at a time. */
+  private readonly rebuilder: IndexRebuilder;
 
   constructor(private readonly options: ShardNodeOptions) {
     this.shardId = options.shardId;
+    this.rebuilder = options.rebuilder ?? new IndexRebuilder();
     this.logger = (options.logger ?? silentLogger()).child({ shard: options.shardId });
   }
 
@@ -90,6 +94,7 @@ export class ShardNode implements ShardClient {
       logger: this.options.logger,
       snapshotEveryEvents: this.options.snapshotEveryEvents,
       snapshotEveryMs: this.options.snapshotEveryMs,
+      rebuilder: this.rebuilder,
     });
     const hosted: Hosted = { applier, state: "catching_up" };
     this.hosted.set(partition, hosted);
@@ -258,12 +263,15 @@ export class ShardNode implements ShardClient {
       if (!hosted || hosted.state !== "serving") continue;
       const index = hosted.applier.index(libraryId);
       if (!index) continue;
+      const migration = hosted.applier.migrationProgress(libraryId);
       out.push({
         partition,
         vectors: index.size,
         phase: index.phase,
         index: { ...index.memoryUsage() },
         metadataBytes: index.metadataBytes,
+        strategy: index.record.quantization.strategy,
+        ...(migration ? { migration } : {}),
       });
     }
     return { shardId: this.shardId, partitions: out };

@@ -406,6 +406,7 @@ export class PartitionApplier {
       }
       case "migration.started": {
         const record = this.libraryOf(event.libraryId);
+        if (record.migration?.migrationId === event.migrationId) return;
         const already = sameQuantization(record.quantization, event.to);
         tx.putLibrary({
           ...record,

@@ -103,9 +103,14 @@ const Bytes = Type.Object({
 export const StatisticsResponse = Type.Object({
   library_id: Type.String(),
   num_vectors: Type.Integer(),
-  state: Type.Union([Type.Literal("training"), Type.Literal("serving")], {
-    description: "training: a quantized strategy still collecting its sample (searches are exact)",
-  }),
+  state: Type.Union(
+    [Type.Literal("training"), Type.Literal("serving"), Type.Literal("migrating")],
+    {
+      description:
+        "training: a quantized strategy still collecting its sample (searches are exact); migrating: a migration is rebuilding the library in the background",
+    },
+  ),
+  migration: Type.Optional(Type.Object({ migration_id: Type.String(), to: Type.String() })),
   memory_usage: Type.Object({
     quantized: Type.String(),
     graph: Type.String(),

@@ -1,0 +1,62 @@
+import { type Static, Type } from "typebox";
+import { QuantizationConfigInput } from "./libraries.js";
+
+export const MigrateBody = Type.Object(
+  {
+    new_strategy: Type.Optional(
+      Type.String({
+        description: "the new strategy, with its defaults (none, scalar, product...)",
+      }),
+    ),
+    quantization_config: Type.Optional(QuantizationConfigInput),
+    preserve_data: Type.Optional(
+      Type.Boolean({ description: "must be true (the default): a migration keeps every vector" }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type MigrateBody = Static<typeof MigrateBody>;
+
+export const MigrationParams = Type.Object({ id: Type.String(), mid: Type.String() });
+export type MigrationParams = Static<typeof MigrationParams>;
+
+export const MigrationStatus = Type.Union([
+  Type.Literal("in_progress"),
+  Type.Literal("completed"),
+  Type.Literal("failed"),
+  Type.Literal("cancelled"),
+]);
+
+export const PartitionMigrationView = Type.Object({
+  partition: Type.Integer(),
+  shard: Type.String(),
+  state: Type.String({
+    description:
+      "building, switched, rolling_back, rolled_back, abandoned, failed, or waiting (not started here yet)",
+  }),
+  vectors_done: Type.Integer(),
+  vectors_total: Type.Integer(),
+  error: Type.Optional(Type.String()),
+});
+
+export const MigrationResponse = Type.Object({
+  migration_id: Type.String(),
+  library_id: Type.String(),
+  status: MigrationStatus,
+  from: Type.Record(Type.String(), Type.Unknown()),
+  to: Type.Record(Type.String(), Type.Unknown()),
+  progress: Type.Number({ description: "0..1, share of vectors rebuilt over every replica" }),
+  vectors_done: Type.Integer(),
+  vectors_total: Type.Integer(),
+  eta_seconds: Type.Union([Type.Number(), Type.Null()], {
+    description: "from the rate so far; null until there is progress to go by",
+  }),
+  started_at: Type.String(),
+  finished_at: Type.Optional(Type.String()),
+  reason: Type.Optional(Type.String()),
+  partitions: Type.Array(PartitionMigrationView),
+});
+export type MigrationResponse = Static<typeof MigrationResponse>;
+
+export const MigrationListResponse = Type.Object({ migrations: Type.Array(MigrationResponse) });
+export type MigrationListResponse = Static<typeof MigrationListResponse>;
