@@ -20,6 +20,9 @@ export interface SearchAnswer {
   missingPartitions: number[];
 }
 
+/** The least time one attempt on a replica gets when another replica could be tried next. */
+const MIN_ATTEMPT_MS = 2_000;
+
 /**
  * Search: sends the queries to one replica of every partition of the library (one request per
  * shard, carrying that shard's partitions), retries a partition on its next replica when the
@@ -86,10 +89,18 @@ export class SearchService {
       await Promise.all(
         [...byShard.values()].map(async ({ shard, partitions: ps }) => {
           const remaining = deadline - Date.now();
+          // With another replica to fall back on, one attempt gets a share of the time: a request
+          // in flight to a node that dies is answered by nobody, and would use it all.
+          const fallback = ps.every((p) =>
+            this.ctx.router.replicas(p).some((s) => !tried.get(p)?.has(s.shardId)),
+          );
+          const attemptMs = fallback
+            ? Math.min(remaining, Math.max(MIN_ATTEMPT_MS, remaining / 3))
+            : remaining;
           let results: PartitionSearchResult[];
           try {
             results = (
-              await shard.search({ ...request, partitions: ps, timeoutMs: Math.max(1, remaining) })
+              await shard.search({ ...request, partitions: ps, timeoutMs: Math.max(1, attemptMs) })
             ).results;
           } catch (error) {
             results = ps.map((partition) => ({
