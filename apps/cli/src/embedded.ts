@@ -5,7 +5,12 @@ import { MembershipRouter, partitionsOf, startCoordinator } from "@quiver/coordi
 import { LmdbLog } from "@quiver/log";
 import { MembershipAgent, ShardNode } from "@quiver/shard";
 import { PartitionStore } from "@quiver/store";
-import { createLogger, createShardMetrics, type Logger } from "@quiver/telemetry";
+import {
+  collectProcessMetrics,
+  createLogger,
+  createShardMetrics,
+  type Logger,
+} from "@quiver/telemetry";
 import type { ServeConfig } from "./config.js";
 
 export interface Embedded {
@@ -26,6 +31,9 @@ export async function startEmbedded(config: ServeConfig, logger?: Logger): Promi
   const store = PartitionStore.open({ path: join(config.dataDir, "shard") });
   const metrics = createShardMetrics();
   const shard = new ShardNode({ shardId: "embedded", store, log: eventLog, metrics, logger: log });
+  // The process's metrics once, on the shard registry (the coordinator exports it too).
+  collectProcessMetrics(metrics.registry);
+  metrics.observeLibraries(() => shard.libraryMemory());
   // The cluster's membership and routing, in process: one node that owns every partition.
   const membership = new InProcessMembership();
   const agent = new MembershipAgent(
