@@ -1,7 +1,13 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { InProcessMembership } from "@quiver/cluster";
-import { MembershipRouter, partitionsOf, startCoordinator } from "@quiver/coordinator";
+import {
+  type MemoryPressureSource,
+  MembershipRouter,
+  partitionsOf,
+  ProcessSource,
+  startCoordinator,
+} from "@quiver/coordinator";
 import { LmdbLog } from "@quiver/log";
 import { MembershipAgent, ShardNode } from "@quiver/shard";
 import { PartitionStore } from "@quiver/store";
@@ -16,6 +22,8 @@ import type { ServeConfig } from "./config.js";
 export interface Embedded {
   /** e.g. http://127.0.0.1:8080 */
   url: string;
+  /** Memory pressure read from this process (the adaptive policy's input in embedded mode). */
+  pressure: MemoryPressureSource;
   close(): Promise<void>;
 }
 
@@ -63,6 +71,7 @@ export async function startEmbedded(config: ServeConfig, logger?: Logger): Promi
   let closed: Promise<void> | undefined;
   return {
     url: address,
+    pressure: new ProcessSource({ registry: metrics.registry, shardId: "embedded" }),
     close() {
       closed ??= (async () => {
         await coordinator.close();

@@ -23,6 +23,8 @@ mkdirSync(dataDir, { recursive: true });
 const log = await JetStreamLog.connect({ servers: env.QUIVER_NATS_URL || "nats://127.0.0.1:4222" });
 const store = PartitionStore.open({ path: join(dataDir, "store") });
 const metrics = createShardMetrics();
+// Every series names its shard (Prometheus adds job and instance), for the adaptive policy.
+metrics.registry.setDefaultLabels({ shard_id: shardId });
 collectProcessMetrics(metrics.registry);
 const node = new ShardNode({ shardId, store, log, metrics, logger });
 metrics.observeLibraries(() => node.libraryMemory());

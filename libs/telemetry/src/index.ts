@@ -1,3 +1,4 @@
+export { memoryLimitBytes } from "./memory-limit.js";
 export { createLogger, type Logger, silentLogger } from "./logger.js";
 export {
   collectProcessMetrics,

@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { memoryLimitBytes } from "./memory-limit.js";
 
 /** Components of a library's memory, as the statistics endpoint reports them (`total` sums them). */
 export const LIBRARY_MEMORY_COMPONENTS = [
@@ -104,10 +105,17 @@ export type ShardMetrics = ReturnType<typeof createShardMetrics>;
 
 /**
  * Adds prom-client's default process metrics (process_resident_memory_bytes, heap, event loop
- * lag, ...) to a registry. Once per process: embedded mode puts them on the shard registry only.
+ * lag, ...) and the process's memory limit when it has one to a registry. Once per process: embedded mode puts them on the shard registry only.
  */
 export function collectProcessMetrics(registry: Registry = new Registry()): Registry {
   collectDefaultMetrics({ register: registry });
+  const limit = memoryLimitBytes();
+  const gauge = new Gauge({
+    name: "quiver_process_memory_limit_bytes",
+    help: "Memory this process may use (QUIVER_SHARD_MEMORY_LIMIT_BYTES or the cgroup's limit); absent when unlimited",
+    registers: [registry],
+  });
+  if (limit !== undefined) gauge.set(limit);
   return registry;
 }
 
