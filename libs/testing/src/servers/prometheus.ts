@@ -28,7 +28,10 @@ export interface Prometheus {
   readonly url: string;
   readonly port: number;
   readonly mode: ServerMode;
-  /** Replaces the scrape targets; Prometheus picks the change up within about a second. */
+  /**
+   * Replaces the scrape targets. Prometheus's target discovery passes changes on every 5 s (not
+   * configurable), so new targets are scraped 5-6 s later; so are the first ones after a start.
+   */
   setTargets(targets: ScrapeTarget[]): void;
   /** Stops the server and removes its configuration and storage. */
   stop(): Promise<void>;
