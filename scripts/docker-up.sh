@@ -15,6 +15,7 @@ fi
 
 if docker_ok; then
   bash libs/testing/images/nats-server/build.sh >/dev/null
+  bash libs/testing/images/prometheus/build.sh >/dev/null
   export QUIVER_TEST_SERVERS=container
 elif [ "${CI:-}" = "true" ]; then
   echo "setup: no Docker engine could be started (see /tmp/quiver-dockerd.log); CI runs test servers in containers" >&2

@@ -5,8 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the test suite and benchmarks use: test data, the Docker engine the test
-# servers run in, nats-server (its binary goes into the test image) and curl (the README walkthrough test).
-DEBIAN_PACKAGES=(dataset-fashion-mnist docker.io nats-server curl)
+# servers run in, nats-server and prometheus (their binaries go into the test images; the adaptive
+# policy reads memory pressure from Prometheus) and curl (the README walkthrough test).
+DEBIAN_PACKAGES=(dataset-fashion-mnist docker.io nats-server prometheus curl)
 
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do

@@ -1,16 +1,29 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { InProcessMembership } from "@quiver/cluster";
-import { MembershipRouter, partitionsOf, startCoordinator } from "@quiver/coordinator";
+import {
+  type MemoryPressureSource,
+  MembershipRouter,
+  partitionsOf,
+  ProcessSource,
+  startCoordinator,
+} from "@quiver/coordinator";
 import { LmdbLog } from "@quiver/log";
 import { MembershipAgent, ShardNode } from "@quiver/shard";
 import { PartitionStore } from "@quiver/store";
-import { createLogger, createShardMetrics, type Logger } from "@quiver/telemetry";
+import {
+  collectProcessMetrics,
+  createLogger,
+  createShardMetrics,
+  type Logger,
+} from "@quiver/telemetry";
 import type { ServeConfig } from "./config.js";
 
 export interface Embedded {
   /** e.g. http://127.0.0.1:8080 */
   url: string;
+  /** Memory pressure read from this process (the adaptive policy's input in embedded mode). */
+  pressure: MemoryPressureSource;
   close(): Promise<void>;
 }
 
@@ -26,6 +39,9 @@ export async function startEmbedded(config: ServeConfig, logger?: Logger): Promi
   const store = PartitionStore.open({ path: join(config.dataDir, "shard") });
   const metrics = createShardMetrics();
   const shard = new ShardNode({ shardId: "embedded", store, log: eventLog, metrics, logger: log });
+  // The process's metrics once, on the shard registry (the coordinator exports it too).
+  collectProcessMetrics(metrics.registry);
+  metrics.observeLibraries(() => shard.libraryMemory());
   // The cluster's membership and routing, in process: one node that owns every partition.
   const membership = new InProcessMembership();
   const agent = new MembershipAgent(
@@ -55,6 +71,7 @@ export async function startEmbedded(config: ServeConfig, logger?: Logger): Promi
   let closed: Promise<void> | undefined;
   return {
     url: address,
+    pressure: new ProcessSource({ registry: metrics.registry, shardId: "embedded" }),
     close() {
       closed ??= (async () => {
         await coordinator.close();

@@ -15,6 +15,8 @@ export interface LocalClusterOptions {
   host: string;
   port: number;
   logLevel?: string;
+  /** Each shard node's HTTP port (/metrics, /healthz, /readyz); free ports unless told. */
+  shardHttpPorts?: number[];
   /** Where the processes' output goes (default: this process's stderr). */
   stdio?: "inherit" | "ignore";
 }
@@ -60,7 +62,9 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     QUIVER_PARTITIONS: String(options.partitions),
     QUIVER_LOG_LEVEL: options.logLevel ?? "info",
   };
-  const shardPorts = await Promise.all(Array.from({ length: options.shards }, () => freePort()));
+  const shardPorts =
+    options.shardHttpPorts ??
+    (await Promise.all(Array.from({ length: options.shards }, () => freePort())));
   const startShard = (i: number) => {
     const shardId = `shard-${i + 1}`;
     const dataDir = join(options.dataDir, shardId);

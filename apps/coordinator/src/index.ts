@@ -5,3 +5,16 @@ export { type Coordinator, type CoordinatorOptions, startCoordinator } from "./c
 export { mergeTopK } from "./service/search-service.js";
 export { decodeWriteToken, encodeWriteToken, mergeWriteTokens } from "./service/write-token.js";
 export { MembershipRouter } from "./cluster/membership-router.js";
+export { isPolicyError, PolicyError, PolicyErrorCode } from "./policy/errors.js";
+export type {
+  LibraryMemory,
+  MemoryPressure,
+  MemoryPressureSource,
+  ShardMemory,
+} from "./policy/memory-pressure.js";
+export {
+  pressureQueries,
+  PrometheusSource,
+  type PrometheusSourceOptions,
+} from "./policy/prometheus-source.js";
+export { ProcessSource, type ProcessSourceOptions } from "./policy/process-source.js";

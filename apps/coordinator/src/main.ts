@@ -3,7 +3,7 @@
 // QUIVER_LOG_LEVEL.
 import { KvMembership } from "@quiver/cluster";
 import { JetStreamLog } from "@quiver/log";
-import { createLogger } from "@quiver/telemetry";
+import { collectProcessMetrics, createLogger } from "@quiver/telemetry";
 import { MembershipRouter } from "./cluster/membership-router.js";
 import { NatsShardClient } from "./cluster/nats-shard-client.js";
 import { startCoordinator } from "./coordinator.js";
@@ -20,6 +20,7 @@ const coordinator = await startCoordinator({
   logger,
   defaultPartitions: partitions,
   maxPartitions: partitions,
+  registries: [collectProcessMetrics()],
 });
 const address = await coordinator.listen(
   env.QUIVER_HOST || "127.0.0.1",

@@ -2,3 +2,6 @@ export { KvMembership, type KvMembershipOptions, MEMBERS_BUCKET } from "./kv-mem
 export type { Membership, MemberRecord } from "./membership.js";
 export { owners, partitionsOwnedBy } from "./rendezvous.js";
 export { InProcessMembership } from "./in-process-membership.js";
+export { keepLease, type Lease, type LeaseKeeper, type LeaseRecord } from "./lease.js";
+export { KvLease, type KvLeaseOptions, LEASES_BUCKET } from "./kv-lease.js";
+export { InProcessLease, type InProcessLeaseOptions, type LeaseTable } from "./in-process-lease.js";

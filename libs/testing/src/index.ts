@@ -9,3 +9,9 @@ export { clusteredGaussian, type ClusteredOptions } from "./datasets/synthetic.j
 export { dockerAvailable, type ServerMode, serverMode } from "./servers/docker.js";
 export { freePort } from "./servers/free-port.js";
 export { type NatsServer, type NatsServerOptions, startNatsServer } from "./servers/nats-server.js";
+export {
+  type Prometheus,
+  type PrometheusOptions,
+  type ScrapeTarget,
+  startPrometheus,
+} from "./servers/prometheus.js";

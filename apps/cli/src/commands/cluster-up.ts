@@ -4,11 +4,15 @@ import { connect } from "node:net";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { startLocalCluster } from "../local-cluster.js";
+import { type PrometheusProcess, startPrometheusProcess } from "../prometheus-process.js";
 
 export const CLUSTER_USAGE = `usage: quiver cluster up [--shards 2] [--partitions 8] [--replicas 1]
-  [--port 8080] [--nats-port 4222] [--data-dir ./data/cluster] [--nats-server /usr/sbin/nats-server]
+  [--port 8080] [--nats-port 4222] [--shard-http-port 9101] [--data-dir ./data/cluster]
+  [--nats-server /usr/sbin/nats-server]
+  [--prometheus] [--prometheus-port 9090] [--prometheus-binary /usr/bin/prometheus]
 Starts nats-server (JetStream), the shard node processes and a coordinator on this machine;
-Ctrl-C stops them all.`;
+Ctrl-C stops them all. Shard i serves /metrics on --shard-http-port + i (0: free ports).
+--prometheus also starts Debian's prometheus scraping them (jobs quiver-shard, quiver-coordinator).`;
 
 function portOpen(port: number): Promise<boolean> {
   return new Promise((r) => {
@@ -48,8 +52,16 @@ export async function clusterUp(args: string[]): Promise<void> {
       "nats-port": { type: "string", default: "4222" },
       "data-dir": { type: "string", default: "./data/cluster" },
       "nats-server": { type: "string", default: "/usr/sbin/nats-server" },
+      "shard-http-port": { type: "string", default: "9101" },
+      prometheus: { type: "boolean", default: false },
+      "prometheus-port": { type: "string", default: "9090" },
+      "prometheus-binary": { type: "string", default: "/usr/bin/prometheus" },
     },
   });
+  const shards = Number(values.shards);
+  const shardHttpPort = Number(values["shard-http-port"]);
+  const shardHttpPorts =
+    shardHttpPort === 0 ? undefined : Array.from({ length: shards }, (_, i) => shardHttpPort + i);
   const dataDir = resolve(process.env.INIT_CWD ?? process.cwd(), values["data-dir"]);
   mkdirSync(join(dataDir, "nats"), { recursive: true });
   const natsPort = Number(values["nats-port"]);
@@ -59,7 +71,8 @@ export async function clusterUp(args: string[]): Promise<void> {
     cluster = await startLocalCluster({
       natsUrl: `nats://127.0.0.1:${natsPort}`,
       dataDir,
-      shards: Number(values.shards),
+      shards,
+      shardHttpPorts,
       partitions: Number(values.partitions),
       replicas: Number(values.replicas),
       host: process.env.QUIVER_HOST ?? "127.0.0.1",
@@ -69,11 +82,33 @@ export async function clusterUp(args: string[]): Promise<void> {
     nats.kill("SIGTERM");
     throw error;
   }
+  let prometheus: PrometheusProcess | undefined;
+  if (values.prometheus) {
+    const hostPort = (url: string) => new URL(url).host;
+    try {
+      prometheus = await startPrometheusProcess({
+        binary: values["prometheus-binary"],
+        port: Number(values["prometheus-port"]),
+        dir: join(dataDir, "prometheus"),
+        jobs: {
+          "quiver-shard": cluster.shardHttpUrls.map(hostPort),
+          "quiver-coordinator": [hostPort(cluster.url)],
+        },
+      });
+    } catch (error) {
+      await cluster.stop();
+      nats.kill("SIGTERM");
+      throw error;
+    }
+  }
   console.log(
     `Quiver cluster up: ${cluster.url} (coordinator), ${values.shards} shard nodes, ` +
-      `${values.partitions} partitions, nats://127.0.0.1:${natsPort}, data in ${dataDir}. Ctrl-C stops it.`,
+      `${values.partitions} partitions, nats://127.0.0.1:${natsPort}, ` +
+      (prometheus ? `Prometheus ${prometheus.url}, ` : "") +
+      `data in ${dataDir}. Ctrl-C stops it.`,
   );
   const stop = async () => {
+    await prometheus?.stop();
     await cluster.stop();
     nats.kill("SIGTERM");
     process.exit(0);

@@ -13,8 +13,9 @@ import {
   type ShardSearchResponse,
   type ShardStatus,
 } from "@quiver/api";
-import { type Logger, silentLogger } from "@quiver/telemetry";
+import { type LibraryMemoryRow, type Logger, silentLogger } from "@quiver/telemetry";
 import { IndexRebuilder } from "../migration/index-rebuilder.js";
+import type { LibraryIndex } from "../partition/library-index.js";
 import { type ApplierOptions, PartitionApplier } from "../partition/partition-applier.js";
 import { searchPartition } from "./partition-search.js";
 
@@ -264,17 +265,25 @@ export class ShardNode implements ShardClient {
       const index = hosted.applier.index(libraryId);
       if (!index) continue;
       const migration = hosted.applier.migrationProgress(libraryId);
-      out.push({
-        partition,
-        vectors: index.size,
-        phase: index.phase,
-        index: { ...index.memoryUsage() },
-        metadataBytes: index.metadataBytes,
-        strategy: index.record.quantization.strategy,
-        ...(migration ? { migration } : {}),
-      });
+      out.push({ ...partitionStats(partition, index), ...(migration ? { migration } : {}) });
     }
     return { shardId: this.shardId, partitions: out };
+  }
+
+  /**
+   * What every serving partition holds of every library, bytes by component as the statistics
+   * count them (read by the metrics at each scrape, for the adaptive policy).
+   */
+  libraryMemory(): LibraryMemoryRow[] {
+    const rows: LibraryMemoryRow[] = [];
+    for (const [partition, hosted] of this.hosted) {
+      if (hosted.state !== "serving") continue;
+      for (const libraryId of hosted.applier.libraries()) {
+        const index = hosted.applier.index(libraryId);
+        if (index) rows.push(memoryRow(libraryId, partitionStats(partition, index)));
+      }
+    }
+    return rows;
   }
 
   /** Stops every partition (with a last snapshot, for a fast restart). */
@@ -282,6 +291,35 @@ export class ShardNode implements ShardClient {
     await this.assign([]);
     this.closed = true;
   }
+}
+
+function partitionStats(partition: number, index: LibraryIndex): PartitionLibraryStats {
+  return {
+    partition,
+    vectors: index.size,
+    phase: index.phase,
+    index: { ...index.memoryUsage() },
+    metadataBytes: index.metadataBytes,
+    strategy: index.record.quantization.strategy,
+  };
+}
+
+function memoryRow(libraryId: string, stats: PartitionLibraryStats): LibraryMemoryRow {
+  const { index, metadataBytes } = stats;
+  return {
+    libraryId,
+    partition: stats.partition,
+    vectors: stats.vectors,
+    bytes: {
+      codes: index.vectors,
+      graph: index.graph,
+      float32_cache: index.originals,
+      metadata: metadataBytes,
+      quantizer: index.quantizer,
+      other: index.other,
+      total: index.total + metadataBytes,
+    },
+  };
 }
 
 function queryCount(request: ShardSearchRequest): number {

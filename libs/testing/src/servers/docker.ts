@@ -54,3 +54,10 @@ export async function serverMode(): Promise<ServerMode> {
   }
   return "process";
 }
+
+/** Stops (`docker stop`, or `docker kill` with SIGKILL when `kill`) and removes a container. */
+export async function removeContainer(id: string, kill = false): Promise<void> {
+  if (kill) await docker("kill", "--signal", "KILL", id).catch(() => undefined);
+  else await docker("stop", "--time", "10", id).catch(() => undefined);
+  await docker("rm", "-f", id).catch(() => undefined);
+}

@@ -2,7 +2,8 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { docker, ensureImage, type ServerMode, serverMode } from "./docker.js";
+import { signalChild } from "./child.js";
+import { ensureImage, removeContainer, type ServerMode, serverMode } from "./docker.js";
 import { freePort } from "./free-port.js";
 import { waitForPort } from "./wait-ready.js";
 
@@ -88,20 +89,18 @@ class ContainerBackend implements Backend {
     await waitForPort(this.port, START_TIMEOUT_MS);
   }
 
-  async kill(): Promise<void> {
-    if (!this.id) return;
-    const id = this.id;
-    this.id = undefined;
-    await docker("kill", "--signal", "KILL", id).catch(() => undefined);
-    await docker("rm", "-f", id).catch(() => undefined);
+  kill(): Promise<void> {
+    return this.remove(true);
   }
 
-  async stop(): Promise<void> {
-    if (!this.id) return;
+  stop(): Promise<void> {
+    return this.remove(false);
+  }
+
+  private async remove(kill: boolean): Promise<void> {
     const id = this.id;
     this.id = undefined;
-    await docker("stop", "--time", "10", id).catch(() => undefined);
-    await docker("rm", "-f", id).catch(() => undefined);
+    if (id) await removeContainer(id, kill);
   }
 }
 
@@ -154,10 +153,6 @@ class ProcessBackend implements Backend {
   private signal(signal: NodeJS.Signals): Promise<void> {
     const child = this.child;
     this.child = undefined;
-    if (!child || child.exitCode !== null) return Promise.resolve();
-    return new Promise((resolve) => {
-      child.once("exit", () => resolve());
-      child.kill(signal);
-    });
+    return signalChild(child, signal);
   }
 }
