@@ -6,7 +6,7 @@ import { buildApp } from "./app.js";
 import { Catalog, partitionsOf } from "./catalog/catalog.js";
 import type { PartitionRouter } from "./cluster/partition-router.js";
 import type { ServiceContext } from "./service/context.js";
-import { createServices } from "./services.js";
+import { createServices, type PolicyOptions } from "./services.js";
 
 export interface CoordinatorOptions {
   log: EventLog;
@@ -21,6 +21,8 @@ export interface CoordinatorOptions {
   bodyLimit?: number;
   /** How often migrations in progress are checked for completion or failure. */
   migrationCheckMs?: number;
+  /** The adaptive policy: where its figures come from, its lease, how often it runs. */
+  policy?: PolicyOptions;
 }
 
 export interface Coordinator {
@@ -47,8 +49,9 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   };
   const metrics = createCoordinatorMetrics();
   let closing = false;
-  const services = createServices(ctx);
+  const services = createServices(ctx, options.policy);
   services.migrations.startDriving(options.migrationCheckMs ?? 1000);
+  services.policy.start();
   const app = await buildApp({
     services,
     logger: options.logger,
@@ -66,6 +69,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     },
     async close() {
       closing = true;
+      await services.policy.stop();
       await services.migrations.stop();
       await app.close();
       await catalog.stop();

@@ -1,3 +1,6 @@
+import { InProcessLease } from "@quiver/cluster";
+import { AdaptivePolicy, type AdaptivePolicyOptions } from "./policy/adaptive-policy.js";
+import { StatisticsSource } from "./policy/statistics-source.js";
 import type { ServiceContext } from "./service/context.js";
 import { LibraryService } from "./service/library-service.js";
 import { MigrationService } from "./service/migration-service.js";
@@ -11,14 +14,24 @@ export interface Services {
   search: SearchService;
   statistics: StatisticsService;
   migrations: MigrationService;
+  policy: AdaptivePolicy;
 }
 
-export function createServices(ctx: ServiceContext): Services {
+/** The policy's options; each one has a default (figures from the shards, a process-local lease). */
+export type PolicyOptions = Partial<AdaptivePolicyOptions>;
+
+export function createServices(ctx: ServiceContext, policy: PolicyOptions = {}): Services {
+  const migrations = new MigrationService(ctx);
   return {
     libraries: new LibraryService(ctx),
     vectors: new VectorService(ctx),
     search: new SearchService(ctx),
     statistics: new StatisticsService(ctx),
-    migrations: new MigrationService(ctx),
+    migrations,
+    policy: new AdaptivePolicy(ctx, migrations, {
+      ...policy,
+      source: policy.source ?? new StatisticsSource(ctx),
+      lease: policy.lease ?? new InProcessLease({ name: "policy", holderId: "coordinator" }),
+    }),
   };
 }

@@ -100,6 +100,8 @@ export interface PolicyDecision {
   /** The measured inputs the decision was made from (memory bytes, recall, size...). */
   inputs: Record<string, number>;
   reason: string;
+  /** When the policy decided (ms since the epoch). */
+  atMs?: number;
 }
 
 export type QuiverEvent =

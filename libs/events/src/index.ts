@@ -17,7 +17,13 @@ export {
   type VectorsDeleted,
   type VectorsUpserted,
 } from "./events.js";
-export type { HnswConfig, QuantizationConfig, Strategy } from "./quantization-config.js";
+export {
+  type ConcreteQuantizationConfig,
+  effectiveQuantization,
+  type HnswConfig,
+  type QuantizationConfig,
+  type Strategy,
+} from "./quantization-config.js";
 export {
   CATALOG_PARTITION,
   EVENT_STREAM,

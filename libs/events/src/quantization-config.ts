@@ -17,7 +17,23 @@ export type QuantizationConfig =
       codebook_size: number;
       training_samples: number;
     }
-  | { strategy: "adaptive"; max_memory_gb: number; target_accuracy: number; auto_tune: boolean };
+  | {
+      strategy: "adaptive";
+      max_memory_gb: number;
+      target_accuracy: number;
+      auto_tune: boolean;
+      /** What the policy chose last: the config the indexes are built for (none until then). */
+      current?: ConcreteQuantizationConfig;
+    };
+
+/** A strategy the indexes are built for: every one but adaptive. */
+export type ConcreteQuantizationConfig = Exclude<QuantizationConfig, { strategy: "adaptive" }>;
+
+/** The config an index is built for: an adaptive library's current choice, else the config. */
+export function effectiveQuantization(q: QuantizationConfig): ConcreteQuantizationConfig {
+  if (q.strategy !== "adaptive") return q;
+  return q.current ?? { strategy: "none" };
+}
 
 export type Strategy = QuantizationConfig["strategy"];
 

@@ -1,6 +1,7 @@
 import {
   CATALOG_PARTITION,
   decodeEvent,
+  type PolicyDecision,
   type QuantizationConfig,
   type QuiverEvent,
 } from "@quiver/events";
@@ -28,6 +29,7 @@ export interface MigrationRecord {
 export class Catalog {
   private readonly libraries = new Map<string, LibraryRecord>();
   private readonly migrations = new Map<string, MigrationRecord>();
+  private readonly decisions = new Map<string, PolicyDecision>();
   private seq = 0;
   private waiters: { seq: number; resolve: (ok: boolean) => void }[] = [];
   private subscription: LogSubscription | undefined;
@@ -94,6 +96,11 @@ export class Catalog {
     return [...this.migrations.values()].filter((m) => m.libraryId === libraryId);
   }
 
+  /** The adaptive policy's latest decision for a library. */
+  lastDecision(libraryId: string): PolicyDecision | undefined {
+    return this.decisions.get(libraryId);
+  }
+
   /** Migrations still in progress, of every library. */
   activeMigrations(): MigrationRecord[] {
     return [...this.migrations.values()].filter((m) => m.status === "in_progress");
@@ -143,13 +150,20 @@ export class Catalog {
       }
       case "library.config_changed": {
         const record = this.libraries.get(event.libraryId);
-        if (record)
-          this.libraries.set(event.libraryId, { ...record, quantization: event.quantization });
+        const q = event.quantization;
+        if (record) {
+          const quantization =
+            q.strategy === "adaptive" && record.quantization.strategy === "adaptive"
+              ? { ...q, current: record.quantization.current }
+              : q;
+          this.libraries.set(event.libraryId, { ...record, quantization });
+        }
         break;
       }
       case "library.deleted":
         this.libraries.delete(event.libraryId);
         for (const m of this.migrationsOf(event.libraryId)) this.migrations.delete(m.migrationId);
+        this.decisions.delete(event.libraryId);
         break;
       case "migration.started":
         if (this.libraries.has(event.libraryId) && !this.migrations.has(event.migrationId)) {
@@ -162,6 +176,9 @@ export class Catalog {
             startedAtMs: event.atMs ?? 0,
           });
         }
+        break;
+      case "policy.decision":
+        if (this.libraries.has(event.libraryId)) this.decisions.set(event.libraryId, event);
         break;
       case "migration.completed":
       case "migration.failed":

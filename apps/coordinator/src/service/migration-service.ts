@@ -10,6 +10,7 @@ import {
 } from "@quiver/api";
 import {
   CATALOG_PARTITION,
+  effectiveQuantization,
   encodeEvent,
   type QuantizationConfig,
   type QuiverEvent,
@@ -41,7 +42,21 @@ export class MigrationService {
   constructor(private readonly ctx: ServiceContext) {}
 
   async start(library: LibraryRecord, body: MigrateBody): Promise<MigrationResponse> {
-    const to = targetConfig(body, library.dimension);
+    const to = targetConfig(body, library.quantization, library.dimension);
+    const field = body.quantization_config ? "quantization_config" : "new_strategy";
+    return this.get(library, await this.begin(library, to, field));
+  }
+
+  /** Whether the library has a migration in progress. */
+  active(libraryId: string): MigrationRecord | undefined {
+    return this.ctx.catalog.migrationsOf(libraryId).find(isActive);
+  }
+
+  /**
+   * Appends migration.started for `to` to the library's partitions and the catalog; answers the
+   * migration's id. `field` names the request field a conflict is reported against.
+   */
+  async begin(library: LibraryRecord, to: QuantizationConfig, field: string): Promise<string> {
     const active = this.ctx.catalog.migrationsOf(library.libraryId).find(isActive);
     if (active) {
       throw new ApiError(
@@ -52,7 +67,7 @@ export class MigrationService {
     }
     if (JSON.stringify(to) === JSON.stringify(library.quantization)) {
       throw invalidField(
-        body.quantization_config ? "quantization_config" : "new_strategy",
+        field,
         "is the library's current configuration: there is nothing to migrate",
         ApiErrorCode.InvalidConfig,
       );
@@ -73,7 +88,7 @@ export class MigrationService {
     );
     const { seq } = await this.ctx.log.append(CATALOG_PARTITION, data, `migrate:${migrationId}`);
     await this.ctx.catalog.waitFor(seq, CATALOG_WAIT_MS);
-    return this.get(library, migrationId);
+    return migrationId;
   }
 
   async get(library: LibraryRecord, migrationId: string): Promise<MigrationResponse> {
@@ -248,8 +263,15 @@ function ownProgress(row: Row, migrationId: string) {
   return row.migration?.migrationId === migrationId ? row.migration : undefined;
 }
 
-/** The config a migrate request asks for, with its defaults, or a 400 naming the field. */
-function targetConfig(body: MigrateBody, dimension: number): QuantizationConfig {
+/**
+ * The config a migrate request asks for, with its defaults, or a 400 naming the field. To an
+ * adaptive config, the index the policy chose so far carries over.
+ */
+function targetConfig(
+  body: MigrateBody,
+  current: QuantizationConfig,
+  dimension: number,
+): QuantizationConfig {
   if (body.preserve_data === false) {
     throw invalidField(
       "preserve_data",
@@ -273,5 +295,7 @@ function targetConfig(body: MigrateBody, dimension: number): QuantizationConfig 
       ApiErrorCode.InvalidConfig,
     );
   }
-  return resolveQuantization(config ?? { strategy }, dimension);
+  const to = resolveQuantization(config ?? { strategy }, dimension);
+  if (to.strategy === "adaptive") return { ...to, current: effectiveQuantization(current) };
+  return to;
 }

@@ -7,7 +7,7 @@ import {
   type StoredIndex,
   type StoreSpec,
 } from "@quiver/engine";
-import type { QuantizationConfig } from "@quiver/events";
+import { effectiveQuantization, type QuantizationConfig } from "@quiver/events";
 import type { LibraryRecord } from "@quiver/store";
 
 /**
@@ -35,7 +35,8 @@ const SNAPSHOT_VERSION = 1;
 const HEADER_BYTES = 8;
 
 /** Vectors a quantized strategy trains on (0: the strategy does not train). */
-export function trainingSampleSize(q: QuantizationConfig): number {
+export function trainingSampleSize(config: QuantizationConfig): number {
+  const q = effectiveQuantization(config);
   switch (q.strategy) {
     case "scalar":
       return q.calibration_samples;
@@ -49,7 +50,8 @@ export function trainingSampleSize(q: QuantizationConfig): number {
 }
 
 /** The codes a strategy searches on (undefined: float32). */
-export function codesOf(q: QuantizationConfig): "scalar" | "product" | undefined {
+export function codesOf(config: QuantizationConfig): "scalar" | "product" | undefined {
+  const q = effectiveQuantization(config);
   if (q.strategy === "scalar" || q.strategy === "product") return q.strategy;
   if (q.strategy === "hybrid") return q.initial_search;
   return undefined;
@@ -73,11 +75,12 @@ export function exactIndex(record: LibraryRecord, capacity: number): StoredIndex
 
 /** Trains the strategy's quantizer on the first `n` rows of `sample`. */
 export function trainQuantizer(
-  q: QuantizationConfig,
+  config: QuantizationConfig,
   sample: Float32Array,
   n: number,
   dim: number,
 ): StoreSpec {
+  const q = effectiveQuantization(config);
   const codes = codesOf(q);
   if (codes === "scalar") {
     const bits = "bits" in q ? q.bits : 8;

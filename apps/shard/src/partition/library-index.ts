@@ -5,7 +5,7 @@ import {
   type SearchResult,
   type StoredIndex,
 } from "@quiver/engine";
-import type { Metadata } from "@quiver/events";
+import { effectiveQuantization, type Metadata } from "@quiver/events";
 import type { LibraryRecord, PartitionStore } from "@quiver/store";
 import {
   codesIndex,
@@ -186,7 +186,7 @@ export class LibraryIndex {
   }
 
   private wrap(): void {
-    const q = this.record.quantization;
+    const q = effectiveQuantization(this.record.quantization);
     this.hybrid =
       this.phaseNow === "quantized" && q.strategy === "hybrid"
         ? new HybridIndex({

@@ -1,4 +1,9 @@
-import { decodeEvent, isEventDecodeError, type QuiverEvent } from "@quiver/events";
+import {
+  decodeEvent,
+  effectiveQuantization,
+  isEventDecodeError,
+  type QuiverEvent,
+} from "@quiver/events";
 import type { EventLog, LogEntry, LogSubscription } from "@quiver/log";
 import type { LibraryRecord, PartitionStore, PartitionWriter } from "@quiver/store";
 import { type Logger, type ShardMetrics, silentLogger } from "@quiver/telemetry";
@@ -361,7 +366,13 @@ export class PartitionApplier {
       case "library.config_changed": {
         const record = this.libraryOf(event.libraryId);
         // The new config is recorded; indexes change through migrations (brief §2).
-        tx.putLibrary({ ...record, quantization: event.quantization });
+        const q = event.quantization;
+        // an adaptive library's parameters change; what its index runs stays until a migration
+        const quantization =
+          q.strategy === "adaptive" && record.quantization.strategy === "adaptive"
+            ? { ...q, current: record.quantization.current }
+            : q;
+        tx.putLibrary({ ...record, quantization });
         return;
       }
       case "library.deleted":
@@ -407,9 +418,14 @@ export class PartitionApplier {
       case "migration.started": {
         const record = this.libraryOf(event.libraryId);
         if (record.migration?.migrationId === event.migrationId) return;
-        const already = sameQuantization(record.quantization, event.to);
+        // the same index either way (e.g. to adaptive, keeping what it runs now): no rebuild
+        const already = sameQuantization(
+          effectiveQuantization(record.quantization),
+          effectiveQuantization(event.to),
+        );
         tx.putLibrary({
           ...record,
+          ...(already ? { quantization: event.to } : {}),
           migration: {
             migrationId: event.migrationId,
             from: record.quantization,

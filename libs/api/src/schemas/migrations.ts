@@ -60,3 +60,53 @@ export type MigrationResponse = Static<typeof MigrationResponse>;
 
 export const MigrationListResponse = Type.Object({ migrations: Type.Array(MigrationResponse) });
 export type MigrationListResponse = Static<typeof MigrationListResponse>;
+
+export const RecommendationQuery = Type.Object(
+  {
+    max_memory_gb: Type.Optional(
+      Type.Number({ exclusiveMinimum: 0, description: "what-if: the budget to weigh against" }),
+    ),
+    target_accuracy: Type.Optional(
+      Type.Number({
+        exclusiveMinimum: 0,
+        maximum: 1,
+        description: "what-if: the recall@10 target",
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type RecommendationQuery = Static<typeof RecommendationQuery>;
+
+export const RecommendationResponse = Type.Object({
+  library_id: Type.String(),
+  strategy: Type.String({ description: "the library's configured strategy" }),
+  current: Type.String({ description: "what its index runs (an adaptive library's choice)" }),
+  recommended: Type.String(),
+  recommended_config: Type.Record(Type.String(), Type.Unknown()),
+  change: Type.Boolean(),
+  reason: Type.String(),
+  auto_tune: Type.Boolean({ description: "true: the policy applies its recommendations itself" }),
+  targets: Type.Object({ max_memory_gb: Type.Number(), target_accuracy: Type.Number() }),
+  inputs: Type.Record(Type.String(), Type.Number(), {
+    description: "the measured figures the rule read, and its estimate per strategy",
+  }),
+  last_decision: Type.Union([
+    Type.Object({
+      decided_at: Type.String(),
+      decision: Type.String(),
+      reason: Type.String(),
+      inputs: Type.Record(Type.String(), Type.Number()),
+    }),
+    Type.Null(),
+  ]),
+});
+export type RecommendationResponse = Static<typeof RecommendationResponse>;
+
+export const UpdateLibraryBody = Type.Object(
+  {
+    quantization_config: QuantizationConfigInput,
+  },
+  { additionalProperties: false },
+);
+export type UpdateLibraryBody = Static<typeof UpdateLibraryBody>;

@@ -1,0 +1,184 @@
+import { randomBytes } from "node:crypto";
+import { keepLease, type Lease, type LeaseKeeper } from "@quiver/cluster";
+import {
+  CATALOG_PARTITION,
+  type ConcreteQuantizationConfig,
+  effectiveQuantization,
+  encodeEvent,
+} from "@quiver/events";
+import type { LibraryRecord } from "@quiver/store";
+import type { ServiceContext } from "../service/context.js";
+import type { MigrationService } from "../service/migration-service.js";
+import { type Decision, decide, type PolicyInputs, type PolicyTargets } from "./decide.js";
+import type { MemoryPressure, MemoryPressureSource } from "./memory-pressure.js";
+
+export interface AdaptivePolicyOptions {
+  /** Where memory figures come from: Prometheus in a cluster, the process in embedded mode. */
+  source: MemoryPressureSource;
+  /** One coordinator at a time runs the policy: the holder of this lease. */
+  lease: Lease;
+  /** How often the holder evaluates the adaptive libraries. */
+  intervalMs?: number;
+  /** The least time between two changes of one library's strategy. */
+  cooldownMs?: number;
+  /** The latest recall@10 measured for a library's current index, when there is one. */
+  recallOf?: (library: LibraryRecord) => number | undefined;
+}
+
+/** One evaluation of a library: its measured inputs and what the rule makes of them. */
+export interface Evaluation {
+  inputs: PolicyInputs;
+  targets: PolicyTargets;
+  decision: Decision;
+}
+
+/**
+ * The adaptive policy (brief §1, §4): the coordinator holding the lease evaluates every adaptive
+ * library with auto_tune on, every intervalMs, from measured figures (memory from the source,
+ * recall from the probe), and when the rule (decide.ts) calls for another strategy and the
+ * library's last change is older than the cooldown, it records a policy.decision event with its
+ * inputs and reason in the catalog and starts the migration.
+ */
+export class AdaptivePolicy {
+  private readonly intervalMs: number;
+  private readonly cooldownMs: number;
+  private holding = false;
+  private keeper: LeaseKeeper | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private ticking: Promise<void> | undefined;
+
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly migrations: MigrationService,
+    private readonly options: AdaptivePolicyOptions,
+  ) {
+    this.intervalMs = options.intervalMs ?? 30_000;
+    this.cooldownMs = options.cooldownMs ?? 600_000;
+  }
+
+  get isHolder(): boolean {
+    return this.holding;
+  }
+
+  start(): void {
+    this.keeper = keepLease(
+      this.options.lease,
+      (holding) => {
+        this.holding = holding;
+        this.ctx.logger.info(
+          { holding },
+          holding ? "runs the adaptive policy" : "policy lease lost",
+        );
+      },
+      { onError: (error) => this.ctx.logger.warn({ err: error }, "policy lease attempt failed") },
+    );
+    this.timer = setInterval(() => {
+      if (!this.holding) return;
+      this.ticking ??= this.tick()
+        .catch((error: unknown) => this.ctx.logger.warn({ err: error }, "policy tick failed"))
+        .finally(() => (this.ticking = undefined));
+    }, this.intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.ticking;
+    await this.keeper?.stop();
+  }
+
+  /** Evaluates a library now (adaptive or not: the recommendation endpoint asks for any). */
+  async evaluate(
+    library: LibraryRecord,
+    overrides: Partial<PolicyTargets> = {},
+    pressure?: MemoryPressure,
+  ): Promise<Evaluation> {
+    const read = pressure ?? (await this.options.source.read());
+    const memory = read.libraries.get(library.libraryId);
+    const bytes = memory?.bytes ?? 0;
+    const pressures = read.shards
+      .filter((s) => s.limitBytes !== undefined && s.limitBytes > 0)
+      .map((s) => s.rssBytes / (s.limitBytes as number));
+    const inputs: PolicyInputs = {
+      dimension: library.dimension,
+      vectors: memory?.vectors ?? 0,
+      bytes,
+      codesBytes: memory?.components.codes ?? 0,
+      ...(pressures.length > 0 ? { shardPressure: Math.max(...pressures) } : {}),
+    };
+    const recall = this.options.recallOf?.(library);
+    if (recall !== undefined) inputs.recallAt10 = recall;
+    const q = library.quantization;
+    const targets: PolicyTargets = {
+      maxMemoryBytes:
+        overrides.maxMemoryBytes ?? (q.strategy === "adaptive" ? q.max_memory_gb * 1e9 : bytes),
+      targetAccuracy:
+        overrides.targetAccuracy ?? (q.strategy === "adaptive" ? q.target_accuracy : 0.95),
+    };
+    return { inputs, targets, decision: decide(effectiveQuantization(q), inputs, targets) };
+  }
+
+  /** One round over the adaptive libraries (the lease holder's). */
+  async tick(): Promise<void> {
+    const pressure = await this.options.source.read();
+    for (const library of this.ctx.catalog.all()) {
+      const q = library.quantization;
+      if (q.strategy !== "adaptive" || !q.auto_tune) continue;
+      if (this.migrations.active(library.libraryId)) continue;
+      const last = this.ctx.catalog.lastDecision(library.libraryId);
+      if (last && Date.now() - (last.atMs ?? 0) < this.cooldownMs) continue;
+      // no figures yet (a new library, or Prometheus has not scraped it): nothing to go by
+      if (!pressure.libraries.has(library.libraryId)) continue;
+      const { inputs, decision } = await this.evaluate(library, {}, pressure);
+      if (!decision.change) continue;
+      await this.apply(library, decision, inputs);
+    }
+  }
+
+  private async apply(
+    library: LibraryRecord,
+    decision: Decision,
+    inputs: PolicyInputs,
+  ): Promise<void> {
+    if (library.quantization.strategy !== "adaptive") return;
+    const to = { ...library.quantization, current: decision.to };
+    const event = {
+      type: "policy.decision" as const,
+      libraryId: library.libraryId,
+      decision: to,
+      inputs: numericInputs(inputs, decision),
+      reason: decision.reason,
+      atMs: Date.now(),
+    };
+    const id = randomBytes(6).toString("hex");
+    const { seq } = await this.ctx.log.append(
+      CATALOG_PARTITION,
+      encodeEvent(event),
+      `policy:${library.libraryId}:${id}`,
+    );
+    await this.ctx.catalog.waitFor(seq, 10_000);
+    this.ctx.logger.info(
+      { library: library.libraryId, to: strategyName(decision.to), reason: decision.reason },
+      "adaptive policy decision",
+    );
+    await this.migrations.begin(library, to, "quantization_config");
+  }
+}
+
+function numericInputs(inputs: PolicyInputs, decision: Decision): Record<string, number> {
+  const out: Record<string, number> = {
+    dimension: inputs.dimension,
+    vectors: inputs.vectors,
+    memory_bytes: inputs.bytes,
+    codes_bytes: inputs.codesBytes,
+  };
+  if (inputs.recallAt10 !== undefined) out.recall_at_10 = inputs.recallAt10;
+  if (inputs.shardPressure !== undefined) out.shard_memory_pressure = inputs.shardPressure;
+  for (const [name, bytes] of Object.entries(decision.estimates)) out[`estimate_${name}`] = bytes;
+  return out;
+}
+
+/** none, scalar, product, hybrid-scalar, hybrid-product. */
+export function strategyName(config: ConcreteQuantizationConfig): string {
+  return config.strategy === "hybrid" ? `hybrid-${config.initial_search}` : config.strategy;
+}

@@ -1,0 +1,38 @@
+import type { ServiceContext } from "../service/context.js";
+import { gatherLibraryStats } from "../service/statistics-service.js";
+import {
+  libraryEntry,
+  type LibraryMemory,
+  type MemoryPressure,
+  type MemoryPressureSource,
+} from "./memory-pressure.js";
+
+/**
+ * Memory figures asked of the shards directly (the statistics' gathering), for a cluster run
+ * without Prometheus: every library's bytes, but no process memory of the shards.
+ */
+export class StatisticsSource implements MemoryPressureSource {
+  constructor(private readonly ctx: ServiceContext) {}
+
+  async read(): Promise<MemoryPressure> {
+    const libraries = new Map<string, LibraryMemory>();
+    for (const library of this.ctx.catalog.all()) {
+      const { rows, vectorsByPartition } = await gatherLibraryStats(this.ctx, library);
+      if (rows.length === 0) continue;
+      const entry = libraryEntry(libraries, library.libraryId);
+      for (const r of rows) {
+        const c = entry.components;
+        c.codes += r.index.vectors;
+        c.graph += r.index.graph;
+        c.float32_cache += r.index.originals;
+        c.metadata += r.metadataBytes;
+        c.quantizer += r.index.quantizer;
+        c.other += r.index.other;
+        c.total += r.index.total + r.metadataBytes;
+      }
+      entry.bytes = entry.components.total;
+      entry.vectors = [...vectorsByPartition.values()].reduce((a, b) => a + b, 0);
+    }
+    return { atMs: Date.now(), libraries, shards: [] };
+  }
+}
