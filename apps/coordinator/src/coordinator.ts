@@ -1,11 +1,17 @@
 import type { ShardClient } from "@quiver/api";
 import type { EventLog } from "@quiver/log";
-import { createCoordinatorMetrics, type Logger, type Registry } from "@quiver/telemetry";
+import {
+  createCoordinatorMetrics,
+  type Logger,
+  type Registry,
+  registerRecallMetrics,
+} from "@quiver/telemetry";
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "./app.js";
 import { Catalog, partitionsOf } from "./catalog/catalog.js";
 import type { PartitionRouter } from "./cluster/partition-router.js";
 import type { ServiceContext } from "./service/context.js";
+import { ProbeScheduler } from "./service/probe/probe-scheduler.js";
 import { createServices } from "./services.js";
 
 export interface CoordinatorOptions {
@@ -19,6 +25,8 @@ export interface CoordinatorOptions {
   searchTimeoutMs?: number;
   waitTimeoutMs?: number;
   bodyLimit?: number;
+  /** How often each library's recall is measured in the background (default 5 min; 0: never). */
+  probeIntervalMs?: number;
 }
 
 export interface Coordinator {
@@ -44,9 +52,11 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     waitTimeoutMs: options.waitTimeoutMs ?? 30_000,
   };
   const metrics = createCoordinatorMetrics();
+  registerRecallMetrics(metrics.registry, () => catalog.allRecalls());
+  const services = createServices(ctx);
   let closing = false;
   const app = await buildApp({
-    services: createServices(ctx),
+    services,
     logger: options.logger,
     metrics,
     bodyLimit: options.bodyLimit,
@@ -54,6 +64,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     servingReplicas: () => servingReplicas(options.router, catalog, options.maxPartitions),
     registries: [metrics.registry, ...(options.registries ?? [])],
   });
+  const scheduler = new ProbeScheduler(ctx, services.probe, options.probeIntervalMs ?? 300_000);
+  scheduler.start();
   return {
     app,
     catalog,
@@ -62,6 +74,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     },
     async close() {
       closing = true;
+      await scheduler.stop();
       await app.close();
       await catalog.stop();
     },

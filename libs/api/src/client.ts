@@ -5,6 +5,7 @@ import type {
   LibraryResponse,
   StatisticsResponse,
 } from "./schemas/libraries.js";
+import type { RecallMeasurementResponse } from "./schemas/recall-probe.js";
 import type { SearchBody, SearchHit } from "./schemas/search.js";
 import type { VectorResponse } from "./schemas/vectors.js";
 
@@ -70,6 +71,15 @@ export class QuiverClient {
 
   statistics(id: string): Promise<StatisticsResponse> {
     return this.call("GET", `/v1/libraries/${enc(id)}/statistics`);
+  }
+
+  /** Measures the library's recall now (the recall probe), and records the measurement. */
+  probeRecall(
+    id: string,
+    options: { sampleSize?: number } = {},
+  ): Promise<RecallMeasurementResponse> {
+    const body = options.sampleSize === undefined ? {} : { sample_size: options.sampleSize };
+    return this.call("POST", `/v1/libraries/${enc(id)}/quantization/probe`, body);
   }
 
   deleteLibrary(id: string): Promise<{ id: string; deleted: boolean }> {

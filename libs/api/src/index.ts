@@ -16,6 +16,7 @@ export { resolveHnsw, resolveQuantization, STRATEGIES } from "./library-config.j
 export { type QuantizationSummary, summarizeQuantization } from "./quantization-summary.js";
 export * from "./schemas/common.js";
 export * from "./schemas/libraries.js";
+export * from "./schemas/recall-probe.js";
 export * from "./schemas/search.js";
 export * from "./schemas/vectors.js";
 export type * from "./shard-rpc.js";

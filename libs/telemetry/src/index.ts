@@ -5,4 +5,5 @@ export {
   createShardMetrics,
   type ShardMetrics,
 } from "./metrics.js";
+export { type RecallReading, registerRecallMetrics } from "./recall-metrics.js";
 export { Registry } from "prom-client";

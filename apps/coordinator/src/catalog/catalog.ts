@@ -1,4 +1,9 @@
-import { CATALOG_PARTITION, decodeEvent, type QuiverEvent } from "@quiver/events";
+import {
+  CATALOG_PARTITION,
+  decodeEvent,
+  type QuiverEvent,
+  type RecallMeasured,
+} from "@quiver/events";
 import type { EventLog, LogSubscription } from "@quiver/log";
 import type { LibraryRecord } from "@quiver/store";
 import { type Logger, silentLogger } from "@quiver/telemetry";
@@ -10,6 +15,8 @@ import { type Logger, silentLogger } from "@quiver/telemetry";
  */
 export class Catalog {
   private readonly libraries = new Map<string, LibraryRecord>();
+  /** The latest recall measurement of each library. */
+  private readonly recalls = new Map<string, RecallMeasured>();
   private seq = 0;
   private waiters: { seq: number; resolve: (ok: boolean) => void }[] = [];
   private subscription: LogSubscription | undefined;
@@ -67,6 +74,16 @@ export class Catalog {
     return [...this.libraries.values()];
   }
 
+  /** The latest recall probe measurement of a library, if it has one. */
+  recall(libraryId: string): RecallMeasured | undefined {
+    return this.recalls.get(libraryId);
+  }
+
+  /** The latest recall measurement of every library measured. */
+  allRecalls(): RecallMeasured[] {
+    return [...this.recalls.values()];
+  }
+
   /** Resolves true once the view includes catalog event `seq`. */
   waitFor(seq: number, timeoutMs: number): Promise<boolean> {
     if (this.seq >= seq) return Promise.resolve(true);
@@ -117,7 +134,14 @@ export class Catalog {
       }
       case "library.deleted":
         this.libraries.delete(event.libraryId);
+        this.recalls.delete(event.libraryId);
         break;
+      case "recall.measured": {
+        const latest = this.recalls.get(event.libraryId);
+        const newer = !latest || event.measuredAtMs >= latest.measuredAtMs;
+        if (this.libraries.has(event.libraryId) && newer) this.recalls.set(event.libraryId, event);
+        break;
+      }
       default:
     }
     this.wake();
