@@ -76,9 +76,9 @@ export class QuiverClient {
   /** Measures the library's recall now (the recall probe), and records the measurement. */
   probeRecall(
     id: string,
-    options: { sampleSize?: number } = {},
+    options: { sampleSize?: number; seed?: number } = {},
   ): Promise<RecallMeasurementResponse> {
-    const body = options.sampleSize === undefined ? {} : { sample_size: options.sampleSize };
+    const body = { sample_size: options.sampleSize, seed: options.seed };
     return this.call("POST", `/v1/libraries/${enc(id)}/quantization/probe`, body);
   }
 

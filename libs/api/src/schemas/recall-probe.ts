@@ -12,6 +12,13 @@ const ProbeRecallFields = Type.Object(
         description: `queries sampled from the library's vectors (default ${DEFAULT_PROBE_SAMPLE})`,
       }),
     ),
+    seed: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 4_294_967_295,
+        description: "draws the same queries again from the same vectors (default: a new draw)",
+      }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -31,7 +31,7 @@ export const recallProbeRoutes: FastifyPluginAsyncTypebox<{ services: Services }
     },
     async (request) => {
       const library = services.libraries.find(request.tenantId, request.params.id);
-      return services.probe.probe(library, request.body?.sample_size);
+      return services.probe.probe(library, request.body?.sample_size, request.body?.seed);
     },
   );
 };

@@ -40,7 +40,7 @@ export function probeDue(
 export class ProbeScheduler {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
-  private stopped = false;
+  private readonly stopping = new AbortController();
   private readonly checkMs: number;
 
   constructor(
@@ -57,7 +57,7 @@ export class ProbeScheduler {
   }
 
   private schedule(): void {
-    if (this.stopped) return;
+    if (this.stopping.signal.aborted) return;
     // jitter, so that coordinators started together do not measure the same library together
     const delay = this.checkMs * (0.75 + Math.random() * 0.5);
     this.timer = setTimeout(() => {
@@ -72,10 +72,11 @@ export class ProbeScheduler {
       (a, b) => this.lastAtMs(a) - this.lastAtMs(b),
     );
     for (const library of libraries) {
-      if (this.stopped) return;
+      if (this.stopping.signal.aborted) return;
       try {
         await this.probeIfDue(library);
       } catch (error) {
+        if (this.stopping.signal.aborted) return;
         this.ctx.logger.warn(
           { err: error, library: library.libraryId },
           "background recall probe failed",
@@ -92,7 +93,7 @@ export class ProbeScheduler {
     const numVectors = [...vectorsByPartition.values()].reduce((a, b) => a + b, 0);
     const now = { atMs: Date.now(), numVectors, strategy: current.quantization.strategy };
     if (!probeDue(this.ctx.catalog.recall(current.libraryId), now, this.intervalMs)) return;
-    const measured = await this.probe.probe(current);
+    const measured = await this.probe.probe(current, undefined, undefined, this.stopping.signal);
     this.ctx.logger.info(
       { library: current.libraryId, ...measured },
       "recall measured in the background",
@@ -103,8 +104,9 @@ export class ProbeScheduler {
     return this.ctx.catalog.recall(library.libraryId)?.measuredAtMs ?? 0;
   }
 
+  /** Stops looking; a measurement under way stops at its next batch. */
   async stop(): Promise<void> {
-    this.stopped = true;
+    this.stopping.abort();
     clearTimeout(this.timer);
     await this.running;
   }

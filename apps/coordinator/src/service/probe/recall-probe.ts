@@ -63,8 +63,10 @@ export class RecallProbe {
   async probe(
     library: LibraryRecord,
     sampleSize = DEFAULT_PROBE_SAMPLE,
+    seed?: number,
+    signal?: AbortSignal,
   ): Promise<RecallMeasurementResponse> {
-    const measured = await this.measure(library, sampleSize);
+    const measured = await this.measure(library, sampleSize, seed, signal);
     const { seq } = await this.ctx.log.append(
       CATALOG_PARTITION,
       encodeEvent(measured),
@@ -74,7 +76,16 @@ export class RecallProbe {
     return measurementResponse(measured);
   }
 
-  async measure(library: LibraryRecord, sampleSize: number): Promise<RecallMeasured> {
+  /**
+   * Measures without recording; without a seed, each measurement draws new queries. An aborted
+   * signal stops it between batches.
+   */
+  async measure(
+    library: LibraryRecord,
+    sampleSize: number,
+    seed?: number,
+    signal?: AbortSignal,
+  ): Promise<RecallMeasured> {
     const started = performance.now();
     const { vectorsByPartition } = await gatherLibraryStats(this.ctx, library);
     const counts = [...vectorsByPartition.values()];
@@ -86,13 +97,13 @@ export class RecallProbe {
         { num_vectors: numVectors },
       );
     }
-    const seed = (Date.now() + this.seeds++ * 0x9e3779b1) >>> 0;
-    const queries = await sampleLibraryVectors(this.ctx, library, sampleSize, seed);
+    const draw = seed ?? (Date.now() + this.seeds++ * 0x9e3779b1) >>> 0;
+    const queries = await sampleLibraryVectors(this.ctx, library, sampleSize, draw);
     const selves = queries.map((q) => q.id);
     const [live10, live100, exact] = [
-      await this.ids(library, queries, 11, LIVE_BATCH, false),
-      await this.ids(library, queries, 101, LIVE_BATCH, false),
-      await this.ids(library, queries, 101, exactBatchSize(Math.max(...counts)), true),
+      await this.ids(library, queries, 11, LIVE_BATCH, false, signal),
+      await this.ids(library, queries, 101, LIVE_BATCH, false, signal),
+      await this.ids(library, queries, 101, exactBatchSize(Math.max(...counts)), true, signal),
     ];
     return {
       type: "recall.measured",
@@ -114,9 +125,11 @@ export class RecallProbe {
     k: number,
     batch: number,
     exact: boolean,
+    signal: AbortSignal | undefined,
   ): Promise<string[][]> {
     const out: string[][] = [];
     for (let start = 0; start < queries.length; start += batch) {
+      signal?.throwIfAborted();
       const { results } = await this.search.search(library, {
         vectors: queries.slice(start, start + batch).map((q) => Array.from(q.vector)),
         k,
