@@ -8,6 +8,8 @@ export interface ServeConfig {
   /** Data partitions: what a library gets by default and the most it may have. */
   partitions: number;
   logLevel: string;
+  /** How often libraries' recall is measured in the background (default 5 min; 0: never). */
+  probeIntervalMs?: number;
 }
 
 function intFrom(
@@ -33,5 +35,6 @@ export function serveConfig(env: NodeJS.ProcessEnv = process.env): ServeConfig {
     dataDir: resolve(env.QUIVER_DATA_DIR || "./data"),
     partitions: intFrom(env, "QUIVER_PARTITIONS", 1, 1, 1024),
     logLevel: env.QUIVER_LOG_LEVEL || "info",
+    probeIntervalMs: intFrom(env, "QUIVER_PROBE_INTERVAL_MS", 300_000, 0, 2 ** 31 - 1),
   };
 }

@@ -59,6 +59,7 @@ export async function startEmbedded(config: ServeConfig, logger?: Logger): Promi
     defaultPartitions: config.partitions,
     maxPartitions: config.partitions,
     registries: [metrics.registry],
+    probeIntervalMs: config.probeIntervalMs,
   });
   // Libraries created with more partitions than this start allows are still served.
   const needed = Math.max(config.partitions, ...coordinator.catalog.all().map(partitionsOf));

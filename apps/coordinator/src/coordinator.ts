@@ -1,11 +1,20 @@
 import type { ShardClient } from "@quiver/api";
+import { effectiveQuantization } from "@quiver/events";
 import type { EventLog } from "@quiver/log";
-import { createCoordinatorMetrics, type Logger, type Registry } from "@quiver/telemetry";
+import type { LibraryRecord } from "@quiver/store";
+import {
+  createCoordinatorMetrics,
+  type Logger,
+  type Registry,
+  registerRecallMetrics,
+} from "@quiver/telemetry";
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "./app.js";
 import { Catalog, partitionsOf } from "./catalog/catalog.js";
 import type { PartitionRouter } from "./cluster/partition-router.js";
 import type { ServiceContext } from "./service/context.js";
+import { strategyName } from "./policy/strategy-name.js";
+import { ProbeScheduler } from "./service/probe/probe-scheduler.js";
 import { createServices, type PolicyOptions } from "./services.js";
 
 export interface CoordinatorOptions {
@@ -23,6 +32,8 @@ export interface CoordinatorOptions {
   migrationCheckMs?: number;
   /** The adaptive policy: where its figures come from, its lease, how often it runs. */
   policy?: PolicyOptions;
+  /** How often each library's recall is measured in the background (default 5 min; 0: never). */
+  probeIntervalMs?: number;
 }
 
 export interface Coordinator {
@@ -48,8 +59,12 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     waitTimeoutMs: options.waitTimeoutMs ?? 30_000,
   };
   const metrics = createCoordinatorMetrics();
+  registerRecallMetrics(metrics.registry, () => catalog.allRecalls());
   let closing = false;
-  const services = createServices(ctx, options.policy);
+  const services = createServices(ctx, {
+    ...options.policy,
+    recallOf: options.policy?.recallOf ?? ((library) => currentRecall(catalog, library)),
+  });
   services.migrations.startDriving(options.migrationCheckMs ?? 1000);
   services.policy.start();
   const app = await buildApp({
@@ -61,6 +76,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     servingReplicas: () => servingReplicas(options.router, catalog, options.maxPartitions),
     registries: [metrics.registry, ...(options.registries ?? [])],
   });
+  const scheduler = new ProbeScheduler(ctx, services.probe, options.probeIntervalMs ?? 300_000);
+  scheduler.start();
   return {
     app,
     catalog,
@@ -71,10 +88,22 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       closing = true;
       await services.policy.stop();
       await services.migrations.stop();
+      await scheduler.stop();
       await app.close();
       await catalog.stop();
     },
   };
+}
+
+/**
+ * The latest recall@10 the probe measured for what the library's index runs now (a measurement
+ * taken under another strategy says nothing of this one).
+ */
+function currentRecall(catalog: Catalog, library: LibraryRecord): number | undefined {
+  const measured = catalog.recall(library.libraryId);
+  if (!measured) return undefined;
+  const now = strategyName(effectiveQuantization(library.quantization));
+  return measured.strategy === now ? measured.recallAt10 : undefined;
 }
 
 /** Per partition of the deployment (and of its libraries), the shards that serve it now. */

@@ -1,6 +1,6 @@
 // A coordinator process (cluster mode): `node --import tsx apps/coordinator/src/main.ts`.
 // QUIVER_NATS_URL, QUIVER_HOST (127.0.0.1), QUIVER_PORT (8080), QUIVER_PARTITIONS (8),
-// QUIVER_LOG_LEVEL.
+// QUIVER_LOG_LEVEL, QUIVER_PROBE_INTERVAL_MS (300000; 0: no background recall probe).
 import { KvMembership } from "@quiver/cluster";
 import { JetStreamLog } from "@quiver/log";
 import { collectProcessMetrics, createLogger } from "@quiver/telemetry";
@@ -10,6 +10,10 @@ import { startCoordinator } from "./coordinator.js";
 
 const env = process.env;
 const partitions = Number(env.QUIVER_PARTITIONS || 8);
+const probeIntervalMs = Number(env.QUIVER_PROBE_INTERVAL_MS || 300_000);
+if (!Number.isSafeInteger(probeIntervalMs) || probeIntervalMs < 0) {
+  throw new Error(`QUIVER_PROBE_INTERVAL_MS must be a whole number of ms (0: off)`);
+}
 const logger = createLogger("coordinator");
 const log = await JetStreamLog.connect({ servers: env.QUIVER_NATS_URL || "nats://127.0.0.1:4222" });
 const membership = await KvMembership.open(log.connection);
@@ -21,6 +25,7 @@ const coordinator = await startCoordinator({
   defaultPartitions: partitions,
   maxPartitions: partitions,
   registries: [collectProcessMetrics()],
+  probeIntervalMs,
 });
 const address = await coordinator.listen(
   env.QUIVER_HOST || "127.0.0.1",

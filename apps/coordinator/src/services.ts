@@ -4,6 +4,7 @@ import { StatisticsSource } from "./policy/statistics-source.js";
 import type { ServiceContext } from "./service/context.js";
 import { LibraryService } from "./service/library-service.js";
 import { MigrationService } from "./service/migration-service.js";
+import { RecallProbe } from "./service/probe/recall-probe.js";
 import { SearchService } from "./service/search-service.js";
 import { StatisticsService } from "./service/statistics-service.js";
 import { VectorService } from "./service/vector-service.js";
@@ -15,6 +16,7 @@ export interface Services {
   statistics: StatisticsService;
   migrations: MigrationService;
   policy: AdaptivePolicy;
+  probe: RecallProbe;
 }
 
 /** The policy's options; each one has a default (figures from the shards, a process-local lease). */
@@ -22,10 +24,11 @@ export type PolicyOptions = Partial<AdaptivePolicyOptions>;
 
 export function createServices(ctx: ServiceContext, policy: PolicyOptions = {}): Services {
   const migrations = new MigrationService(ctx);
+  const search = new SearchService(ctx);
   return {
     libraries: new LibraryService(ctx),
     vectors: new VectorService(ctx),
-    search: new SearchService(ctx),
+    search,
     statistics: new StatisticsService(ctx),
     migrations,
     policy: new AdaptivePolicy(ctx, migrations, {
@@ -33,5 +36,6 @@ export function createServices(ctx: ServiceContext, policy: PolicyOptions = {}):
       source: policy.source ?? new StatisticsSource(ctx),
       lease: policy.lease ?? new InProcessLease({ name: "policy", holderId: "coordinator" }),
     }),
+    probe: new RecallProbe(ctx, search),
   };
 }

@@ -6,6 +6,7 @@ import type {
   StatisticsResponse,
 } from "./schemas/libraries.js";
 import type { MigrateBody, MigrationResponse } from "./schemas/migrations.js";
+import type { RecallMeasurementResponse } from "./schemas/recall-probe.js";
 import type { SearchBody, SearchHit } from "./schemas/search.js";
 import type { VectorResponse } from "./schemas/vectors.js";
 
@@ -90,6 +91,15 @@ export class QuiverClient {
   cancelMigration(id: string, migrationId: string): Promise<MigrationResponse> {
     const path = `/v1/libraries/${enc(id)}/quantization/migrations/${enc(migrationId)}/cancel`;
     return this.call("POST", path, {});
+  }
+
+  /** Measures the library's recall now (the recall probe), and records the measurement. */
+  probeRecall(
+    id: string,
+    options: { sampleSize?: number; seed?: number } = {},
+  ): Promise<RecallMeasurementResponse> {
+    const body = { sample_size: options.sampleSize, seed: options.seed };
+    return this.call("POST", `/v1/libraries/${enc(id)}/quantization/probe`, body);
   }
 
   deleteLibrary(id: string): Promise<{ id: string; deleted: boolean }> {

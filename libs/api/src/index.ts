@@ -1,3 +1,4 @@
+export { apportion } from "./apportion.js";
 export {
   API_ERROR_STATUS,
   ApiError,
@@ -16,6 +17,7 @@ export { type QuantizationSummary, summarizeQuantization } from "./quantization-
 export * from "./schemas/common.js";
 export * from "./schemas/libraries.js";
 export * from "./schemas/migrations.js";
+export * from "./schemas/recall-probe.js";
 export * from "./schemas/search.js";
 export * from "./schemas/vectors.js";
 export type * from "./shard-rpc.js";

@@ -66,6 +66,17 @@ const samples: QuiverEvent[] = [
     inputs: { memory_bytes: 1e9, recall_at_10: 0.97 },
     reason: "over budget",
   },
+  {
+    type: "recall.measured",
+    libraryId: "lib_1",
+    recallAt10: 0.9123,
+    recallAt100: 0.875,
+    sampleSize: 200,
+    numVectors: 20_000,
+    strategy: "product",
+    measuredAtMs: 1_764_000_000_123,
+    durationMs: 1234.5,
+  },
 ];
 
 function decodeError(bytes: Uint8Array): { code: string; message: string } {
@@ -145,6 +156,14 @@ describe("event codec", () => {
     );
     expect(decodeError(encode({ v: 1, t: "library.deleted" })).message).toBe(
       "library.deleted: libraryId must be a non-empty string",
+    );
+    const measured = samples.find((e) => e.type === "recall.measured") as QuiverEvent;
+    const { type: _type, ...fields } = measured;
+    expect(
+      decodeError(encode({ v: 1, t: measured.type, ...fields, recallAt10: 1.2 })).message,
+    ).toBe("recall.measured: recallAt10 must be a number in [0, 1]");
+    expect(decodeError(encode({ v: 1, t: measured.type, ...fields, sampleSize: -1 })).message).toBe(
+      "recall.measured: sampleSize must be a count",
     );
   });
 });

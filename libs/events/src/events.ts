@@ -104,6 +104,26 @@ export interface PolicyDecision {
   atMs?: number;
 }
 
+/**
+ * A recall probe's measurement of a library (catalog partition): the live search against exact
+ * search over the originals, for queries sampled from the library's own vectors.
+ */
+export interface RecallMeasured {
+  type: "recall.measured";
+  libraryId: string;
+  /** Mean recall@10 and recall@100 over the sampled queries, each query's own id left out. */
+  recallAt10: number;
+  recallAt100: number;
+  /** Queries measured. */
+  sampleSize: number;
+  /** Vectors the library held when measured. */
+  numVectors: number;
+  /** The concrete strategy searched (for adaptive: the one it had chosen). */
+  strategy: string;
+  measuredAtMs: number;
+  durationMs: number;
+}
+
 export type QuiverEvent =
   | LibraryCreated
   | LibraryConfigChanged
@@ -115,7 +135,8 @@ export type QuiverEvent =
   | MigrationCompleted
   | MigrationFailed
   | MigrationCancelled
-  | PolicyDecision;
+  | PolicyDecision
+  | RecallMeasured;
 
 export type EventType = QuiverEvent["type"];
 
@@ -131,4 +152,5 @@ export const EVENT_TYPES: readonly EventType[] = [
   "migration.failed",
   "migration.cancelled",
   "policy.decision",
+  "recall.measured",
 ];

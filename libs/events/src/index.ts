@@ -14,6 +14,7 @@ export {
   type MigrationStarted,
   type PolicyDecision,
   type QuiverEvent,
+  type RecallMeasured,
   type VectorsDeleted,
   type VectorsUpserted,
 } from "./events.js";

@@ -103,6 +103,17 @@ export function checkEvent(e: Fields): QuiverEvent {
       );
       need(e, "reason", (v) => typeof v === "string", "a string");
       break;
+    case "recall.measured": {
+      const isRatio = (v: unknown) => isNumber(v) && (v as number) >= 0 && (v as number) <= 1;
+      need(e, "recallAt10", isRatio, "a number in [0, 1]");
+      need(e, "recallAt100", isRatio, "a number in [0, 1]");
+      need(e, "sampleSize", isCount, "a count");
+      need(e, "numVectors", isCount, "a count");
+      need(e, "strategy", isString, "a non-empty string");
+      need(e, "measuredAtMs", isNumber, "a number");
+      need(e, "durationMs", (v) => isNumber(v) && (v as number) >= 0, "a non-negative number");
+      break;
+    }
   }
   return e as unknown as QuiverEvent;
 }

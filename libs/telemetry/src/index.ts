@@ -10,4 +10,5 @@ export {
   type LibraryMemoryRow,
   type ShardMetrics,
 } from "./metrics.js";
+export { type RecallReading, registerRecallMetrics } from "./recall-metrics.js";
 export { Registry } from "prom-client";

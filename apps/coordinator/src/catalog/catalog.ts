@@ -4,6 +4,7 @@ import {
   type PolicyDecision,
   type QuantizationConfig,
   type QuiverEvent,
+  type RecallMeasured,
 } from "@quiver/events";
 import type { EventLog, LogSubscription } from "@quiver/log";
 import type { LibraryRecord } from "@quiver/store";
@@ -30,6 +31,8 @@ export class Catalog {
   private readonly libraries = new Map<string, LibraryRecord>();
   private readonly migrations = new Map<string, MigrationRecord>();
   private readonly decisions = new Map<string, PolicyDecision>();
+  /** The latest recall measurement of each library. */
+  private readonly recalls = new Map<string, RecallMeasured>();
   private seq = 0;
   private waiters: { seq: number; resolve: (ok: boolean) => void }[] = [];
   private subscription: LogSubscription | undefined;
@@ -106,6 +109,16 @@ export class Catalog {
     return [...this.migrations.values()].filter((m) => m.status === "in_progress");
   }
 
+  /** The latest recall probe measurement of a library, if it has one. */
+  recall(libraryId: string): RecallMeasured | undefined {
+    return this.recalls.get(libraryId);
+  }
+
+  /** The latest recall measurement of every library measured. */
+  allRecalls(): RecallMeasured[] {
+    return [...this.recalls.values()];
+  }
+
   /** Resolves true once the view includes catalog event `seq`. */
   waitFor(seq: number, timeoutMs: number): Promise<boolean> {
     if (this.seq >= seq) return Promise.resolve(true);
@@ -164,6 +177,7 @@ export class Catalog {
         this.libraries.delete(event.libraryId);
         for (const m of this.migrationsOf(event.libraryId)) this.migrations.delete(m.migrationId);
         this.decisions.delete(event.libraryId);
+        this.recalls.delete(event.libraryId);
         break;
       case "migration.started":
         if (this.libraries.has(event.libraryId) && !this.migrations.has(event.migrationId)) {
@@ -185,6 +199,12 @@ export class Catalog {
       case "migration.cancelled":
         this.finishMigration(event);
         break;
+      case "recall.measured": {
+        const latest = this.recalls.get(event.libraryId);
+        const newer = !latest || event.measuredAtMs >= latest.measuredAtMs;
+        if (this.libraries.has(event.libraryId) && newer) this.recalls.set(event.libraryId, event);
+        break;
+      }
       default:
     }
     this.wake();

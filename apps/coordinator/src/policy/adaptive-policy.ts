@@ -11,6 +11,7 @@ import type { ServiceContext } from "../service/context.js";
 import type { MigrationService } from "../service/migration-service.js";
 import { type Decision, decide, type PolicyInputs, type PolicyTargets } from "./decide.js";
 import type { MemoryPressure, MemoryPressureSource } from "./memory-pressure.js";
+import { strategyName } from "./strategy-name.js";
 
 export interface AdaptivePolicyOptions {
   /** Where memory figures come from: Prometheus in a cluster, the process in embedded mode. */
@@ -176,9 +177,4 @@ function numericInputs(inputs: PolicyInputs, decision: Decision): Record<string,
   if (inputs.shardPressure !== undefined) out.shard_memory_pressure = inputs.shardPressure;
   for (const [name, bytes] of Object.entries(decision.estimates)) out[`estimate_${name}`] = bytes;
   return out;
-}
-
-/** none, scalar, product, hybrid-scalar, hybrid-product. */
-export function strategyName(config: ConcreteQuantizationConfig): string {
-  return config.strategy === "hybrid" ? `hybrid-${config.initial_search}` : config.strategy;
 }

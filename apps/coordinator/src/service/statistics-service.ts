@@ -1,4 +1,5 @@
 import type { PartitionLibraryStats, StatisticsResponse } from "@quiver/api";
+import type { RecallMeasured } from "@quiver/events";
 import type { LibraryRecord } from "@quiver/store";
 import { partitionsOf } from "../catalog/catalog.js";
 import type { ServiceContext } from "./context.js";
@@ -33,6 +34,33 @@ export async function gatherLibraryStats(
     if (!vectorsByPartition.has(r.partition)) vectorsByPartition.set(r.partition, r.vectors);
   }
   return { rows, vectorsByPartition };
+}
+
+/** The latest recall measurement as the statistics show it (null and why, when none yet). */
+function accuracyMetrics(
+  m: RecallMeasured | undefined,
+): Pick<StatisticsResponse["quantization"], "accuracy_metrics" | "accuracy_note"> {
+  if (!m) {
+    return {
+      accuracy_metrics: null,
+      accuracy_note:
+        "not measured yet: the recall probe measures libraries of 1,000 vectors or more in the " +
+        "background; POST /v1/libraries/{id}/quantization/probe measures now",
+    };
+  }
+  return {
+    accuracy_metrics: {
+      "recall@10": m.recallAt10,
+      "recall@100": m.recallAt100,
+      sample_size: m.sampleSize,
+      measured_at: new Date(m.measuredAtMs).toISOString(),
+      duration_ms: m.durationMs,
+      strategy: m.strategy,
+    },
+    accuracy_note:
+      `measured: live search against exact search for ${m.sampleSize} queries sampled from the ` +
+      "library, each query's own id left out",
+  };
 }
 
 /** "384 MB": decimal units, as the label says. */
@@ -103,9 +131,7 @@ export class StatisticsService {
       },
       quantization: {
         strategy: library.quantization.strategy,
-        accuracy_metrics: null,
-        accuracy_note:
-          "not measured yet: the background recall probe reports recall@10 and recall@100",
+        ...accuracyMetrics(this.ctx.catalog.recall(library.libraryId)),
       },
       partitions: rows.map((r) => ({
         partition: r.partition,

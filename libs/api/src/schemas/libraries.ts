@@ -100,6 +100,15 @@ const Bytes = Type.Object({
   float32_vectors: Type.Integer({ description: "what the vectors would take as float32" }),
 });
 
+const AccuracyMetrics = Type.Object({
+  "recall@10": Type.Number(),
+  "recall@100": Type.Number(),
+  sample_size: Type.Integer({ description: "queries measured" }),
+  measured_at: Type.String({ format: "date-time" }),
+  duration_ms: Type.Number(),
+  strategy: Type.String({ description: "the strategy measured" }),
+});
+
 export const StatisticsResponse = Type.Object({
   library_id: Type.String(),
   num_vectors: Type.Integer(),
@@ -124,7 +133,9 @@ export const StatisticsResponse = Type.Object({
   }),
   quantization: Type.Object({
     strategy: Type.String(),
-    accuracy_metrics: Type.Union([Type.Record(Type.String(), Type.Number()), Type.Null()]),
+    accuracy_metrics: Type.Union([AccuracyMetrics, Type.Null()], {
+      description: "the latest recall probe measurement; null until the first one",
+    }),
     accuracy_note: Type.String(),
   }),
   partitions: Type.Array(

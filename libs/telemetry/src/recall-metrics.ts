@@ -1,0 +1,50 @@
+import { Gauge, type Registry } from "prom-client";
+
+/** A library's latest recall probe measurement, as the gauges export it. */
+export interface RecallReading {
+  libraryId: string;
+  recallAt10: number;
+  recallAt100: number;
+  sampleSize: number;
+  measuredAtMs: number;
+}
+
+/**
+ * The recall probe's gauges, read from `latest` at every scrape (so a deleted library's series
+ * disappear and every coordinator exports what the catalog holds, whoever measured it).
+ */
+export function registerRecallMetrics(registry: Registry, latest: () => RecallReading[]): void {
+  new Gauge({
+    name: "quiver_library_recall",
+    help: "Recall@k of the library's live search against exact search, latest probe measurement",
+    labelNames: ["library_id", "k"] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const r of latest()) {
+        this.set({ library_id: r.libraryId, k: "10" }, r.recallAt10);
+        this.set({ library_id: r.libraryId, k: "100" }, r.recallAt100);
+      }
+    },
+  });
+  new Gauge({
+    name: "quiver_library_recall_sample_size",
+    help: "Queries the latest recall measurement of the library averaged over",
+    labelNames: ["library_id"] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const r of latest()) this.set({ library_id: r.libraryId }, r.sampleSize);
+    },
+  });
+  new Gauge({
+    name: "quiver_library_recall_measured_timestamp_seconds",
+    help: "When the library's recall was last measured (Unix time)",
+    labelNames: ["library_id"] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const r of latest()) this.set({ library_id: r.libraryId }, r.measuredAtMs / 1000);
+    },
+  });
+}
