@@ -6,6 +6,7 @@ import {
   MembershipRouter,
   partitionsOf,
   ProcessSource,
+  policyTiming,
   startCoordinator,
 } from "@quiver/coordinator";
 import { LmdbLog } from "@quiver/log";
@@ -59,6 +60,10 @@ export async function startEmbedded(config: ServeConfig, logger?: Logger): Promi
     defaultPartitions: config.partitions,
     maxPartitions: config.partitions,
     registries: [metrics.registry],
+    policy: {
+      source: new ProcessSource({ registry: metrics.registry, shardId: "embedded" }),
+      ...policyTiming(process.env),
+    },
     probeIntervalMs: config.probeIntervalMs,
   });
   // Libraries created with more partitions than this start allows are still served.

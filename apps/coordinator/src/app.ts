@@ -9,6 +9,7 @@ import { tenantPlugin } from "./plugins/tenant.js";
 import { healthRoutes, type HealthOptions } from "./routes/health.js";
 import { libraryRoutes } from "./routes/v1/libraries.js";
 import { migrationRoutes } from "./routes/v1/migrations.js";
+import { policyRoutes } from "./routes/v1/policy.js";
 import { recallProbeRoutes } from "./routes/v1/recall-probe.js";
 import { searchRoutes } from "./routes/v1/search.js";
 import { vectorRoutes } from "./routes/v1/vectors.js";
@@ -89,6 +90,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       await v1.register(vectorRoutes, { services: options.services });
       await v1.register(searchRoutes, { services: options.services });
       await v1.register(migrationRoutes, { services: options.services });
+      await v1.register(policyRoutes, { services: options.services });
       await v1.register(recallProbeRoutes, { services: options.services });
     },
     { prefix: "/v1" },

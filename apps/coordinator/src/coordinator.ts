@@ -95,6 +95,24 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   };
 }
 
+/** QUIVER_POLICY_INTERVAL_MS and QUIVER_POLICY_COOLDOWN_MS, when set. */
+export function policyTiming(env: NodeJS.ProcessEnv): { intervalMs?: number; cooldownMs?: number } {
+  const read = (name: string) => {
+    const raw = env[name];
+    if (raw === undefined || raw === "") return undefined;
+    const ms = Number(raw);
+    if (!Number.isInteger(ms) || ms <= 0)
+      throw new Error(`${name} must be a whole number of ms > 0`);
+    return ms;
+  };
+  const intervalMs = read("QUIVER_POLICY_INTERVAL_MS");
+  const cooldownMs = read("QUIVER_POLICY_COOLDOWN_MS");
+  return {
+    ...(intervalMs ? { intervalMs } : {}),
+    ...(cooldownMs ? { cooldownMs } : {}),
+  };
+}
+
 /**
  * The latest recall@10 the probe measured for what the library's index runs now (a measurement
  * taken under another strategy says nothing of this one).

@@ -1,5 +1,6 @@
 import { InProcessLease } from "@quiver/cluster";
 import { AdaptivePolicy, type AdaptivePolicyOptions } from "./policy/adaptive-policy.js";
+import { RecommendationService } from "./policy/recommendation-service.js";
 import { StatisticsSource } from "./policy/statistics-source.js";
 import type { ServiceContext } from "./service/context.js";
 import { LibraryService } from "./service/library-service.js";
@@ -17,6 +18,7 @@ export interface Services {
   migrations: MigrationService;
   policy: AdaptivePolicy;
   probe: RecallProbe;
+  recommendations: RecommendationService;
 }
 
 /** The policy's options; each one has a default (figures from the shards, a process-local lease). */
@@ -25,17 +27,19 @@ export type PolicyOptions = Partial<AdaptivePolicyOptions>;
 export function createServices(ctx: ServiceContext, policy: PolicyOptions = {}): Services {
   const migrations = new MigrationService(ctx);
   const search = new SearchService(ctx);
+  const adaptive = new AdaptivePolicy(ctx, migrations, {
+    ...policy,
+    source: policy.source ?? new StatisticsSource(ctx),
+    lease: policy.lease ?? new InProcessLease({ name: "policy", holderId: "coordinator" }),
+  });
   return {
     libraries: new LibraryService(ctx),
     vectors: new VectorService(ctx),
     search,
     statistics: new StatisticsService(ctx),
     migrations,
-    policy: new AdaptivePolicy(ctx, migrations, {
-      ...policy,
-      source: policy.source ?? new StatisticsSource(ctx),
-      lease: policy.lease ?? new InProcessLease({ name: "policy", holderId: "coordinator" }),
-    }),
+    policy: adaptive,
+    recommendations: new RecommendationService(ctx, adaptive, migrations),
     probe: new RecallProbe(ctx, search),
   };
 }

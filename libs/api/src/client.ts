@@ -5,7 +5,13 @@ import type {
   LibraryResponse,
   StatisticsResponse,
 } from "./schemas/libraries.js";
-import type { MigrateBody, MigrationResponse } from "./schemas/migrations.js";
+import type {
+  MigrateBody,
+  MigrationResponse,
+  RecommendationQuery,
+  RecommendationResponse,
+  UpdateLibraryBody,
+} from "./schemas/migrations.js";
 import type { RecallMeasurementResponse } from "./schemas/recall-probe.js";
 import type { SearchBody, SearchHit } from "./schemas/search.js";
 import type { VectorResponse } from "./schemas/vectors.js";
@@ -100,6 +106,22 @@ export class QuiverClient {
   ): Promise<RecallMeasurementResponse> {
     const body = { sample_size: options.sampleSize, seed: options.seed };
     return this.call("POST", `/v1/libraries/${enc(id)}/quantization/probe`, body);
+  }
+
+  /** What the adaptive policy's rule recommends now (max_memory_gb / target_accuracy: what-if). */
+  recommendation(id: string, query: RecommendationQuery = {}): Promise<RecommendationResponse> {
+    const params = new URLSearchParams(
+      Object.entries(query)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]): [string, string] => [k, String(v)]),
+    ).toString();
+    const path = `/v1/libraries/${enc(id)}/quantization/recommendation`;
+    return this.call("GET", params ? `${path}?${params}` : path);
+  }
+
+  /** Changes an adaptive library's targets (max_memory_gb, target_accuracy, auto_tune). */
+  updateLibrary(id: string, body: UpdateLibraryBody): Promise<LibraryResponse> {
+    return this.call("PATCH", `/v1/libraries/${enc(id)}`, body);
   }
 
   deleteLibrary(id: string): Promise<{ id: string; deleted: boolean }> {
