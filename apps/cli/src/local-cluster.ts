@@ -17,6 +17,8 @@ export interface LocalClusterOptions {
   logLevel?: string;
   /** Each shard node's HTTP port (/metrics, /healthz, /readyz); free ports unless told. */
   shardHttpPorts?: number[];
+  /** Settings for the coordinator process besides the common ones (e.g. QUIVER_PROMETHEUS_URL). */
+  coordinatorEnv?: Record<string, string>;
   /** Where the processes' output goes (default: this process's stderr). */
   stdio?: "inherit" | "ignore";
 }
@@ -84,7 +86,12 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
   const shardProcesses = Array.from({ length: options.shards }, (_, i) => startShard(i));
   const coordinator = run(
     "apps/coordinator/src/main.ts",
-    { ...common, QUIVER_HOST: options.host, QUIVER_PORT: String(options.port) },
+    {
+      ...common,
+      ...options.coordinatorEnv,
+      QUIVER_HOST: options.host,
+      QUIVER_PORT: String(options.port),
+    },
     stdio,
   );
   const all = [...shardProcesses, coordinator];

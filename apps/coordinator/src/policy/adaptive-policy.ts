@@ -7,6 +7,7 @@ import {
   encodeEvent,
 } from "@quiver/events";
 import type { LibraryRecord } from "@quiver/store";
+import { partitionsOf } from "../catalog/catalog.js";
 import type { ServiceContext } from "../service/context.js";
 import type { MigrationService } from "../service/migration-service.js";
 import { type Decision, decide, type PolicyInputs, type PolicyTargets } from "./decide.js";
@@ -105,6 +106,7 @@ export class AdaptivePolicy {
       vectors: memory?.vectors ?? 0,
       bytes,
       codesBytes: memory?.components.codes ?? 0,
+      vectorsPerPartition: (memory?.vectors ?? 0) / partitionsOf(library),
       ...(pressures.length > 0 ? { shardPressure: Math.max(...pressures) } : {}),
     };
     const recall = this.options.recallOf?.(library);

@@ -33,7 +33,7 @@ describe("the adaptive policy's rule", () => {
   });
 
   it("moves one step more precise when measured recall is below target, if it fits", () => {
-    const product = LADDER[2].config(DIM);
+    const product = LADDER[2].config(DIM, 50_000);
     const low = { ...footprint(2), recallAt10: 0.9 };
     const up = decide(product, low, { maxMemoryBytes: 1e9, targetAccuracy: 0.97 });
     expect(name(up.to)).toBe("hybrid-scalar");
@@ -55,7 +55,7 @@ describe("the adaptive policy's rule", () => {
   });
 
   it("goes back to a more precise strategy only when it fits well under the budget", () => {
-    const scalar = LADDER[1].config(DIM);
+    const scalar = LADDER[1].config(DIM, 50_000);
     // none would hold 612 MB: under 70% of 1 GB
     expect(
       name(decide(scalar, footprint(1), { maxMemoryBytes: 1e9, targetAccuracy: 0.9 }).to),

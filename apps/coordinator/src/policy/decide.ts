@@ -12,6 +12,8 @@ export interface PolicyInputs {
   recallAt10?: number;
   /** The fullest shard's resident memory over its limit, when limits are known. */
   shardPressure?: number;
+  /** Vectors in one partition (each partition trains on its own sample), when known. */
+  vectorsPerPartition?: number;
 }
 
 export interface PolicyTargets {
@@ -41,7 +43,8 @@ const RECALL_BAND = 0.01;
 
 interface Rung {
   name: string;
-  config: (dimension: number) => ConcreteQuantizationConfig;
+  /** The rung's config; `samples` caps the training sample (a partition's vectors). */
+  config: (dimension: number, samples: number) => ConcreteQuantizationConfig;
   /** Bytes of codes per vector. */
   codeBytes: (dimension: number) => number;
 }
@@ -53,6 +56,25 @@ const subvectorsOf = (dimension: number) => {
   return 1;
 };
 
+/** Hybrid with the brief's defaults, its samples capped so that every partition can train. */
+function hybrid(
+  initial: "scalar" | "product",
+  dimension: number,
+  samples: number,
+): ConcreteQuantizationConfig {
+  return {
+    strategy: "hybrid",
+    initial_search: initial,
+    rerank_top_k: 100,
+    rerank_precision: "float32",
+    bits: 8,
+    calibration_samples: Math.min(10_000, samples),
+    subvectors: subvectorsOf(dimension),
+    codebook_size: 256,
+    training_samples: Math.min(50_000, samples),
+  };
+}
+
 /**
  * The strategies the policy moves between, from the most precise to the most compact. Plain
  * scalar and product are left out: each holds the same RAM as its hybrid, which reranks on the
@@ -62,32 +84,12 @@ export const LADDER: readonly Rung[] = [
   { name: "none", config: () => ({ strategy: "none" }), codeBytes: (d) => 4 * d },
   {
     name: "hybrid-scalar",
-    config: (d) => ({
-      strategy: "hybrid",
-      initial_search: "scalar",
-      rerank_top_k: 100,
-      rerank_precision: "float32",
-      bits: 8,
-      calibration_samples: 10_000,
-      subvectors: subvectorsOf(d),
-      codebook_size: 256,
-      training_samples: 50_000,
-    }),
+    config: (d, samples) => hybrid("scalar", d, samples),
     codeBytes: (d) => d,
   },
   {
     name: "hybrid-product",
-    config: (d) => ({
-      strategy: "hybrid",
-      initial_search: "product",
-      rerank_top_k: 100,
-      rerank_precision: "float32",
-      bits: 8,
-      calibration_samples: 10_000,
-      subvectors: subvectorsOf(d),
-      codebook_size: 256,
-      training_samples: 50_000,
-    }),
+    config: (d, samples) => hybrid("product", d, samples),
     codeBytes: (d) => subvectorsOf(d),
   },
 ];
@@ -142,10 +144,12 @@ export function decide(
     reason,
     estimates,
   });
+  // 90% of a partition's vectors, so that a partition a little smaller than the mean trains too
+  const samples = Math.max(256, Math.floor((inputs.vectorsPerPartition ?? Infinity) * 0.9));
   const move = (r: number, reason: string): Decision => ({
     change: r !== here,
     current,
-    to: r === here ? current : LADDER[r].config(dimension),
+    to: r === here ? current : LADDER[r].config(dimension, samples),
     reason,
     estimates,
   });
