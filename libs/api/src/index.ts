@@ -1,3 +1,4 @@
+export { apportion } from "./apportion.js";
 export {
   API_ERROR_STATUS,
   ApiError,

@@ -3,6 +3,8 @@ import type {
   ShardGetRequest,
   ShardLibraryStats,
   ShardGetResponse,
+  ShardSampleRequest,
+  ShardSampleResponse,
   ShardSearchRequest,
   ShardSearchResponse,
   ShardStatus,
@@ -19,7 +21,8 @@ export type ShardRpcRequest =
   | { op: "get"; request: ShardGetRequest }
   | { op: "waitApplied"; minSeqs: Record<number, number>; timeoutMs: number }
   | { op: "status" }
-  | { op: "libraryStats"; libraryId: string; partitions: number[] };
+  | { op: "libraryStats"; libraryId: string; partitions: number[] }
+  | { op: "sample"; request: ShardSampleRequest };
 
 export type ShardRpcReply =
   | { ok: true; search: ShardSearchResponse }
@@ -27,6 +30,7 @@ export type ShardRpcReply =
   | { ok: true; applied: Record<number, number> }
   | { ok: true; status: ShardStatus }
   | { ok: true; libraryStats: ShardLibraryStats }
+  | { ok: true; sample: ShardSampleResponse }
   | { ok: false; message: string };
 
 const F32 = "__f32";

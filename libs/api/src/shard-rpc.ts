@@ -109,6 +109,26 @@ export interface ShardLibraryStats {
   partitions: PartitionLibraryStats[];
 }
 
+export interface ShardSampleRequest {
+  libraryId: string;
+  partitions: number[];
+  /** Most vectors to answer, over all the partitions (split by their live vector counts). */
+  count: number;
+  /** The same seed over the same state answers the same sample. */
+  seed: number;
+}
+
+export interface SampledVector {
+  id: string;
+  /** The float32 original. */
+  vector: Float32Array;
+  partition: number;
+}
+
+export interface ShardSampleResponse {
+  vectors: SampledVector[];
+}
+
 /** A shard node as a coordinator sees it. */
 export interface ShardClient {
   readonly shardId: string;
@@ -122,4 +142,9 @@ export interface ShardClient {
   status(): Promise<ShardStatus>;
   /** What a library holds in the partitions this shard serves (of those asked). */
   libraryStats(libraryId: string, partitions: number[]): Promise<ShardLibraryStats>;
+  /**
+   * A seeded sample of up to `count` live vectors of a library, drawn uniformly over the
+   * partitions this shard serves (of those asked), with their float32 originals.
+   */
+  sample(request: ShardSampleRequest): Promise<ShardSampleResponse>;
 }

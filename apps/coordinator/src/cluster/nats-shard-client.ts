@@ -7,6 +7,8 @@ import {
   type ShardLibraryStats,
   type ShardRpcReply,
   type ShardRpcRequest,
+  type ShardSampleRequest,
+  type ShardSampleResponse,
   type ShardSearchRequest,
   type ShardSearchResponse,
   type ShardStatus,
@@ -51,6 +53,11 @@ export class NatsShardClient implements ShardClient {
   async libraryStats(libraryId: string, partitions: number[]): Promise<ShardLibraryStats> {
     const reply = await this.call({ op: "libraryStats", libraryId, partitions }, 5_000);
     return (reply as { libraryStats: ShardLibraryStats }).libraryStats;
+  }
+
+  async sample(request: ShardSampleRequest): Promise<ShardSampleResponse> {
+    const reply = await this.call({ op: "sample", request }, 10_000);
+    return (reply as { sample: ShardSampleResponse }).sample;
   }
 
   private async call(request: ShardRpcRequest, timeoutMs: number): Promise<ShardRpcReply> {

@@ -1,20 +1,25 @@
 import {
+  apportion,
   isApiError,
   type PartitionFailure,
   type PartitionLibraryStats,
   type PartitionSearchResult,
   type PartitionServingState,
   type PartitionState,
+  type SampledVector,
   type ShardClient,
   type ShardGetRequest,
   type ShardGetResponse,
   type ShardLibraryStats,
+  type ShardSampleRequest,
+  type ShardSampleResponse,
   type ShardSearchRequest,
   type ShardSearchResponse,
   type ShardStatus,
 } from "@quiver/api";
 import { type Logger, silentLogger } from "@quiver/telemetry";
 import { type ApplierOptions, PartitionApplier } from "../partition/partition-applier.js";
+import { samplePartition } from "./partition-sample.js";
 import { searchPartition } from "./partition-search.js";
 
 /** The applier's options but the partition; `store` is one LMDB environment for them all. */
@@ -267,6 +272,25 @@ export class ShardNode implements ShardClient {
       });
     }
     return { shardId: this.shardId, partitions: out };
+  }
+
+  async sample(request: ShardSampleRequest): Promise<ShardSampleResponse> {
+    const indexes = request.partitions.flatMap((partition) => {
+      const hosted = this.hosted.get(partition);
+      const index =
+        hosted?.state === "serving" ? hosted.applier.index(request.libraryId) : undefined;
+      return index ? [{ partition, index }] : [];
+    });
+    const counts = apportion(
+      request.count,
+      indexes.map(({ index }) => index.size),
+    );
+    const vectors: SampledVector[] = [];
+    indexes.forEach(({ partition, index }, i) => {
+      const seed = (request.seed ^ Math.imul(partition + 1, 0x9e3779b1)) >>> 0;
+      vectors.push(...samplePartition(this.options.store, partition, index, counts[i], seed));
+    });
+    return { vectors };
   }
 
   /** Stops every partition (with a last snapshot, for a fast restart). */

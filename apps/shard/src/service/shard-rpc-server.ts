@@ -55,6 +55,8 @@ export class ShardRpcServer {
             ok: true,
             libraryStats: await this.shard.libraryStats(request.libraryId, request.partitions),
           };
+        case "sample":
+          return { ok: true, sample: await this.shard.sample(request.request) };
         default:
           return { ok: false, message: `unknown operation ${(request as { op: unknown }).op}` };
       }
