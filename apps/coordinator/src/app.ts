@@ -7,6 +7,7 @@ import { errorsPlugin } from "./plugins/errors.js";
 import { openapiPlugin } from "./plugins/openapi.js";
 import { tenantPlugin } from "./plugins/tenant.js";
 import { healthRoutes, type HealthOptions } from "./routes/health.js";
+import { benchmarkRoutes } from "./routes/v1/benchmark.js";
 import { libraryRoutes } from "./routes/v1/libraries.js";
 import { searchRoutes } from "./routes/v1/search.js";
 import { vectorRoutes } from "./routes/v1/vectors.js";
@@ -86,6 +87,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       await v1.register(libraryRoutes, { services: options.services });
       await v1.register(vectorRoutes, { services: options.services });
       await v1.register(searchRoutes, { services: options.services });
+      await v1.register(benchmarkRoutes, { services: options.services });
     },
     { prefix: "/v1" },
   );

@@ -1,3 +1,4 @@
+import { BenchmarkService } from "./service/benchmark/benchmark-service.js";
 import type { ServiceContext } from "./service/context.js";
 import { LibraryService } from "./service/library-service.js";
 import { SearchService } from "./service/search-service.js";
@@ -9,6 +10,7 @@ export interface Services {
   vectors: VectorService;
   search: SearchService;
   statistics: StatisticsService;
+  benchmarks: BenchmarkService;
 }
 
 export function createServices(ctx: ServiceContext): Services {
@@ -17,5 +19,6 @@ export function createServices(ctx: ServiceContext): Services {
     vectors: new VectorService(ctx),
     search: new SearchService(ctx),
     statistics: new StatisticsService(ctx),
+    benchmarks: new BenchmarkService(ctx),
   };
 }

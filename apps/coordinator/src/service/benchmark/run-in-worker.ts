@@ -28,6 +28,7 @@ const ENTRY = fileURLToPath(
 export function runBenchmarkInWorker(
   input: BenchmarkInput,
   onProgress: (fraction: number) => void,
+  signal?: AbortSignal,
 ): Promise<StrategyMeasurement[]> {
   return new Promise((resolve, reject) => {
     const task: WorkerTask = { entry: ENTRY, input };
@@ -50,6 +51,9 @@ export function runBenchmarkInWorker(
       else settle(() => reject(new Error(message.message)));
     });
     worker.on("error", (error) => settle(() => reject(error)));
+    signal?.addEventListener("abort", () =>
+      settle(() => reject(new Error("benchmark stopped: the coordinator is closing"))),
+    );
     worker.on("exit", (code) =>
       settle(() => reject(new Error(`benchmark worker exited with code ${code}`))),
     );
