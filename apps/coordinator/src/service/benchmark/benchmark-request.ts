@@ -32,9 +32,15 @@ export function resolveStrategies(
     const isObject = typeof item === "object" && item !== null && !Array.isArray(item);
     if (typeof item !== "string" && !isObject)
       throw invalidField(field, "must be a strategy name or a quantization_config object");
-    let config: QuantizationConfig;
+    const input = typeof item === "string" ? { strategy: item } : (item as { strategy?: unknown });
+    if (input.strategy === "adaptive")
+      throw invalidField(
+        `${field}.strategy`,
+        "adaptive is a policy that picks among the others: benchmark none, scalar, product or hybrid",
+        ApiErrorCode.InvalidConfig,
+      );
     try {
-      config = resolveQuantization(typeof item === "string" ? { strategy: item } : item, dimension);
+      return resolveQuantization(input, dimension) as ConcreteQuantization;
     } catch (error) {
       if (!isApiError(error)) throw error;
       const rename = (s: string) => s.replace(/^quantization_config/, field);
@@ -43,13 +49,6 @@ export function resolveStrategies(
         field: rename(String(error.details.field ?? "")),
       });
     }
-    if (config.strategy === "adaptive")
-      throw invalidField(
-        `${field}.strategy`,
-        "adaptive is a policy that picks among the others: benchmark none, scalar, product or hybrid",
-        ApiErrorCode.InvalidConfig,
-      );
-    return config;
   });
 }
 
