@@ -15,8 +15,10 @@ memory and latency.`;
 export interface BenchOptions {
   url: string;
   library: string;
-  strategies?: string[];
-  queries?: number;
+  /** Names or quantization_config objects. */
+  strategies?: unknown[];
+  /** A number to draw from the library, or the query vectors. */
+  queries?: number | number[][];
   sampleSize?: number;
   chartFile: string;
   pollMs?: number;
