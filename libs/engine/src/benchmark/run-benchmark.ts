@@ -19,6 +19,7 @@ import {
 export type BenchmarkProgress = (fraction: number) => void;
 
 const WARM_UP_QUERIES = 100;
+const LATENCY_PASSES = 3;
 const PROGRESS_EVERY = 1000;
 
 /**
@@ -196,7 +197,10 @@ function buildIndex(
   return index;
 }
 
-/** Runs every query once after a warm-up; recall against `truth`, latency per query. */
+/**
+ * Runs every query `LATENCY_PASSES` times after a warm-up; a query's latency is the median of its
+ * passes (a pass that lost the CPU to another process does not count), recall is the last pass's.
+ */
 function measureSearch(
   input: BenchmarkInput,
   target: Pick<HybridIndex, "search">,
@@ -209,14 +213,22 @@ function measureSearch(
   const own = (q: number) => input.queryRows?.[q] ?? -1;
   for (let q = 0; q < Math.min(WARM_UP_QUERIES, input.queryCount); q++)
     target.search(query(q), k, options);
-  const latencies = new Float64Array(input.queryCount);
+  const passes = Array.from({ length: LATENCY_PASSES }, () => new Float64Array(input.queryCount));
   const found: Uint32Array[] = new Array(input.queryCount);
+  for (const times of passes) {
+    for (let q = 0; q < input.queryCount; q++) {
+      const excluded = own(q);
+      const t0 = performance.now();
+      const ids = target.search(query(q), excluded >= 0 ? k + 1 : k, options).ids;
+      times[q] = performance.now() - t0;
+      found[q] = excluded >= 0 ? withoutId(ids, excluded, k) : ids;
+    }
+  }
+  const latencies = new Float64Array(input.queryCount);
+  const perQuery = new Float64Array(LATENCY_PASSES);
   for (let q = 0; q < input.queryCount; q++) {
-    const excluded = own(q);
-    const t0 = performance.now();
-    const ids = target.search(query(q), excluded >= 0 ? k + 1 : k, options).ids;
-    latencies[q] = performance.now() - t0;
-    found[q] = excluded >= 0 ? withoutId(ids, excluded, k) : ids;
+    passes.forEach((times, p) => (perQuery[p] = times[q]));
+    latencies[q] = perQuery.sort()[LATENCY_PASSES >> 1];
   }
   latencies.sort();
   const sum = latencies.reduce((a, b) => a + b, 0);
