@@ -100,7 +100,8 @@ describe("quantization benchmark (embedded, Fashion-MNIST)", () => {
     const [none, scalar, product] = job.results;
     expect(none.memory_bytes).toBeGreaterThan(scalar.memory_bytes);
     expect(scalar.memory_bytes).toBeGreaterThan(product.memory_bytes);
-    expect(job.results.map((r) => r.strategy)).toContain(job.recommendation);
+    const recommended = job.results.find((r) => r.strategy === job.recommendation);
+    expect(job.recommended_config).toEqual(recommended?.quantization_config);
     expect(job.reason).toContain(`${job.recommendation}: recall@10`);
   });
 

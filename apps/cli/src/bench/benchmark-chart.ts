@@ -108,6 +108,10 @@ function panel(
       ? `r="8" fill="#d62728" stroke="black" stroke-width="2"`
       : `r="5" fill="#1f77b4"`;
     const label = point.recommended ? `${point.strategy} (recommended)` : point.strategy;
+    if (ly !== sy(y) - 8)
+      out.push(
+        `<line class="leader" x1="${cx}" y1="${cy}" x2="${fmt(lx - 2)}" y2="${fmt(ly - 4)}" stroke="#999"/>`,
+      );
     out.push(
       `<circle class="${cls}" data-strategy="${escape(point.strategy)}" cx="${cx}" cy="${cy}" ${style}/>`,
       `<text class="point-label" x="${fmt(lx)}" y="${fmt(ly)}"${point.recommended ? ' font-weight="bold"' : ""}>${escape(label)}</text>`,

@@ -82,6 +82,9 @@ export const BenchmarkJobResponse = Type.Object({
   finished_at: Type.Optional(Type.String()),
   results: Type.Array(BenchmarkResult),
   recommendation: Type.Union([Type.String(), Type.Null()]),
+  recommended_config: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()], {
+    description: "the quantization_config of the recommendation, ready for a migration",
+  }),
   reason: Type.Union([Type.String(), Type.Null()]),
   target_recall: Type.Number(),
   sample: Type.Union([

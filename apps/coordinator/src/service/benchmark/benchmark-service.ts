@@ -104,6 +104,7 @@ export class BenchmarkService {
         started_at: new Date().toISOString(),
         results: [],
         recommendation: null,
+        recommended_config: null,
         reason: null,
         target_recall: plan.targetRecall,
         sample: null,
@@ -198,6 +199,7 @@ export class BenchmarkService {
       progress: 1,
       results,
       recommendation: choice.strategy,
+      recommended_config: results[choice.index].quantization_config,
       reason: choice.reason,
       sample: {
         library_vectors: plan.libraryVectors,
