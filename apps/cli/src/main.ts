@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { bench, BENCH_USAGE } from "./commands/bench.js";
 import { CLUSTER_USAGE, clusterUp } from "./commands/cluster-up.js";
 import { load, LOAD_USAGE } from "./commands/load.js";
 import { serve } from "./commands/serve.js";
@@ -10,10 +11,13 @@ commands:
                data in QUIVER_DATA_DIR (./data)
   cluster up   nats-server + shard node processes + a coordinator on this machine
   load         import vectors from .fvecs, .npy or JSON lines, with progress and resume
+  bench        benchmark quantization strategies on a library's vectors: table, recommendation, chart
 
 ${CLUSTER_USAGE}
 
 ${LOAD_USAGE}
+
+${BENCH_USAGE}
 `;
 
 const [command, ...rest] = process.argv.slice(2);
@@ -29,6 +33,9 @@ try {
       break;
     case "load":
       await load(rest);
+      break;
+    case "bench":
+      await bench(rest);
       break;
     case undefined:
     case "help":

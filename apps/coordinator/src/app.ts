@@ -7,6 +7,7 @@ import { errorsPlugin } from "./plugins/errors.js";
 import { openapiPlugin } from "./plugins/openapi.js";
 import { tenantPlugin } from "./plugins/tenant.js";
 import { healthRoutes, type HealthOptions } from "./routes/health.js";
+import { benchmarkRoutes } from "./routes/v1/benchmark.js";
 import { libraryRoutes } from "./routes/v1/libraries.js";
 import { migrationRoutes } from "./routes/v1/migrations.js";
 import { policyRoutes } from "./routes/v1/policy.js";
@@ -92,6 +93,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       await v1.register(migrationRoutes, { services: options.services });
       await v1.register(policyRoutes, { services: options.services });
       await v1.register(recallProbeRoutes, { services: options.services });
+      await v1.register(benchmarkRoutes, { services: options.services });
     },
     { prefix: "/v1" },
   );

@@ -2,6 +2,7 @@ import { InProcessLease } from "@quiver/cluster";
 import { AdaptivePolicy, type AdaptivePolicyOptions } from "./policy/adaptive-policy.js";
 import { RecommendationService } from "./policy/recommendation-service.js";
 import { StatisticsSource } from "./policy/statistics-source.js";
+import { BenchmarkService } from "./service/benchmark/benchmark-service.js";
 import type { ServiceContext } from "./service/context.js";
 import { LibraryService } from "./service/library-service.js";
 import { MigrationService } from "./service/migration-service.js";
@@ -19,6 +20,7 @@ export interface Services {
   policy: AdaptivePolicy;
   probe: RecallProbe;
   recommendations: RecommendationService;
+  benchmarks: BenchmarkService;
 }
 
 /** The policy's options; each one has a default (figures from the shards, a process-local lease). */
@@ -41,5 +43,6 @@ export function createServices(ctx: ServiceContext, policy: PolicyOptions = {}):
     policy: adaptive,
     recommendations: new RecommendationService(ctx, adaptive, migrations),
     probe: new RecallProbe(ctx, search),
+    benchmarks: new BenchmarkService(ctx),
   };
 }

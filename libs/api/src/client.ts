@@ -1,4 +1,5 @@
 import { ApiError, type ErrorBody } from "./errors.js";
+import type { BenchmarkBody, BenchmarkJobResponse } from "./schemas/benchmark.js";
 import type { WriteResponse } from "./schemas/common.js";
 import type {
   CreateLibraryBody,
@@ -177,6 +178,15 @@ export class QuiverClient {
       ...query,
       vectors: vectors.map((v) => Array.from(v)),
     });
+  }
+
+  /** Starts a benchmark job of quantization strategies on the library's vectors. */
+  startBenchmark(id: string, body: BenchmarkBody = {}): Promise<BenchmarkJobResponse> {
+    return this.call("POST", `/v1/libraries/${enc(id)}/quantization/benchmark`, body);
+  }
+
+  benchmark(id: string, jobId: string): Promise<BenchmarkJobResponse> {
+    return this.call("GET", `/v1/libraries/${enc(id)}/quantization/benchmarks/${enc(jobId)}`);
   }
 
   /** True when the server answers /healthz with 200. */

@@ -14,6 +14,7 @@ export {
 } from "./filter/compile-filter.js";
 export { resolveHnsw, resolveQuantization, STRATEGIES } from "./library-config.js";
 export { type QuantizationSummary, summarizeQuantization } from "./quantization-summary.js";
+export * from "./schemas/benchmark.js";
 export * from "./schemas/common.js";
 export * from "./schemas/libraries.js";
 export * from "./schemas/migrations.js";

@@ -42,3 +42,19 @@ export {
   type HybridSearchOptions,
 } from "./hybrid/hybrid-index.js";
 export { InMemoryOriginals, type OriginalsSource } from "./hybrid/originals-source.js";
+export {
+  type BenchmarkInput,
+  type BenchmarkStrategy,
+  codesKey,
+  type StrategyMeasurement,
+  strategyLabel,
+} from "./benchmark/benchmark-config.js";
+export { type BenchmarkProgress, percentile, runBenchmark } from "./benchmark/run-benchmark.js";
+export {
+  DEFAULT_TARGET_RECALL,
+  MEMORY_TIE,
+  recommend,
+  type Recommendation,
+  type RecommendationInput,
+  type RecommendationRow,
+} from "./benchmark/recommend.js";

@@ -18,24 +18,45 @@ export class ProgressBar {
     const parts: string[] = [];
     if (this.total) {
       const share = Math.min(1, done / this.total);
-      const width = 30;
-      const filled = Math.round(share * width);
-      parts.push(`[${"#".repeat(filled)}${".".repeat(width - filled)}]`);
+      parts.push(bar(share));
       parts.push(
         `${done.toLocaleString("en")}/${this.total.toLocaleString("en")} (${(share * 100).toFixed(1)}%)`,
       );
     } else parts.push(`${done.toLocaleString("en")} vectors`);
     parts.push(`${Math.round(rate).toLocaleString("en")} vectors/s`);
     if (this.total && rate > 0) parts.push(`ETA ${formatSeconds((this.total - done) / rate)}`);
-    const line = parts.join("  ");
+    this.draw(parts.join("  "));
+  }
+
+  /** Draws a share of work done (0..1) with the ETA someone else estimated (a server's job). */
+  updateShare(share: number, etaSeconds: number | null, force = false): void {
+    const now = Date.now();
+    if (!force && now - this.lastDrawMs < 200) return;
+    this.lastDrawMs = now;
+    const parts = [bar(share), `${(share * 100).toFixed(1)}%`];
+    if (etaSeconds !== null) parts.push(`ETA ${formatSeconds(etaSeconds)}`);
+    this.draw(parts.join("  "));
+  }
+
+  private draw(line: string): void {
     if (this.stream.isTTY) this.stream.write(`\r${line}\x1b[K`);
     else this.stream.write(`${line}\n`);
   }
 
   finish(done: number): void {
     this.update(done, true);
+    this.endLine();
+  }
+
+  /** Ends the line a TTY redraws in place. */
+  endLine(): void {
     if (this.stream.isTTY) this.stream.write("\n");
   }
+}
+
+function bar(share: number, width = 30): string {
+  const filled = Math.round(Math.min(1, Math.max(0, share)) * width);
+  return `[${"#".repeat(filled)}${".".repeat(width - filled)}]`;
 }
 
 export function formatSeconds(s: number): string {

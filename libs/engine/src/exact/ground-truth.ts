@@ -20,6 +20,8 @@ export function exactNeighbours(
   dim: number,
   k: number,
   metric: Metric,
+  /** Called after each query with the number of queries done so far. */
+  onQuery?: (done: number) => void,
 ): Neighbours {
   const flat = new FlatIndex({ dim, metric, capacity: baseCount });
   for (let i = 0; i < baseCount; i++) flat.upsert(i, base.subarray(i * dim, (i + 1) * dim));
@@ -29,6 +31,7 @@ export function exactNeighbours(
     const r = flat.search(queries.subarray(q * dim, (q + 1) * dim), k);
     ids.set(r.ids, q * k);
     distances.set(r.distances, q * k);
+    onQuery?.(q + 1);
   }
   return { ids, distances, k };
 }
