@@ -128,6 +128,12 @@ export interface ShardSampleRequest {
   count: number;
   /** The same seed over the same state answers the same sample. */
   seed: number;
+  /**
+   * Paging, for transports with a message size limit: answer the sample from this position
+   * (0 unless told), with at most this many bytes of vectors; `next` says where the rest starts.
+   */
+  offset?: number;
+  maxBytes?: number;
 }
 
 export interface SampledVector {
@@ -139,6 +145,8 @@ export interface SampledVector {
 
 export interface ShardSampleResponse {
   vectors: SampledVector[];
+  /** Where the next page starts, when the sample did not fit in maxBytes. */
+  next?: number;
 }
 
 /** A shard node as a coordinator sees it. */

@@ -17,6 +17,8 @@ import {
 import type { NatsConnection } from "@nats-io/transport-node";
 
 /** Slack a reply gets beyond the time the shard was given. */
+/** Vector bytes in one sample reply, well under nats-server's default 1 MB max_payload. */
+const SAMPLE_PAGE_BYTES = 768 * 1024;
 const REPLY_SLACK_MS = 2_000;
 
 /** A shard node in another process, reached over NATS request/reply. */
@@ -55,9 +57,18 @@ export class NatsShardClient implements ShardClient {
     return (reply as { libraryStats: ShardLibraryStats }).libraryStats;
   }
 
+  /** Page by page: a NATS message holds 1 MB by default, a sample of large vectors more. */
   async sample(request: ShardSampleRequest): Promise<ShardSampleResponse> {
-    const reply = await this.call({ op: "sample", request }, 10_000);
-    return (reply as { sample: ShardSampleResponse }).sample;
+    const vectors: ShardSampleResponse["vectors"] = [];
+    let offset: number | undefined = 0;
+    while (offset !== undefined) {
+      const page = { ...request, offset, maxBytes: SAMPLE_PAGE_BYTES };
+      const reply = await this.call({ op: "sample", request: page }, 10_000);
+      const { sample } = reply as { sample: ShardSampleResponse };
+      vectors.push(...sample.vectors);
+      offset = sample.next;
+    }
+    return { vectors };
   }
 
   private async call(request: ShardRpcRequest, timeoutMs: number): Promise<ShardRpcReply> {

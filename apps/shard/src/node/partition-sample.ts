@@ -4,9 +4,9 @@ import type { PartitionStore } from "@quiver/store";
 import type { LibraryIndex } from "../partition/library-index.js";
 
 /**
- * `count` live vectors of a library in one partition, drawn uniformly without replacement with a
- * seeded generator (so they spread over the whole partition, not its oldest ids), in id order,
- * with their float32 originals.
+ * The internal ids of `count` live vectors of a library in one partition, drawn uniformly without
+ * replacement with a seeded generator (so they spread over the whole partition, not its oldest
+ * ids), in id order.
  */
 export function samplePartition(
   store: PartitionStore,
@@ -14,19 +14,36 @@ export function samplePartition(
   index: LibraryIndex,
   count: number,
   seed: number,
-): SampledVector[] {
+): number[] {
   if (count <= 0) return [];
   const { libraryId } = index.record;
   const live: number[] = [];
   const bound = store.idBound(partition, libraryId);
   for (let id = 0; id < bound; id++) if (index.has(id)) live.push(id);
-  const picked = [...sampleIndices(live.length, count, new Rng(seed))].sort((a, b) => a - b);
-  const out: SampledVector[] = [];
-  for (const i of picked) {
-    const internal = live[i];
+  return [...sampleIndices(live.length, count, new Rng(seed))]
+    .sort((a, b) => a - b)
+    .map((i) => live[i]);
+}
+
+/** The picked vectors from `offset` on, up to `maxBytes` of float32 values (one at least). */
+export function readSample(
+  store: PartitionStore,
+  libraryId: string,
+  picks: { partition: number; internal: number }[],
+  offset: number,
+  maxBytes: number,
+): { vectors: SampledVector[]; next?: number } {
+  const vectors: SampledVector[] = [];
+  let bytes = 0;
+  let at = offset;
+  for (; at < picks.length; at++) {
+    const { partition, internal } = picks[at];
     const id = store.vectorId(partition, libraryId, internal);
     const vector = store.original(partition, libraryId, internal);
-    if (id !== undefined && vector) out.push({ id, vector, partition });
+    if (id === undefined || !vector) continue;
+    if (vectors.length > 0 && bytes + vector.byteLength > maxBytes) break;
+    bytes += vector.byteLength + id.length;
+    vectors.push({ id, vector, partition });
   }
-  return out;
+  return at < picks.length ? { vectors, next: at } : { vectors };
 }

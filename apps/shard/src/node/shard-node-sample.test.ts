@@ -122,6 +122,23 @@ describe("ShardNode.sample", () => {
     expect(none.vectors).toEqual([]);
   });
 
+  it("answers a sample in pages of at most maxBytes, the same vectors in the same order", async () => {
+    const request = { libraryId: LIB, partitions: [0, 1], count: 40, seed: 9 };
+    const whole = await node.sample(request);
+    const paged: string[] = [];
+    let offset: number | undefined = 0;
+    let pages = 0;
+    while (offset !== undefined) {
+      const page = await node.sample({ ...request, offset, maxBytes: 5 * DIM * 4 });
+      expect(page.vectors.length).toBeLessThanOrEqual(5);
+      paged.push(...page.vectors.map((v) => v.id));
+      offset = page.next;
+      pages++;
+    }
+    expect(pages).toBeGreaterThanOrEqual(8);
+    expect(paged).toEqual(whole.vectors.map((v) => v.id));
+  });
+
   it("travels over the RPC wire with its vectors as float32", async () => {
     const sample = await node.sample({ libraryId: LIB, partitions: [0, 1], count: 5, seed: 2 });
     const reply = decodeShardRpc<ShardRpcReply>(encodeShardRpc({ ok: true, sample }));

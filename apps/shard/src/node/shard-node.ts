@@ -6,7 +6,6 @@ import {
   type PartitionSearchResult,
   type PartitionServingState,
   type PartitionState,
-  type SampledVector,
   type ShardClient,
   type ShardGetRequest,
   type ShardGetResponse,
@@ -21,7 +20,7 @@ import { type LibraryMemoryRow, type Logger, silentLogger } from "@quiver/teleme
 import { IndexRebuilder } from "../migration/index-rebuilder.js";
 import type { LibraryIndex } from "../partition/library-index.js";
 import { type ApplierOptions, PartitionApplier } from "../partition/partition-applier.js";
-import { samplePartition } from "./partition-sample.js";
+import { readSample, samplePartition } from "./partition-sample.js";
 import { searchPartition } from "./partition-search.js";
 
 /** The applier's options but the partition; `store` is one LMDB environment for them all. */
@@ -302,12 +301,19 @@ export class ShardNode implements ShardClient {
       request.count,
       indexes.map(({ index }) => index.size),
     );
-    const vectors: SampledVector[] = [];
-    indexes.forEach(({ partition, index }, i) => {
+    const picks = indexes.flatMap(({ partition, index }, i) => {
       const seed = (request.seed ^ Math.imul(partition + 1, 0x9e3779b1)) >>> 0;
-      vectors.push(...samplePartition(this.options.store, partition, index, counts[i], seed));
+      return samplePartition(this.options.store, partition, index, counts[i], seed).map(
+        (internal) => ({ partition, internal }),
+      );
     });
-    return { vectors };
+    return readSample(
+      this.options.store,
+      request.libraryId,
+      picks,
+      request.offset ?? 0,
+      request.maxBytes ?? Number.POSITIVE_INFINITY,
+    );
   }
 
   /** Stops every partition (with a last snapshot, for a fast restart). */
