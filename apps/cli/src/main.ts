@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { CLUSTER_USAGE, clusterUp } from "./commands/cluster-up.js";
 import { load, LOAD_USAGE } from "./commands/load.js";
+import { migrate, MIGRATE_USAGE } from "./commands/migrate.js";
 import { serve } from "./commands/serve.js";
 
 const USAGE = `usage: quiver <command>
@@ -10,10 +11,13 @@ commands:
                data in QUIVER_DATA_DIR (./data)
   cluster up   nats-server + shard node processes + a coordinator on this machine
   load         import vectors from .fvecs, .npy or JSON lines, with progress and resume
+  migrate      change a library's quantization in the background, with progress and ETA
 
 ${CLUSTER_USAGE}
 
 ${LOAD_USAGE}
+
+${MIGRATE_USAGE}
 `;
 
 const [command, ...rest] = process.argv.slice(2);
@@ -29,6 +33,9 @@ try {
       break;
     case "load":
       await load(rest);
+      break;
+    case "migrate":
+      process.exitCode = await migrate(rest);
       break;
     case undefined:
     case "help":
