@@ -15,12 +15,13 @@ export const MIGRATE_USAGE = `usage: quiver migrate <library id or name> (--stra
        quiver migrate <library id or name> (--follow | --cancel) <migration id> [--url ...]
 Rebuilds the library under another quantization in the background (the old index serves until
 each partition switches) and follows it with a progress bar and the ETA; at the end, a table of
-strategy, vectors and memory before and after, and each partition's state. Exit status: 0 when it
-completed, 1 when it failed or was cancelled, 2 for bad arguments, 130 after Ctrl-C (which only
-stops following: the migration goes on). --strategy takes ${STRATEGIES.join(", ")} with their
-defaults; --config a quantization_config such as '{"strategy":"scalar","calibration_samples":500}'.
+strategy, vectors and memory before and after, and each partition's state.
+--strategy takes ${STRATEGIES.join(", ")} with their defaults;
+--config a quantization_config such as '{"strategy":"scalar","calibration_samples":500}'.
 --detach prints the migration id and returns; --follow follows a migration started before;
---cancel cancels one and follows it until its partitions have dropped or rolled back the rebuild.`;
+--cancel cancels one and follows it until its partitions have dropped or rolled back the rebuild.
+Exit status: 0 when it completed (--cancel: once cancelled), 1 when it failed or was cancelled,
+2 for bad arguments, 130 after Ctrl-C, which only stops following: the migration goes on.`;
 
 class UsageError extends Error {
   override readonly name = "UsageError";
