@@ -2,6 +2,7 @@
 import { bench, BENCH_USAGE } from "./commands/bench.js";
 import { CLUSTER_USAGE, clusterUp } from "./commands/cluster-up.js";
 import { load, LOAD_USAGE } from "./commands/load.js";
+import { migrate, MIGRATE_USAGE } from "./commands/migrate.js";
 import { serve } from "./commands/serve.js";
 
 const USAGE = `usage: quiver <command>
@@ -12,12 +13,14 @@ commands:
   cluster up   nats-server + shard node processes + a coordinator on this machine
   load         import vectors from .fvecs, .npy or JSON lines, with progress and resume
   bench        benchmark quantization strategies on a library's vectors: table, recommendation, chart
+  migrate      change a library's quantization in the background, with progress and ETA
 
 ${CLUSTER_USAGE}
 
 ${LOAD_USAGE}
 
 ${BENCH_USAGE}
+${MIGRATE_USAGE}
 `;
 
 const [command, ...rest] = process.argv.slice(2);
@@ -36,6 +39,9 @@ try {
       break;
     case "bench":
       await bench(rest);
+      break;
+    case "migrate":
+      process.exitCode = await migrate(rest);
       break;
     case undefined:
     case "help":

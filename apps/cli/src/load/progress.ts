@@ -1,3 +1,10 @@
+export interface ProgressBarOptions {
+  /** Written before the bar, e.g. what is progressing. */
+  label?: string;
+  /** Off a TTY, a line at most this often (default 200 ms); on a TTY the bar redraws every 200 ms. */
+  plainIntervalMs?: number;
+}
+
 /** A one-line progress bar on stderr: count, percent, rate and ETA, redrawn in place. */
 export class ProgressBar {
   private readonly startedMs = Date.now();
@@ -7,15 +14,21 @@ export class ProgressBar {
     private readonly total: number | undefined,
     private readonly startAt = 0,
     private readonly stream: NodeJS.WriteStream = process.stderr,
+    private readonly options: ProgressBarOptions = {},
   ) {}
 
-  update(done: number, force = false): void {
+  /**
+   * Draws `done` (throttled unless `force`). The ETA is `etaSeconds` when given (null: none to
+   * show), else estimated from the rate since the bar started.
+   */
+  update(done: number, force = false, etaSeconds?: number | null): void {
     const now = Date.now();
-    if (!force && now - this.lastDrawMs < 200) return;
+    const interval = this.stream.isTTY ? 200 : (this.options.plainIntervalMs ?? 200);
+    if (!force && now - this.lastDrawMs < interval) return;
     this.lastDrawMs = now;
     const seconds = (now - this.startedMs) / 1000;
     const rate = seconds > 0 ? (done - this.startAt) / seconds : 0;
-    const parts: string[] = [];
+    const parts: string[] = this.options.label ? [this.options.label] : [];
     if (this.total) {
       const share = Math.min(1, done / this.total);
       parts.push(bar(share));
@@ -24,16 +37,24 @@ export class ProgressBar {
       );
     } else parts.push(`${done.toLocaleString("en")} vectors`);
     parts.push(`${Math.round(rate).toLocaleString("en")} vectors/s`);
-    if (this.total && rate > 0) parts.push(`ETA ${formatSeconds((this.total - done) / rate)}`);
+    const eta =
+      etaSeconds !== undefined
+        ? etaSeconds
+        : this.total && rate > 0
+          ? (this.total - done) / rate
+          : null;
+    if (eta !== null) parts.push(`ETA ${formatSeconds(eta)}`);
     this.draw(parts.join("  "));
   }
 
   /** Draws a share of work done (0..1) with the ETA someone else estimated (a server's job). */
   updateShare(share: number, etaSeconds: number | null, force = false): void {
     const now = Date.now();
-    if (!force && now - this.lastDrawMs < 200) return;
+    const interval = this.stream.isTTY ? 200 : (this.options.plainIntervalMs ?? 200);
+    if (!force && now - this.lastDrawMs < interval) return;
     this.lastDrawMs = now;
-    const parts = [bar(share), `${(share * 100).toFixed(1)}%`];
+    const parts: string[] = this.options.label ? [this.options.label] : [];
+    parts.push(bar(share), `${(share * 100).toFixed(1)}%`);
     if (etaSeconds !== null) parts.push(`ETA ${formatSeconds(etaSeconds)}`);
     this.draw(parts.join("  "));
   }
@@ -43,8 +64,8 @@ export class ProgressBar {
     else this.stream.write(`${line}\n`);
   }
 
-  finish(done: number): void {
-    this.update(done, true);
+  finish(done: number, etaSeconds?: number | null): void {
+    this.update(done, true, etaSeconds);
     this.endLine();
   }
 
