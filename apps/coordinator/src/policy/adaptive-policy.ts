@@ -9,10 +9,15 @@ import {
 import type { LibraryRecord } from "@quiver/store";
 import { partitionsOf } from "../catalog/catalog.js";
 import type { ServiceContext } from "../service/context.js";
+import { gatherLibraryStats, type LibraryStatsRows } from "../service/statistics-service.js";
 import type { MigrationService } from "../service/migration-service.js";
 import { type Decision, decide, type PolicyInputs, type PolicyTargets } from "./decide.js";
 import type { MemoryPressure, MemoryPressureSource } from "./memory-pressure.js";
+import { memoryFromStats } from "./statistics-source.js";
 import { strategyName } from "./strategy-name.js";
+
+/** Rounds in a row a change must be asked for before the policy makes it. */
+const CONFIRMATIONS = 2;
 
 export interface AdaptivePolicyOptions {
   /** Where memory figures come from: Prometheus in a cluster, the process in embedded mode. */
@@ -48,6 +53,8 @@ export class AdaptivePolicy {
   private keeper: LeaseKeeper | undefined;
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
+  /** A change the rule asked for, and on how many rounds in a row. */
+  private readonly pending = new Map<string, { key: string; count: number }>();
 
   constructor(
     private readonly ctx: ServiceContext,
@@ -89,14 +96,21 @@ export class AdaptivePolicy {
     await this.keeper?.stop();
   }
 
-  /** Evaluates a library now (adaptive or not: the recommendation endpoint asks for any). */
+  /**
+   * Evaluates a library now (adaptive or not: the recommendation endpoint asks for any). When the
+   * source's figures do not cover the whole library (a missed scrape), the shards' statistics
+   * stand in for its memory; `complete` says whether the source's own figures were whole.
+   */
   async evaluate(
     library: LibraryRecord,
     overrides: Partial<PolicyTargets> = {},
     pressure?: MemoryPressure,
-  ): Promise<Evaluation> {
+  ): Promise<Evaluation & { complete: boolean }> {
     const read = pressure ?? (await this.options.source.read());
-    const memory = read.libraries.get(library.libraryId);
+    const stats = await gatherLibraryStats(this.ctx, library);
+    const fromSource = read.libraries.get(library.libraryId);
+    const complete = fromSource !== undefined && this.covers(library, fromSource.vectors, stats);
+    const memory = complete ? fromSource : memoryFromStats(library.libraryId, stats);
     const bytes = memory?.bytes ?? 0;
     const pressures = read.shards
       .filter((s) => s.limitBytes !== undefined && s.limitBytes > 0)
@@ -118,7 +132,12 @@ export class AdaptivePolicy {
       targetAccuracy:
         overrides.targetAccuracy ?? (q.strategy === "adaptive" ? q.target_accuracy : 0.95),
     };
-    return { inputs, targets, decision: decide(effectiveQuantization(q), inputs, targets) };
+    return {
+      inputs,
+      targets,
+      decision: decide(effectiveQuantization(q), inputs, targets),
+      complete,
+    };
   }
 
   /** One round over the adaptive libraries (the lease holder's). */
@@ -130,12 +149,40 @@ export class AdaptivePolicy {
       if (this.migrations.active(library.libraryId)) continue;
       const last = this.ctx.catalog.lastDecision(library.libraryId);
       if (last && Date.now() - (last.atMs ?? 0) < this.cooldownMs) continue;
-      // no figures yet (a new library, or Prometheus has not scraped it): nothing to go by
-      if (!pressure.libraries.has(library.libraryId)) continue;
-      const { inputs, decision } = await this.evaluate(library, {}, pressure);
-      if (!decision.change) continue;
+      const { inputs, decision, complete } = await this.evaluate(library, {}, pressure);
+      // figures that do not cover the library (not scraped yet, a missed scrape): no decision
+      if (!complete || !decision.change) {
+        this.pending.delete(library.libraryId);
+        continue;
+      }
+      // the same change asked for on CONFIRMATIONS rounds in a row, not one reading's blip
+      const key = JSON.stringify(decision.to);
+      const seen = this.pending.get(library.libraryId);
+      const count = seen?.key === key ? seen.count + 1 : 1;
+      this.pending.set(library.libraryId, { key, count });
+      if (count < CONFIRMATIONS) continue;
+      this.pending.delete(library.libraryId);
       await this.apply(library, decision, inputs);
     }
+  }
+
+  /**
+   * Whether the source's figures cover the whole library: every partition answers the shards'
+   * statistics and the source counts the vectors they hold (a missed scrape of one shard would
+   * make the library look smaller than it is).
+   */
+  private covers(library: LibraryRecord, vectors: number, stats: LibraryStatsRows): boolean {
+    const { vectorsByPartition } = stats;
+    if (vectorsByPartition.size < partitionsOf(library)) return false;
+    const stored = [...vectorsByPartition.values()].reduce((a, b) => a + b, 0);
+    const covered = Math.abs(vectors - stored) <= Math.max(10, 0.02 * stored);
+    if (!covered) {
+      this.ctx.logger.info(
+        { library: library.libraryId, source: vectors, shards: stored },
+        "the memory figures do not cover the library: the shards' statistics stand in",
+      );
+    }
+    return covered;
   }
 
   private async apply(

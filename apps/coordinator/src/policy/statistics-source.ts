@@ -1,5 +1,5 @@
 import type { ServiceContext } from "../service/context.js";
-import { gatherLibraryStats } from "../service/statistics-service.js";
+import { gatherLibraryStats, type LibraryStatsRows } from "../service/statistics-service.js";
 import {
   libraryEntry,
   type LibraryMemory,
@@ -17,22 +17,29 @@ export class StatisticsSource implements MemoryPressureSource {
   async read(): Promise<MemoryPressure> {
     const libraries = new Map<string, LibraryMemory>();
     for (const library of this.ctx.catalog.all()) {
-      const { rows, vectorsByPartition } = await gatherLibraryStats(this.ctx, library);
-      if (rows.length === 0) continue;
-      const entry = libraryEntry(libraries, library.libraryId);
-      for (const r of rows) {
-        const c = entry.components;
-        c.codes += r.index.vectors;
-        c.graph += r.index.graph;
-        c.float32_cache += r.index.originals;
-        c.metadata += r.metadataBytes;
-        c.quantizer += r.index.quantizer;
-        c.other += r.index.other;
-        c.total += r.index.total + r.metadataBytes;
-      }
-      entry.bytes = entry.components.total;
-      entry.vectors = [...vectorsByPartition.values()].reduce((a, b) => a + b, 0);
+      const stats = await gatherLibraryStats(this.ctx, library);
+      if (stats.rows.length > 0)
+        libraries.set(library.libraryId, memoryFromStats(library.libraryId, stats));
     }
     return { atMs: Date.now(), libraries, shards: [] };
   }
+}
+
+/** A library's memory figures from the shards' statistics (every replica's bytes). */
+export function memoryFromStats(libraryId: string, stats: LibraryStatsRows): LibraryMemory {
+  const { rows, vectorsByPartition } = stats;
+  const entry = libraryEntry(new Map(), libraryId);
+  for (const r of rows) {
+    const c = entry.components;
+    c.codes += r.index.vectors;
+    c.graph += r.index.graph;
+    c.float32_cache += r.index.originals;
+    c.metadata += r.metadataBytes;
+    c.quantizer += r.index.quantizer;
+    c.other += r.index.other;
+    c.total += r.index.total + r.metadataBytes;
+  }
+  entry.bytes = entry.components.total;
+  entry.vectors = [...vectorsByPartition.values()].reduce((a, b) => a + b, 0);
+  return entry;
 }
