@@ -136,6 +136,10 @@ describe("adaptive policy with Prometheus over a local cluster", () => {
     const compacted = await client.statistics(lib.id);
     expect(compacted.memory_usage.bytes.total).toBeLessThan(budget);
     expect(compacted.num_vectors).toBe(COUNT);
+    // the decision, its inputs and reason, in the statistics too
+    expect(compacted.quantization.current).toBe("hybrid-scalar");
+    expect(compacted.quantization.policy?.last_decision).toEqual(decided.last_decision);
+    expect(compacted.quantization.policy?.last_decision?.inputs.memory_bytes).toBeGreaterThan(budget);
 
     // 2. no flapping: the inputs move with every scrape, the choice stays for many policy rounds
     const firstAt = decided.last_decision?.decided_at;

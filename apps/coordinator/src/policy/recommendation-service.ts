@@ -13,6 +13,7 @@ import type { LibraryRecord } from "@quiver/store";
 import { partitionsOf } from "../catalog/catalog.js";
 import type { ServiceContext } from "../service/context.js";
 import { libraryResponse } from "../service/library-service.js";
+import { decisionView } from "../service/statistics-service.js";
 import type { MigrationService } from "../service/migration-service.js";
 import type { AdaptivePolicy } from "./adaptive-policy.js";
 import { strategyName } from "./strategy-name.js";
@@ -59,17 +60,7 @@ export class RecommendationService {
         target_accuracy: targets.targetAccuracy,
       },
       inputs: measured,
-      last_decision: last
-        ? {
-            decided_at: new Date(last.atMs ?? 0).toISOString(),
-            decision:
-              last.decision.strategy === "adaptive"
-                ? strategyName(effectiveQuantization(last.decision))
-                : last.decision.strategy,
-            reason: last.reason,
-            inputs: last.inputs,
-          }
-        : null,
+      last_decision: last ? decisionView(last) : null,
     };
   }
 

@@ -1,3 +1,9 @@
+import {
+  effectiveQuantization,
+  type PolicyDecision,
+  type QuantizationConfig,
+} from "@quiver/events";
+import { strategyName } from "../policy/strategy-name.js";
 import type { PartitionLibraryStats, StatisticsResponse } from "@quiver/api";
 import type { RecallMeasured } from "@quiver/events";
 import type { LibraryRecord } from "@quiver/store";
@@ -132,6 +138,8 @@ export class StatisticsService {
       quantization: {
         strategy: library.quantization.strategy,
         ...accuracyMetrics(this.ctx.catalog.recall(library.libraryId)),
+        current: strategyName(effectiveQuantization(library.quantization)),
+        ...policyView(library.quantization, this.ctx.catalog.lastDecision(library.libraryId)),
       },
       partitions: rows.map((r) => ({
         partition: r.partition,
@@ -142,4 +150,27 @@ export class StatisticsService {
       })),
     };
   }
+}
+
+/** An adaptive library's targets and the policy's latest decision (nothing for the others). */
+function policyView(q: QuantizationConfig, last: PolicyDecision | undefined) {
+  if (q.strategy !== "adaptive") return {};
+  return {
+    policy: {
+      max_memory_gb: q.max_memory_gb,
+      target_accuracy: q.target_accuracy,
+      auto_tune: q.auto_tune,
+      last_decision: last ? decisionView(last) : null,
+    },
+  };
+}
+
+/** A policy.decision event as the API shows it. */
+export function decisionView(last: PolicyDecision) {
+  return {
+    decided_at: new Date(last.atMs ?? 0).toISOString(),
+    decision: strategyName(effectiveQuantization(last.decision)),
+    reason: last.reason,
+    inputs: last.inputs,
+  };
 }

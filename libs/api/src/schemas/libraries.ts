@@ -137,6 +137,29 @@ export const StatisticsResponse = Type.Object({
       description: "the latest recall probe measurement; null until the first one",
     }),
     accuracy_note: Type.String(),
+    current: Type.String({
+      description:
+        "what the index runs: none, scalar, product, hybrid-scalar, hybrid-product (an adaptive library's current choice)",
+    }),
+    policy: Type.Optional(
+      Type.Object(
+        {
+          max_memory_gb: Type.Number(),
+          target_accuracy: Type.Number(),
+          auto_tune: Type.Boolean(),
+          last_decision: Type.Union([
+            Type.Object({
+              decided_at: Type.String(),
+              decision: Type.String(),
+              reason: Type.String(),
+              inputs: Type.Record(Type.String(), Type.Number()),
+            }),
+            Type.Null(),
+          ]),
+        },
+        { description: "adaptive libraries: the targets and the policy's latest decision" },
+      ),
+    ),
   }),
   partitions: Type.Array(
     Type.Object({
