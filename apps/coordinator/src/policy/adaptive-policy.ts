@@ -1,11 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { keepLease, type Lease, type LeaseKeeper } from "@quiver/cluster";
-import {
-  CATALOG_PARTITION,
-  type ConcreteQuantizationConfig,
-  effectiveQuantization,
-  encodeEvent,
-} from "@quiver/events";
+import { CATALOG_PARTITION, effectiveQuantization, encodeEvent } from "@quiver/events";
 import type { LibraryRecord } from "@quiver/store";
 import { partitionsOf } from "../catalog/catalog.js";
 import type { ServiceContext } from "../service/context.js";
