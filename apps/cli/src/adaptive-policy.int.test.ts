@@ -139,7 +139,9 @@ describe("adaptive policy with Prometheus over a local cluster", () => {
     // the decision, its inputs and reason, in the statistics too
     expect(compacted.quantization.current).toBe("hybrid-scalar");
     expect(compacted.quantization.policy?.last_decision).toEqual(decided.last_decision);
-    expect(compacted.quantization.policy?.last_decision?.inputs.memory_bytes).toBeGreaterThan(budget);
+    expect(compacted.quantization.policy?.last_decision?.inputs.memory_bytes).toBeGreaterThan(
+      budget,
+    );
 
     // 2. no flapping: the inputs move with every scrape, the choice stays for many policy rounds
     const firstAt = decided.last_decision?.decided_at;
