@@ -9,7 +9,7 @@ import { followMigration, isSorted } from "./test-support/migration-suite.js";
 import { randomVectors } from "./test-support/vectors.js";
 
 const PARTITIONS = 4;
-const DIM = 32;
+const DIM = 16;
 const COUNT = 100_000;
 const BATCH = 1_000;
 
@@ -42,7 +42,7 @@ describe("cluster: migrations of a 100k-vector library under load", () => {
       name: "big",
       dimension: DIM,
       partitions: PARTITIONS,
-      hnsw_config: { m: 8, ef_construction: 48, ef_search: 48 },
+      hnsw_config: { m: 8, ef_construction: 32, ef_search: 32 },
     });
     libraryId = lib.id;
     for (let i = 0; i < COUNT; i += BATCH) {
@@ -98,8 +98,14 @@ describe("cluster: migrations of a 100k-vector library under load", () => {
 
     const steps = [
       { strategy: "scalar", calibration_samples: 5_000 },
-      { strategy: "product", subvectors: 8, training_samples: 5_000 },
-      { strategy: "hybrid", initial_search: "product", subvectors: 8, training_samples: 5_000 },
+      { strategy: "product", subvectors: 4, codebook_size: 64, training_samples: 5_000 },
+      {
+        strategy: "hybrid",
+        initial_search: "product",
+        subvectors: 4,
+        codebook_size: 64,
+        training_samples: 5_000,
+      },
       { strategy: "none" },
     ];
     const timeline: string[] = [];
@@ -127,18 +133,22 @@ describe("cluster: migrations of a 100k-vector library under load", () => {
       expect(isSorted(progress), progress.join(" ")).toBe(true);
       if (step === 1) expect(killed).toBe(true);
       // every replica of every partition ends on the new strategy (a restarted shard resumes)
-      await expect
-        .poll(
-          async () => {
-            const m = await client.migration(libraryId, started.migration_id);
-            return (
-              m.partitions.length === PARTITIONS * 2 &&
-              m.partitions.every((p) => p.state === "switched")
-            );
-          },
-          { timeout: 300_000, interval: 500 },
+      let last_: unknown;
+      const deadline = Date.now() + 300_000;
+      for (;;) {
+        const m = await client.migration(libraryId, started.migration_id);
+        last_ = m.partitions.map((p) => `${p.partition}@${p.shard}:${p.state}`);
+        if (
+          m.partitions.length === PARTITIONS * 2 &&
+          m.partitions.every((p) => p.state === "switched")
         )
-        .toBe(true);
+          break;
+        if (Date.now() > deadline)
+          throw new Error(
+            `not every replica switched to ${config.strategy}: ${JSON.stringify(last_)}; ${timeline.join("; ")}`,
+          );
+        await new Promise((r) => setTimeout(r, 500));
+      }
       timeline.push(`${config.strategy}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     }
     running = false;

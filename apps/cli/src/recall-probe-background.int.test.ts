@@ -77,7 +77,7 @@ describe("background recall probe (embedded)", () => {
       expect((await client.statistics(small.id)).quantization.accuracy_metrics).toBeNull();
       const text = await (await fetch(`${quiver.url}/metrics`)).text();
       expect(text).toContain(`quiver_library_recall{library_id="${large.id}",k="10"}`);
-      expect(text).not.toContain(`library_id="${small.id}"`);
+      expect(text).not.toContain(`quiver_library_recall{library_id="${small.id}"`);
     } finally {
       await quiver.close();
     }
