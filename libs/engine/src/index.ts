@@ -42,3 +42,4 @@ export {
   type HybridSearchOptions,
 } from "./hybrid/hybrid-index.js";
 export { InMemoryOriginals, type OriginalsSource } from "./hybrid/originals-source.js";
+export { CachedOriginals, type Float32CacheStats } from "./hybrid/cached-originals.js";
