@@ -102,6 +102,11 @@ export interface PartitionLibraryStats {
   index: IndexBytes;
   /** Decoded metadata cached for filters: an estimate (its JSON size). */
   metadataBytes: number;
+  /**
+   * Hybrid's LRU float32 cache (absent for other strategies): its budget, the bytes it holds (also
+   * in `index.originals`), and the rerank reads it served and passed to the store.
+   */
+  float32Cache?: { capacityBytes: number; bytes: number; hits: number; misses: number };
 }
 
 export interface ShardLibraryStats {

@@ -258,12 +258,21 @@ export class ShardNode implements ShardClient {
       if (!hosted || hosted.state !== "serving") continue;
       const index = hosted.applier.index(libraryId);
       if (!index) continue;
+      const cache = index.float32CacheStats();
       out.push({
         partition,
         vectors: index.size,
         phase: index.phase,
         index: { ...index.memoryUsage() },
         metadataBytes: index.metadataBytes,
+        ...(cache && {
+          float32Cache: {
+            capacityBytes: cache.capacityBytes,
+            bytes: cache.residentBytes,
+            hits: cache.hits,
+            misses: cache.misses,
+          },
+        }),
       });
     }
     return { shardId: this.shardId, partitions: out };
