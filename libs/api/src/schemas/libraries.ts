@@ -96,12 +96,12 @@ export type LibraryListResponse = Static<typeof LibraryListResponse>;
 export const DeleteLibraryResponse = Type.Object({ id: Type.String(), deleted: Type.Boolean() });
 
 const Bytes = Type.Object({
-  codes: Type.Integer({ description: "vectors or codes the search reads" }),
+  codes: Type.Integer({ description: "vectors or codes the search reads (records written)" }),
   graph: Type.Integer(),
   float32_cache: Type.Integer({ description: "float32 originals held in RAM for reranking" }),
   metadata: Type.Integer({ description: "estimate: JSON size of the metadata cached for filters" }),
   quantizer: Type.Integer(),
-  other: Type.Integer({ description: "scratch buffers and unused pages of the index memory" }),
+  other: Type.Integer({ description: "the indexes' scratch buffers" }),
   total: Type.Integer(),
   float32_vectors: Type.Integer({ description: "what the vectors would take as float32" }),
 });
