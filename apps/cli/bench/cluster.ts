@@ -23,6 +23,7 @@ import {
 } from "@quiver/testing";
 import autocannon from "autocannon";
 import { startLocalCluster } from "../src/local-cluster.js";
+import { upsertAll } from "./http-ingest.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({
@@ -147,26 +148,10 @@ function engineBaseline(data: Dataset) {
 async function ingest(client: QuiverClient, libraryId: string, data: Dataset) {
   const batch = Math.max(100, Math.min(1000, Math.floor(2_000_000 / (data.dim * 10))));
   const started = performance.now();
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: 4 }, async () => {
-      while (next < data.baseCount) {
-        const start = next;
-        next += batch;
-        const end = Math.min(data.baseCount, start + batch);
-        const rows = [];
-        for (let i = start; i < end; i++) {
-          rows.push({
-            id: `v${i}`,
-            vector: data.base.subarray(i * data.dim, (i + 1) * data.dim),
-            metadata: { bucket: bucketOf(i) },
-          });
-        }
-        await client.upsert(libraryId, rows);
-      }
-    }),
-  );
-  const ackedS = (performance.now() - started) / 1000;
+  const ackedS = await upsertAll(client, libraryId, data, {
+    batch,
+    metadata: (i) => ({ bucket: bucketOf(i) }),
+  });
   for (;;) {
     const lib = await client.getLibrary(libraryId);
     if (lib.num_vectors === data.baseCount) break;

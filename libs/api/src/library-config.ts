@@ -23,6 +23,7 @@ const KEYS: Record<Strategy, readonly string[]> = {
     "initial_search",
     "rerank_top_k",
     "rerank_precision",
+    "float32_cache_mb",
     "bits",
     "calibration_samples",
     "subvectors",
@@ -95,6 +96,19 @@ function productPart(input: Input, dimension: number) {
   return { subvectors, codebook_size, training_samples };
 }
 
+/** hybrid: MB of the float32 cache, a finite number >= 0. */
+function cacheMb(input: Input): number {
+  const v = input.float32_cache_mb ?? HYBRID_DEFAULTS.float32CacheMb;
+  if (typeof v !== "number" || !Number.isFinite(v) || v < 0 || v > 1e6) {
+    throw invalidField(
+      `${FIELD}.float32_cache_mb`,
+      "must be a number in [0, 1000000] (MB; 0: no cache)",
+      ApiErrorCode.InvalidConfig,
+    );
+  }
+  return v;
+}
+
 /**
  * A library's quantization_config as a client sent it (or nothing: strategy `none`), checked
  * against the brief's rules and completed with the defaults: the form events carry.
@@ -152,6 +166,7 @@ export function resolveQuantization(raw: unknown, dimension: number): Quantizati
         initial_search: initial,
         rerank_top_k: positiveInt(input, "rerank_top_k", HYBRID_DEFAULTS.rerankTopK, 100_000),
         rerank_precision: "float32",
+        float32_cache_mb: cacheMb(input),
         ...scalarPart(input),
         ...productPart(input, dimension),
       };

@@ -114,6 +114,11 @@ export interface PartitionLibraryStats {
   /** The strategy the partition's index is built for (it changes when a migration switches). */
   strategy: string;
   migration?: PartitionMigrationProgress;
+  /**
+   * Hybrid's LRU float32 cache (absent for other strategies): its budget, the bytes it holds (also
+   * in `index.originals`), and the rerank reads it served and passed to the store.
+   */
+  float32Cache?: { capacityBytes: number; bytes: number; hits: number; misses: number };
 }
 
 export interface ShardLibraryStats {

@@ -58,3 +58,4 @@ export {
   type RecommendationInput,
   type RecommendationRow,
 } from "./benchmark/recommend.js";
+export { CachedOriginals, type Float32CacheStats } from "./hybrid/cached-originals.js";

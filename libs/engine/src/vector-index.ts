@@ -30,7 +30,7 @@ export interface MemoryUsage {
   graph: number;
   /** Float32 originals held in RAM for reranking (hybrid). */
   originals: number;
-  /** Scratch buffers, visited marks, unused pages of the Wasm memory. */
+  /** Scratch buffers and visited marks. */
   other: number;
   total: number;
 }
@@ -43,22 +43,25 @@ export function memoryUsage(parts: Omit<MemoryUsage, "total">): MemoryUsage {
 }
 
 /**
- * Memory of an index over a store: the store's arena and parameters, the index's own structures
- * (`graph`), and the rest of the Wasm memory plus the index's JS scratch as `other`.
+ * Memory of an index over a store, as resident pages: the records of ids < `records` (the arena
+ * beyond them is reserved for growth, never written, so the OS backs it with no pages), the
+ * quantizer's parameters, the index's own structures (`graph`), and as `other` the rest of the
+ * Wasm memory below the arena (kernel scratch) plus the index's JS scratch.
  */
 export function storedMemoryUsage(
   store: VectorStore,
+  records: number,
   graph: number,
   jsScratch: number,
 ): MemoryUsage {
-  const vectors = store.recordArenaBytes();
+  const vectors = Math.min(records, store.capacity) * store.recordBytes;
   const quantizer = store.parameterBytes();
   return memoryUsage({
     vectors,
     quantizer,
     graph,
     originals: 0,
-    other: store.mem.bytes() - vectors - quantizer + jsScratch,
+    other: Math.max(0, store.arenaOffset() - quantizer) + jsScratch,
   });
 }
 

@@ -11,6 +11,12 @@ export type QuantizationConfig =
       initial_search: "scalar" | "product";
       rerank_top_k: number;
       rerank_precision: "float32";
+      /**
+       * MB (10^6 bytes) of the LRU cache of float32 originals the rerank reads through, per
+       * library and replica, split over its partitions; 0: no cache. Absent in events written
+       * before the key existed: the default (64) applies.
+       */
+      float32_cache_mb?: number;
       bits: number;
       calibration_samples: number;
       subvectors: number;

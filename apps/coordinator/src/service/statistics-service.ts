@@ -81,6 +81,22 @@ export function humanBytes(bytes: number): string {
   return `${unit === 0 ? value : value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
 }
 
+/** Hybrid's float32 caches summed over partitions and replicas; null when none has one. */
+function cacheTotals(rows: LibraryStatsRows["rows"]): StatisticsResponse["float32_cache"] {
+  const caches = rows.flatMap((r) => (r.float32Cache ? [r.float32Cache] : []));
+  if (caches.length === 0) return null;
+  const sum = (f: (c: (typeof caches)[number]) => number) => caches.reduce((a, c) => a + f(c), 0);
+  const hits = sum((c) => c.hits);
+  const misses = sum((c) => c.misses);
+  return {
+    capacity_bytes: sum((c) => c.capacityBytes),
+    bytes: sum((c) => c.bytes),
+    hits,
+    misses,
+    hit_ratio: hits + misses > 0 ? Math.round((hits / (hits + misses)) * 1e4) / 1e4 : null,
+  };
+}
+
 /**
  * A library's statistics: what its indexes hold, measured by the shards that serve it, summed
  * over partitions and replicas. Savings compare what the search reads in RAM (codes, and the
@@ -135,6 +151,7 @@ export class StatisticsService {
         bytes,
         replicas_counted: rows.length,
       },
+      float32_cache: cacheTotals(rows),
       quantization: {
         strategy: library.quantization.strategy,
         ...accuracyMetrics(this.ctx.catalog.recall(library.libraryId)),

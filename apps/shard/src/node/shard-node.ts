@@ -269,7 +269,19 @@ export class ShardNode implements ShardClient {
       const index = hosted.applier.index(libraryId);
       if (!index) continue;
       const migration = hosted.applier.migrationProgress(libraryId);
-      out.push({ ...partitionStats(partition, index), ...(migration ? { migration } : {}) });
+      const cache = index.float32CacheStats();
+      out.push({
+        ...partitionStats(partition, index),
+        ...(migration ? { migration } : {}),
+        ...(cache && {
+          float32Cache: {
+            capacityBytes: cache.capacityBytes,
+            bytes: cache.residentBytes,
+            hits: cache.hits,
+            misses: cache.misses,
+          },
+        }),
+      });
     }
     return { shardId: this.shardId, partitions: out };
   }

@@ -1,4 +1,7 @@
 import {
+  CachedOriginals,
+  type Float32CacheStats,
+  HYBRID_DEFAULTS,
   HybridIndex,
   type HybridSearchOptions,
   type MemoryUsage,
@@ -30,6 +33,8 @@ export type { IndexPhase } from "./index-build.js";
  */
 export class LibraryIndex {
   private hybrid: HybridIndex | undefined;
+  /** Hybrid's LRU float32 cache in front of the store's originals (only when hybrid). */
+  private cache: CachedOriginals | undefined;
   /**
    * Decoded metadata by internal id, filled as filters read it (undefined: not read yet). Filters
    * evaluate it for every candidate, too often for an LMDB read and a msgpack decode each time.
@@ -119,11 +124,18 @@ export class LibraryIndex {
   upsert(id: number, vector: Float32Array): void {
     this.inner.upsert(id, vector);
     this.forgetMetadata(id);
+    this.cache?.invalidate(id);
   }
 
   delete(id: number): void {
     this.inner.delete(id);
     this.forgetMetadata(id);
+    this.cache?.invalidate(id);
+  }
+
+  /** Hybrid's float32 cache: capacity, bytes held, hits and misses (undefined: no cache). */
+  float32CacheStats(): Float32CacheStats | undefined {
+    return this.cache?.stats();
   }
 
   private forgetMetadata(id: number): void {
@@ -187,15 +199,25 @@ export class LibraryIndex {
 
   private wrap(): void {
     const q = effectiveQuantization(this.record.quantization);
+    const hybrid = this.phaseNow === "quantized" && q.strategy === "hybrid";
+    this.cache =
+      hybrid && !this.cache
+        ? new CachedOriginals(this.originals, cacheRows(this.record, q.float32_cache_mb))
+        : this.cache;
     this.hybrid =
-      this.phaseNow === "quantized" && q.strategy === "hybrid"
+      hybrid && this.cache
         ? new HybridIndex({
             quantized: this.inner,
-            originals: this.originals,
+            originals: this.cache,
             rerankTopK: q.rerank_top_k,
           })
         : undefined;
   }
+}
+
+/** Rows of this partition's share of the library's float32 cache budget (MB = 10^6 bytes). */
+function cacheRows(record: LibraryRecord, mb: number = HYBRID_DEFAULTS.float32CacheMb): number {
+  return Math.floor((mb * 1e6) / (record.partitions ?? 1) / (record.dimension * 4));
 }
 
 function quantizedIndex(

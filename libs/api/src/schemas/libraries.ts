@@ -21,6 +21,12 @@ export const QuantizationConfigInput = Type.Object(
     initial_search: Type.Optional(Type.String({ description: "hybrid: scalar or product" })),
     rerank_top_k: Type.Optional(Type.Number({ description: "hybrid: default 100" })),
     rerank_precision: Type.Optional(Type.String({ description: "hybrid: float32" })),
+    float32_cache_mb: Type.Optional(
+      Type.Number({
+        description:
+          "hybrid: MB of the LRU cache of float32 originals read by the rerank, per library and replica (split over partitions); default 64, 0: none",
+      }),
+    ),
     max_memory_gb: Type.Optional(Type.Number({ description: "adaptive" })),
     target_accuracy: Type.Optional(Type.Number({ description: "adaptive: recall@10 in (0, 1]" })),
     auto_tune: Type.Optional(Type.Boolean({ description: "adaptive: default true" })),
@@ -29,7 +35,7 @@ export const QuantizationConfigInput = Type.Object(
     additionalProperties: true,
     description:
       "scalar: bits, calibration_samples; product: subvectors, codebook_size, training_samples; " +
-      "hybrid: initial_search, rerank_top_k, rerank_precision and those of its codes; " +
+      "hybrid: initial_search, rerank_top_k, rerank_precision, float32_cache_mb and those of its codes; " +
       "adaptive: max_memory_gb, target_accuracy, auto_tune",
   },
 );
@@ -90,12 +96,12 @@ export type LibraryListResponse = Static<typeof LibraryListResponse>;
 export const DeleteLibraryResponse = Type.Object({ id: Type.String(), deleted: Type.Boolean() });
 
 const Bytes = Type.Object({
-  codes: Type.Integer({ description: "vectors or codes the search reads" }),
+  codes: Type.Integer({ description: "vectors or codes the search reads (records written)" }),
   graph: Type.Integer(),
   float32_cache: Type.Integer({ description: "float32 originals held in RAM for reranking" }),
   metadata: Type.Integer({ description: "estimate: JSON size of the metadata cached for filters" }),
   quantizer: Type.Integer(),
-  other: Type.Integer({ description: "scratch buffers and unused pages of the index memory" }),
+  other: Type.Integer({ description: "the indexes' scratch buffers" }),
   total: Type.Integer(),
   float32_vectors: Type.Integer({ description: "what the vectors would take as float32" }),
 });
@@ -131,6 +137,24 @@ export const StatisticsResponse = Type.Object({
     bytes: Bytes,
     replicas_counted: Type.Integer({ description: "bytes are summed over every serving replica" }),
   }),
+  float32_cache: Type.Union(
+    [
+      Type.Object({
+        capacity_bytes: Type.Integer({ description: "the cache's budget, over every partition" }),
+        bytes: Type.Integer({ description: "what it holds now (as memory_usage.bytes)" }),
+        hits: Type.Integer({ description: "rerank reads served from the cache" }),
+        misses: Type.Integer({ description: "rerank reads that went to the store" }),
+        hit_ratio: Type.Union([Type.Number(), Type.Null()], {
+          description: "hits / (hits + misses); null before the first read",
+        }),
+      }),
+      Type.Null(),
+    ],
+    {
+      description:
+        "hybrid's LRU cache of float32 originals, summed over partitions and replicas (null: no cache)",
+    },
+  ),
   quantization: Type.Object({
     strategy: Type.String(),
     accuracy_metrics: Type.Union([AccuracyMetrics, Type.Null()], {

@@ -120,7 +120,12 @@ export class FlatIndex implements StoredIndex {
   }
 
   memoryUsage(): MemoryUsage {
-    return storedMemoryUsage(this.store, this.present.byteLength, this.heap.bytes() + this.dim * 4);
+    return storedMemoryUsage(
+      this.store,
+      this.idBound,
+      Math.min(this.idBound, this.present.length),
+      this.heap.bytes() + this.dim * 4,
+    );
   }
 
   serialize(): Uint8Array {

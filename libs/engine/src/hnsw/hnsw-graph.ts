@@ -100,15 +100,13 @@ export class HnswGraph {
     for (let i = 0; i < count; i++) links[at + 1 + i] = ids[i];
   }
 
-  /** Bytes held by the link structures. */
+  /**
+   * Bytes of the link structures that are resident: the rows of ids < idBound and the upper
+   * links in use (the arrays are reserved ahead, zero-filled, and the OS backs unwritten pages
+   * with nothing), plus `upperOffset` whole (filled with -1 when reserved).
+   */
   bytes(): number {
-    return (
-      this.links0.byteLength +
-      this.upper.byteLength +
-      this.upperOffset.byteLength +
-      this.levels.byteLength +
-      this.flags.byteLength
-    );
+    return this.idBound * (this.stride0 * 4 + 2) + this.upperUsed * 4 + this.upperOffset.byteLength;
   }
 }
 

@@ -223,3 +223,22 @@ describe("HnswIndex", () => {
     expect(index.search(queries[1], 3).ids.length).toBe(0);
   });
 });
+
+describe("HnswIndex memory usage", () => {
+  it("counts the records and links written, not the capacity reserved ahead", () => {
+    const small = new HnswIndex({ dim: DIM, metric: "l2", capacity: 1000 });
+    const large = new HnswIndex({ dim: DIM, metric: "l2", capacity: 50_000 });
+    for (let i = 0; i < 500; i++) {
+      small.upsert(i, vectorOf(data, DIM, i));
+      large.upsert(i, vectorOf(data, DIM, i));
+    }
+    const a = small.memoryUsage();
+    const b = large.memoryUsage();
+    expect(a.vectors).toBe(500 * small.store.recordBytes);
+    expect(b.vectors).toBe(a.vectors);
+    // level-0 rows of 500 ids; only the -1 filled upper offsets (4 bytes per id) scale with capacity
+    expect(b.graph - a.graph).toBe((50_000 - 1000) * 4);
+    expect(a.other).toBeLessThan(b.other);
+    expect(b.total).toBeLessThan(500 * small.store.recordBytes + 50_000 * 8);
+  });
+});

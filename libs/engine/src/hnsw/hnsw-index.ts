@@ -170,7 +170,12 @@ export class HnswIndex implements StoredIndex {
   }
 
   memoryUsage(): MemoryUsage {
-    return storedMemoryUsage(this.store, this.graph.bytes(), this.scratch.bytes() + this.dim * 4);
+    return storedMemoryUsage(
+      this.store,
+      this.graph.idBound,
+      this.graph.bytes(),
+      this.scratch.bytes() + this.dim * 4,
+    );
   }
 
   private insert(id: number, v: Float32Array): void {

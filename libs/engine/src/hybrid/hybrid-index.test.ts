@@ -10,6 +10,7 @@ import {
   vectorOf,
 } from "../test-support/reference.js";
 import { HybridIndex } from "./hybrid-index.js";
+import { CachedOriginals } from "./cached-originals.js";
 import { InMemoryOriginals } from "./originals-source.js";
 
 const DIM = 16;
@@ -82,5 +83,41 @@ describe("HybridIndex with a flat quantized index", () => {
     const usage = hybrid.memoryUsage();
     expect(usage.originals).toBe(originals.residentBytes());
     expect(usage.total).toBeGreaterThan(usage.vectors + usage.graph);
+  });
+});
+
+describe("HybridIndex through a float32 cache", () => {
+  it("answers as through the source, and repeated queries hit the cache", () => {
+    const sq = ProductQuantizer.train(data, N, DIM, { subvectors: 4, codebookSize: 64 });
+    const flat = new FlatIndex({
+      dim: DIM,
+      metric: "l2",
+      storage: { kind: "product", quantizer: sq },
+    });
+    const originals = new InMemoryOriginals(DIM);
+    for (let i = 0; i < N; i++) {
+      flat.upsert(i, vectorOf(data, DIM, i));
+      originals.set(i, vectorOf(data, DIM, i));
+    }
+    const cache = new CachedOriginals(originals, 400);
+    const direct = new HybridIndex({ quantized: flat, originals, rerankTopK: 40 });
+    const cached = new HybridIndex({ quantized: flat, originals: cache, rerankTopK: 40 });
+    let firstRoundHits = 0;
+    for (const round of [0, 1]) {
+      for (const q of queries.slice(0, 5)) {
+        const a = direct.search(q, 10);
+        const b = cached.search(q, 10);
+        expect(b.ids).toEqual(a.ids);
+        expect(b.distances).toEqual(a.distances);
+      }
+      if (round === 0) {
+        // 5 queries x 40 candidates; queries near each other share some
+        expect(cache.hits + cache.misses).toBe(200);
+        firstRoundHits = cache.hits;
+      }
+    }
+    // 400 rows hold every candidate of the first round: the second one only hits
+    expect(cache.hits).toBe(firstRoundHits + 200);
+    expect(cached.memoryUsage().originals).toBe(cache.residentBytes());
   });
 });

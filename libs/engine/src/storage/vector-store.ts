@@ -39,6 +39,11 @@ export interface VectorStore {
   read(id: number, out: Float32Array): void;
   /** Bytes of the record arena (capacity * recordBytes). */
   recordArenaBytes(): number;
+  /**
+   * Offset of the record arena in `mem`: what lies below it (scratch, quantizer parameters) is
+   * written when the store is built; the arena's pages are written as records fill it.
+   */
+  arenaOffset(): number;
   /** Bytes of the quantizer parameters (codebooks, ranges) held in memory. */
   parameterBytes(): number;
   /** Quantizer parameters for a snapshot (empty for float32). */
@@ -69,6 +74,10 @@ export abstract class ArenaStore {
 
   recordArenaBytes(): number {
     return this.cap * this.recordBytes;
+  }
+
+  arenaOffset(): number {
+    return this.base === 0 ? this.memory.end(64) : this.base;
   }
 
   recordBytesView(count: number): Uint8Array {

@@ -1,0 +1,320 @@
+// npm run bench:memory -- [--strategies none,scalar,product] [--vectors 200000] [--dim 384]
+//   [--partitions 1] [--settle 20] [--warm-up 20000] [--smaps DIR] [--out FILE]
+// Do the statistics tell the truth about memory? For each strategy, a fresh cluster (nats-server,
+// one shard process, a coordinator) loads the vectors over HTTP from this process; the growth of
+// the shard process's resident memory while it does is compared with the library's
+// `memory_usage.bytes.total` once everything is applied, trained and settled.
+//
+// What is compared: RssAnon, the anonymous resident pages (JS heap, ArrayBuffers, Wasm memories,
+// malloc). RssFile is left out: LMDB maps the store's file, and the pages of it that reads touched
+// (the originals, the metadata) show in RSS as file-backed page cache, which the kernel drops
+// under pressure and which is the store, not the index. Each measurement follows a warm-up load,
+// two full GCs (memory-probe.mjs) and glibc's malloc_trim (through gdb): garbage and the free
+// memory the allocator keeps are held by nothing. The untrimmed growth is reported beside it.
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { spawnSync } from "node:child_process";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { QuiverClient, type StatisticsResponse } from "@quiver/api";
+import { clusteredGaussian, type Dataset, freePort, startNatsServer } from "@quiver/testing";
+import { startLocalCluster } from "../src/local-cluster.js";
+import { upsertAll } from "./http-ingest.js";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const { values } = parseArgs({
+  options: {
+    strategies: { type: "string", default: "none,scalar,product" },
+    vectors: { type: "string", default: "200000" },
+    dim: { type: "string", default: "384" },
+    partitions: { type: "string", default: "1" },
+    settle: { type: "string", default: "20" },
+    "warm-up": { type: "string", default: "20000" },
+    smaps: { type: "string" },
+    out: {
+      type: "string",
+      default: resolve(
+        here,
+        `../../../docs/results/memory-${new Date().toISOString().slice(0, 10)}.json`,
+      ),
+    },
+  },
+});
+const outFile = resolve(process.env.QUIVER_CALLER_CWD ?? process.cwd(), values.out);
+const VECTORS = Number(values.vectors);
+const DIM = Number(values.dim);
+const PARTITIONS = Number(values.partitions);
+const SETTLE_S = Number(values.settle);
+const QUERIES = 200;
+const WARM_UP = Number(values["warm-up"]);
+const HNSW = { m: 16, ef_construction: 200, ef_search: 64 };
+const MB = 1e6;
+
+interface Rss {
+  vmRss: number;
+  rssAnon: number;
+  rssFile: number;
+}
+
+/** Resident memory of a process, from /proc/<pid>/status (kB there, bytes here). */
+function rss(pid: number): Rss {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const field = (name: string) => {
+    const m = new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status);
+    if (!m) throw new Error(`no ${name} in /proc/${pid}/status`);
+    return Number(m[1]) * 1024;
+  };
+  return { vmRss: field("VmRSS"), rssAnon: field("RssAnon"), rssFile: field("RssFile") };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Asks the shard's glibc to give the free memory it keeps back to the OS (`malloc_trim(0)`,
+ * called through gdb). Node's I/O frees many small buffers among long-lived allocations, and
+ * glibc keeps the holes resident: memory nothing holds, reused by the next allocations, which
+ * would otherwise count as growth. False when gdb is missing or may not attach.
+ */
+function trim(pid: number): boolean {
+  const r = spawnSync("gdb", ["-p", String(pid), "-batch", "-ex", "call (int)malloc_trim(0)"], {
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+  return r.status === 0 && /\$1 = [01]/.test(r.stdout);
+}
+
+/** Resident memory after a full GC: as it stands, and after glibc returned its free memory. */
+async function measureRss(pid: number) {
+  const heap = await collect(pid);
+  const raw = await settledRss(pid, SETTLE_S);
+  const trimmed = trim(pid);
+  return { heap, raw, trimmed, rss: trimmed ? await settledRss(pid, 10) : raw };
+}
+
+/** With --smaps DIR, the shard's /proc/<pid>/smaps at each measurement: which mappings grew. */
+function keepSmaps(pid: number, strategy: string, when: string): void {
+  if (!values.smaps) return;
+  const dir = resolve(process.env.QUIVER_CALLER_CWD ?? process.cwd(), values.smaps);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `smaps-${strategy}-${when}`), readFileSync(`/proc/${pid}/smaps`));
+}
+
+/** The children's probe (memory-probe.mjs): full GCs on SIGUSR2, then their memoryUsage(). */
+const probeDir = mkdtempSync(join(tmpdir(), "quiver-memory-probe-"));
+process.env.QUIVER_MEMORY_PROBE_DIR = probeDir;
+process.env.NODE_OPTIONS = [
+  process.env.NODE_OPTIONS ?? "",
+  "--expose-gc",
+  `--import ${resolve(here, "memory-probe.mjs")}`,
+].join(" ");
+
+type HeapUsage = NodeJS.MemoryUsage;
+
+/** Collects the shard's garbage and answers its heap figures. */
+async function collect(pid: number): Promise<HeapUsage> {
+  const file = join(probeDir, `${pid}.json`);
+  if (existsSync(file)) unlinkSync(file);
+  process.kill(pid, "SIGUSR2");
+  for (let i = 0; i < 300 && !existsSync(file); i++) await sleep(100);
+  await sleep(100); // the file is written in one call; let it land
+  return JSON.parse(readFileSync(file, "utf8")) as HeapUsage;
+}
+
+/**
+ * RSS once it has stopped moving: sampled every second until two samples 5 s apart differ by
+ * less than 0.5% (V8 shrinks its heap some seconds after the allocation stops), or `maxS` passed.
+ */
+async function settledRss(pid: number, maxS: number): Promise<Rss> {
+  const samples: Rss[] = [];
+  for (let s = 0; s < maxS; s++) {
+    samples.push(rss(pid));
+    const n = samples.length;
+    if (n > 5) {
+      const a = samples[n - 6].rssAnon;
+      const b = samples[n - 1].rssAnon;
+      if (Math.abs(a - b) / b < 0.005) break;
+    }
+    await sleep(1000);
+  }
+  return samples[samples.length - 1];
+}
+
+/** The strategy with its defaults (scalar: 10,000 calibration samples; product: 48 subvectors). */
+function config(strategy: string): Record<string, unknown> {
+  return { strategy };
+}
+
+async function ingest(
+  client: QuiverClient,
+  libraryId: string,
+  data: Dataset,
+  count = data.baseCount,
+): Promise<number> {
+  const started = performance.now();
+  await upsertAll(client, libraryId, data, { count, batch: 1000 });
+  // applied and trained: every vector counted and no partition still collecting its sample
+  for (;;) {
+    const stats = await client.statistics(libraryId);
+    if (stats.num_vectors === count && stats.state === "serving") break;
+    await sleep(500);
+  }
+  return (performance.now() - started) / 1000;
+}
+
+async function measure(strategy: string, data: Dataset) {
+  const nats = await startNatsServer();
+  const dir = mkdtempSync(join(tmpdir(), "quiver-bench-memory-"));
+  const cluster = await startLocalCluster({
+    natsUrl: nats.url,
+    dataDir: dir,
+    shards: 1,
+    partitions: PARTITIONS,
+    replicas: 1,
+    host: "127.0.0.1",
+    port: await freePort(),
+    logLevel: "warn",
+    stdio: "ignore",
+  });
+  try {
+    const pid = cluster.shardProcesses[0].pid as number;
+    const client = new QuiverClient({ url: cluster.url, timeoutMs: 600_000 });
+    // Warm-up: a throwaway library loaded and deleted, so that what any load costs once (JIT
+    // code, the JS heap's young generation, malloc arenas, buffers of the log consumer, LMDB's
+    // page lists) is in the baseline and the growth is what the library holds.
+    const warm = await client.createLibrary({
+      name: `warm-up-${strategy}`,
+      dimension: data.dim,
+      metric: data.metric,
+      hnsw_config: HNSW,
+      partitions: PARTITIONS,
+    });
+    await ingest(client, warm.id, data, WARM_UP);
+    await client.deleteLibrary(warm.id);
+    const lib = await client.createLibrary({
+      name: `memory-${strategy}`,
+      dimension: data.dim,
+      metric: data.metric,
+      hnsw_config: HNSW,
+      partitions: PARTITIONS,
+      quantization_config: config(strategy) as never,
+    });
+    // the library exists, its partitions' consumers run, the index is empty: the baseline
+    const before = await measureRss(pid);
+    keepSmaps(pid, strategy, "before");
+    const ingestS = await ingest(client, lib.id, data);
+    // searches allocate their scratch (visited marks, heaps): part of what the index holds
+    for (let q = 0; q < data.queryCount; q++)
+      await client.search(lib.id, data.queries.subarray(q * data.dim, (q + 1) * data.dim), {
+        k: 10,
+        include_metadata: false,
+      });
+    const after = await measureRss(pid);
+    keepSmaps(pid, strategy, "after");
+    const stats: StatisticsResponse = await client.statistics(lib.id);
+    const growth = after.rss.rssAnon - before.rss.rssAnon;
+    const total = stats.memory_usage.bytes.total;
+    return {
+      strategy,
+      vectors: stats.num_vectors,
+      dim: data.dim,
+      partitions: PARTITIONS,
+      ingest_s: ingestS,
+      statistics_bytes: stats.memory_usage.bytes,
+      statistics_total: total,
+      malloc_trimmed: before.trimmed && after.trimmed,
+      rss_before: before.rss,
+      rss_after: after.rss,
+      rss_anon_growth: growth,
+      raw_rss_before: before.raw,
+      raw_rss_after: after.raw,
+      raw_rss_anon_growth: after.raw.rssAnon - before.raw.rssAnon,
+      rss_file_growth: after.rss.rssFile - before.rss.rssFile,
+      heap_before: before.heap,
+      heap_after: after.heap,
+      heap_used_growth: after.heap.heapUsed - before.heap.heapUsed,
+      external_growth: after.heap.external - before.heap.external,
+      array_buffers_growth: after.heap.arrayBuffers - before.heap.arrayBuffers,
+      ratio: total / growth,
+      within_10pct: Math.abs(total / growth - 1) <= 0.1,
+    };
+  } finally {
+    await cluster.stop();
+    await nats.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const data = clusteredGaussian({
+  baseCount: VECTORS,
+  queryCount: QUERIES,
+  dim: DIM,
+  clusters: 256,
+  seed: 384,
+});
+console.log(
+  `${VECTORS} x ${DIM} vectors, ${PARTITIONS} partition(s), one fresh shard process per strategy`,
+);
+const rows = [];
+for (const strategy of values.strategies.split(",")) {
+  const row = await measure(strategy, data);
+  rows.push(row);
+  console.log(
+    `  ${strategy}: applied in ${row.ingest_s.toFixed(0)} s; statistics ${(row.statistics_total / MB).toFixed(1)} MB, ` +
+      `RssAnon growth ${(row.rss_anon_growth / MB).toFixed(1)} MB${row.malloc_trimmed ? " after malloc_trim" : " (NOT trimmed: no gdb)"} ` +
+      `(${(row.raw_rss_anon_growth / MB).toFixed(1)} MB before), ratio ${row.ratio.toFixed(3)}; ` +
+      `RssFile +${(row.rss_file_growth / MB).toFixed(1)} MB; JS heap used +${(row.heap_used_growth / MB).toFixed(1)} MB, ` +
+      `external +${(row.external_growth / MB).toFixed(1)} MB (ArrayBuffers +${(row.array_buffers_growth / MB).toFixed(1)})`,
+  );
+}
+
+const header = [
+  "strategy",
+  "vectors",
+  "statistics total MB",
+  "RssAnon growth MB",
+  "ratio",
+  "untrimmed growth MB",
+];
+const table = rows.map((r) => [
+  r.strategy,
+  r.vectors.toLocaleString("en-US"),
+  (r.statistics_total / MB).toFixed(1),
+  (r.rss_anon_growth / MB).toFixed(1),
+  r.ratio.toFixed(3),
+  (r.raw_rss_anon_growth / MB).toFixed(1),
+]);
+const widths = header.map((h, i) => Math.max(h.length, ...table.map((t) => t[i].length)));
+const line = (cells: string[]) =>
+  `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(" | ")} |`;
+console.log(`\n${line(header)}\n|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`);
+for (const t of table) console.log(line(t));
+
+mkdirSync(dirname(outFile), { recursive: true });
+writeFileSync(
+  outFile,
+  JSON.stringify(
+    {
+      meta: {
+        date: new Date().toISOString(),
+        node: process.version,
+        hnsw: HNSW,
+        compared:
+          "RssAnon growth of the shard process (after full GC and malloc_trim) vs memory_usage.bytes.total",
+      },
+      rows,
+    },
+    null,
+    1,
+  ),
+);
+rmSync(probeDir, { recursive: true, force: true });
+console.log(`\nwrote ${outFile}`);
