@@ -114,6 +114,9 @@ process.env.QUIVER_MEMORY_PROBE_DIR = probeDir;
 process.env.NODE_OPTIONS = [
   process.env.NODE_OPTIONS ?? "",
   "--expose-gc",
+  // as in bench:ann: a young generation that grew to 2 x 16 MB during a load shrinks tens of
+  // seconds later, a swing of ~15 MB of RssAnon that belongs to no library; 1 MB keeps it small
+  "--max-semi-space-size=1",
   `--import ${resolve(here, "memory-probe.mjs")}`,
 ].join(" ");
 
@@ -170,6 +173,22 @@ async function ingest(
   return (performance.now() - started) / 1000;
 }
 
+/** The warm-up library: the strategy, trained on a sample its few vectors fill. */
+function warmUpConfig(strategy: string): Record<string, unknown> {
+  const sample = Math.floor(WARM_UP / 4);
+  if (strategy === "scalar") return { strategy, calibration_samples: sample };
+  if (strategy === "product") return { strategy, training_samples: sample };
+  return config(strategy);
+}
+
+async function searchAll(client: QuiverClient, libraryId: string, data: Dataset): Promise<void> {
+  for (let q = 0; q < data.queryCount; q++)
+    await client.search(libraryId, data.queries.subarray(q * data.dim, (q + 1) * data.dim), {
+      k: 10,
+      include_metadata: false,
+    });
+}
+
 async function measure(strategy: string, data: Dataset) {
   const nats = await startNatsServer();
   const dir = mkdtempSync(join(tmpdir(), "quiver-bench-memory-"));
@@ -187,17 +206,20 @@ async function measure(strategy: string, data: Dataset) {
   try {
     const pid = cluster.shardProcesses[0].pid as number;
     const client = new QuiverClient({ url: cluster.url, timeoutMs: 600_000 });
-    // Warm-up: a throwaway library loaded and deleted, so that what any load costs once (JIT
-    // code, the JS heap's young generation, malloc arenas, buffers of the log consumer, LMDB's
-    // page lists) is in the baseline and the growth is what the library holds.
+    // Warm-up: a throwaway library of the same strategy (trained on a small sample) loaded,
+    // searched and deleted, so that what the first load costs once (JIT code of its paths,
+    // malloc arenas, buffers of the log consumer, LMDB's page lists) is in the baseline and the
+    // growth is what the library holds.
     const warm = await client.createLibrary({
       name: `warm-up-${strategy}`,
       dimension: data.dim,
       metric: data.metric,
       hnsw_config: HNSW,
       partitions: PARTITIONS,
+      quantization_config: warmUpConfig(strategy) as never,
     });
     await ingest(client, warm.id, data, WARM_UP);
+    await searchAll(client, warm.id, data);
     await client.deleteLibrary(warm.id);
     const lib = await client.createLibrary({
       name: `memory-${strategy}`,
@@ -212,11 +234,7 @@ async function measure(strategy: string, data: Dataset) {
     keepSmaps(pid, strategy, "before");
     const ingestS = await ingest(client, lib.id, data);
     // searches allocate their scratch (visited marks, heaps): part of what the index holds
-    for (let q = 0; q < data.queryCount; q++)
-      await client.search(lib.id, data.queries.subarray(q * data.dim, (q + 1) * data.dim), {
-        k: 10,
-        include_metadata: false,
-      });
+    await searchAll(client, lib.id, data);
     const after = await measureRss(pid);
     keepSmaps(pid, strategy, "after");
     const stats: StatisticsResponse = await client.statistics(lib.id);
