@@ -106,10 +106,11 @@ describe("adaptive policy with Prometheus over a local cluster", () => {
     expect(settled.inputs.memory_bytes).toBeGreaterThan(0.9 * before);
     expect(settled.inputs.memory_bytes).toBeLessThan(1.1 * before);
 
-    // 1. a budget below the footprint, above what a compact strategy is estimated at
-    const compact = settled.inputs["estimate_hybrid-scalar"];
-    const budget = Math.min(0.95 * before, compact / 0.8);
-    expect(compact).toBeLessThan(0.9 * budget);
+    // 1. a budget below the footprint: the rule (asked "what if" first) compacts to hybrid-scalar
+    const budget = 0.7 * before;
+    const whatIf = await client.recommendation(lib.id, { max_memory_gb: budget / 1e9 });
+    expect(whatIf).toMatchObject({ change: true, recommended: "hybrid-scalar" });
+    expect(whatIf.inputs["estimate_hybrid-scalar"]).toBeLessThan(0.9 * budget);
     await client.updateLibrary(lib.id, {
       quantization_config: {
         strategy: "adaptive",

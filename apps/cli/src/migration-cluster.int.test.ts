@@ -35,7 +35,7 @@ describe("cluster: migrations of a 100k-vector library under load", () => {
       host: "127.0.0.1",
       port: await freePort(),
       logLevel: "warn",
-      stdio: "ignore",
+      stdio: "inherit",
     });
     client = new QuiverClient({ url: cluster.url });
     const lib = await client.createLibrary({
@@ -123,7 +123,14 @@ describe("cluster: migrations of a 100k-vector library under load", () => {
             killed = true;
             timeline.push(`killed shard-1 at progress ${m.progress}`);
             cluster.shardProcesses[0].kill("SIGKILL");
-            cluster.shardProcesses[0].once("exit", () => cluster.restartShard(0));
+            cluster.shardProcesses[0].once("exit", () => {
+              // a shard that dies on its own afterwards fails the test, with its exit status
+              cluster
+                .restartShard(0)
+                .once("exit", (code, signal) =>
+                  failures.push(`shard-1 exited on its own: ${code ?? signal}`),
+                );
+            });
           }
           return m.status !== "in_progress";
         },
@@ -145,7 +152,7 @@ describe("cluster: migrations of a 100k-vector library under load", () => {
           break;
         if (Date.now() > deadline)
           throw new Error(
-            `not every replica switched to ${config.strategy}: ${JSON.stringify(last_)}; ${timeline.join("; ")}`,
+            `not every replica switched to ${config.strategy}: ${JSON.stringify(last_)}; ${timeline.join("; ")}; processes ${cluster.shardProcesses.map((p) => p.exitCode ?? p.signalCode ?? "running").join(", ")}; ${failures.slice(0, 5).join("; ")}`,
           );
         await new Promise((r) => setTimeout(r, 500));
       }
@@ -153,6 +160,7 @@ describe("cluster: migrations of a 100k-vector library under load", () => {
     }
     running = false;
     await Promise.all(load);
+    cluster.shardProcesses[0].removeAllListeners("exit");
     console.log(`migrations: ${timeline.join("; ")}; ${searches} searches, ${written} writes`);
 
     expect(failures).toEqual([]);

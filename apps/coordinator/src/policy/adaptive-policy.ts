@@ -116,6 +116,8 @@ export class AdaptivePolicy {
       bytes,
       codesBytes: memory?.components.codes ?? 0,
       vectorsPerPartition: (memory?.vectors ?? 0) / partitionsOf(library),
+      cacheBytes: memory?.components.float32_cache ?? 0,
+      replicas: Math.max(1, stats.rows.length / partitionsOf(library)),
       ...(pressures.length > 0 ? { shardPressure: Math.max(...pressures) } : {}),
     };
     const recall = this.options.recallOf?.(library);

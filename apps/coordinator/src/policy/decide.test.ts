@@ -33,7 +33,7 @@ describe("the adaptive policy's rule", () => {
   });
 
   it("moves one step more precise when measured recall is below target, if it fits", () => {
-    const product = LADDER[2].config(DIM, 50_000);
+    const product = LADDER[2].config(DIM, 50_000, 0);
     const low = { ...footprint(2), recallAt10: 0.9 };
     const up = decide(product, low, { maxMemoryBytes: 1e9, targetAccuracy: 0.97 });
     expect(name(up.to)).toBe("hybrid-scalar");
@@ -55,7 +55,7 @@ describe("the adaptive policy's rule", () => {
   });
 
   it("goes back to a more precise strategy only when it fits well under the budget", () => {
-    const scalar = LADDER[1].config(DIM, 50_000);
+    const scalar = LADDER[1].config(DIM, 50_000, 0);
     // none would hold 612 MB: under 70% of 1 GB
     expect(
       name(decide(scalar, footprint(1), { maxMemoryBytes: 1e9, targetAccuracy: 0.9 }).to),
@@ -64,6 +64,26 @@ describe("the adaptive policy's rule", () => {
     expect(
       decide(scalar, footprint(1), { maxMemoryBytes: 0.8e9, targetAccuracy: 0.9 }).change,
     ).toBe(false);
+  });
+
+  it("sizes hybrid's float32 cache from the budget and counts it full, as it will fill", () => {
+    const d = decide(
+      NONE,
+      { ...footprint(0), replicas: 2 },
+      {
+        maxMemoryBytes: 0.5e9,
+        targetAccuracy: 0.95,
+      },
+    );
+    // 5% of 0.5 GB over 2 replicas: 12 MB each
+    expect(d.to).toMatchObject({ strategy: "hybrid", float32_cache_mb: 12 });
+    expect(d.estimates["hybrid-scalar"]).toBe(GRAPH + N * DIM + 24e6);
+    // a hybrid library measured with a half-full cache is estimated with the full one
+    const current = d.to;
+    const now = { ...footprint(1), cacheBytes: 5e6, bytes: footprint(1).bytes + 5e6, replicas: 2 };
+    const again = decide(current, now, { maxMemoryBytes: 0.5e9, targetAccuracy: 0.95 });
+    expect(again.estimates["hybrid-scalar"]).toBe(GRAPH + N * DIM + 24e6);
+    expect(again.change).toBe(false);
   });
 
   it("compacts one step under shard memory pressure", () => {

@@ -14,6 +14,10 @@ export interface PolicyInputs {
   shardPressure?: number;
   /** Vectors in one partition (each partition trains on its own sample), when known. */
   vectorsPerPartition?: number;
+  /** Of `bytes`, hybrid's float32 cache as filled now (it fills up to its size as searches run). */
+  cacheBytes?: number;
+  /** Copies of each partition (the bytes count every replica), when known. */
+  replicas?: number;
 }
 
 export interface PolicyTargets {
@@ -38,13 +42,21 @@ const SHARD_PRESSURE = 0.9;
 const COMPACT_TO = 0.9;
 /** ...and goes back up only to a rung that fits under EXPAND_UNDER of it: the gap is hysteresis. */
 const EXPAND_UNDER = 0.7;
+/** Hybrid's float32 cache gets this share of the budget (over all replicas), 64 MB at most. */
+const CACHE_SHARE = 0.05;
+const CACHE_MAX_MB = 64;
 /** Measured recall this far below the target moves a rung up (when it fits). */
 const RECALL_BAND = 0.01;
 
 interface Rung {
   name: string;
-  /** The rung's config; `samples` caps the training sample (a partition's vectors). */
-  config: (dimension: number, samples: number) => ConcreteQuantizationConfig;
+  /**
+   * The rung's config; `samples` caps the training sample (a partition's vectors), `cacheMb` is
+   * hybrid's float32 cache.
+   */
+  config: (dimension: number, samples: number, cacheMb: number) => ConcreteQuantizationConfig;
+  /** Whether it reranks through a float32 cache. */
+  cached: boolean;
   /** Bytes of codes per vector. */
   codeBytes: (dimension: number) => number;
 }
@@ -61,8 +73,10 @@ function hybrid(
   initial: "scalar" | "product",
   dimension: number,
   samples: number,
+  cacheMb: number,
 ): ConcreteQuantizationConfig {
   return {
+    float32_cache_mb: cacheMb,
     strategy: "hybrid",
     initial_search: initial,
     rerank_top_k: 100,
@@ -81,15 +95,17 @@ function hybrid(
  * float32 originals and so is more precise.
  */
 export const LADDER: readonly Rung[] = [
-  { name: "none", config: () => ({ strategy: "none" }), codeBytes: (d) => 4 * d },
+  { name: "none", config: () => ({ strategy: "none" }), codeBytes: (d) => 4 * d, cached: false },
   {
     name: "hybrid-scalar",
-    config: (d, samples) => hybrid("scalar", d, samples),
+    config: (d, samples, cacheMb) => hybrid("scalar", d, samples, cacheMb),
+    cached: true,
     codeBytes: (d) => d,
   },
   {
     name: "hybrid-product",
-    config: (d, samples) => hybrid("product", d, samples),
+    config: (d, samples, cacheMb) => hybrid("product", d, samples, cacheMb),
+    cached: true,
     codeBytes: (d) => subvectorsOf(d),
   },
 ];
@@ -112,7 +128,8 @@ const gb = (bytes: number) => `${(bytes / 1e9).toFixed(3)} GB`;
 
 /**
  * The adaptive policy's rule, pure. Estimates each rung's footprint from the measured one (the
- * codes scale with their bytes per vector, the rest stays), then:
+ * codes scale with their bytes per vector, hybrid's float32 cache counts at its full size, 5% of
+ * the budget, the rest stays), then:
  * 1. over the memory budget, or a shard over 90% of its memory limit: the most precise rung
  *    estimated under 90% of the budget (the most compact when none is);
  * 2. measured recall@10 more than 0.01 below the target: one rung more precise, if it is
@@ -132,8 +149,14 @@ export function decide(
   const budget = targets.maxMemoryBytes;
   const here = rungOf(current);
   const perCode = LADDER[here].codeBytes(dimension);
-  const fixed = Math.max(0, bytes - codesBytes);
-  const estimate = (r: number) => fixed + (codesBytes * LADDER[r].codeBytes(dimension)) / perCode;
+  const replicas = Math.max(1, inputs.replicas ?? 1);
+  // the cache is sized by the policy (a share of the budget) and counted full, as it will be
+  const cacheMb = Math.min(CACHE_MAX_MB, Math.floor((budget * CACHE_SHARE) / replicas / 1e6));
+  const fixed = Math.max(0, bytes - codesBytes - (inputs.cacheBytes ?? 0));
+  const estimate = (r: number) =>
+    fixed +
+    (codesBytes * LADDER[r].codeBytes(dimension)) / perCode +
+    (LADDER[r].cached ? cacheMb * 1e6 * replicas : 0);
   const estimates = Object.fromEntries(
     LADDER.map((rung, r) => [rung.name, Math.round(estimate(r))]),
   );
@@ -149,7 +172,7 @@ export function decide(
   const move = (r: number, reason: string): Decision => ({
     change: r !== here,
     current,
-    to: r === here ? current : LADDER[r].config(dimension, samples),
+    to: r === here ? current : LADDER[r].config(dimension, samples, cacheMb),
     reason,
     estimates,
   });

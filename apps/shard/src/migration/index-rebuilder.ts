@@ -99,10 +99,17 @@ export class IndexRebuilder {
       return;
     }
     job.request.progress(0, input.ids.length);
-    const worker = new Worker(WORKER_BOOT, {
-      workerData: { entry: WORKER_ENTRY, input },
-      transferList: [input.ids.buffer as ArrayBuffer, input.values.buffer as ArrayBuffer],
-    });
+    let worker: Worker;
+    try {
+      worker = new Worker(WORKER_BOOT, {
+        workerData: { entry: WORKER_ENTRY, input },
+        transferList: [input.ids.buffer as ArrayBuffer, input.values.buffer as ArrayBuffer],
+      });
+    } catch (error) {
+      // no thread to be had (resources): this rebuild fails, the next one may get one
+      this.settle(job, () => job.reject(error));
+      return;
+    }
     job.worker = worker;
     worker.on("message", (message: RebuildMessage) => {
       if (message.type === "progress") job.request.progress(message.done, message.total);
