@@ -29,8 +29,14 @@ export type ApplierStatus =
   | { state: "idle" | "running" | "stopped"; appliedSeq: number }
   | { state: "halted"; appliedSeq: number; failedSeq: number; error: string };
 
-/** Entries applied in one store transaction, at most. */
+/** Entries applied in one store transaction, at most... */
 const MAX_BATCH = 1000;
+/**
+ * ...and bytes of events: LMDB keeps the pages a write transaction dirtied for reuse, for the
+ * life of the process, so the largest transaction sets memory the shard holds for good (a
+ * backlog applied in one transaction of 20,000 384-d vectors kept 80 MB more than batches of 500).
+ */
+const MAX_BATCH_BYTES = 4 * 1024 * 1024;
 
 /** What a batch does to the in-memory indexes, applied after its transaction commits. */
 type IndexEffect =
@@ -205,6 +211,15 @@ export class PartitionApplier {
     const applied = this.appliedSeq;
     const fresh = entries.filter((e) => e.seq > applied);
     if (fresh.length === 0) return;
+    let bytes = 0;
+    const fits = fresh.findIndex((e) => (bytes += e.data.byteLength) > MAX_BATCH_BYTES);
+    if (fits >= 0) {
+      // one transaction per MAX_BATCH_BYTES (a single larger event goes alone)
+      const cut = Math.max(1, fits);
+      this.applyBatch(fresh.slice(0, cut));
+      this.applyBatch(fresh.slice(cut));
+      return;
+    }
     const effects: IndexEffect[] = [];
     const letters: Letter[] = [];
     const types: string[] = [];
