@@ -140,7 +140,9 @@ export class LibraryIndex {
 
   private forgetMetadata(id: number): void {
     const m = this.metadataCache[id];
-    if (m !== undefined) this.metadataCacheBytes -= jsonBytes(m);
+    if (m === undefined) return;
+    // only ids a filter read are in the cache: writing the others would grow it for every vector
+    this.metadataCacheBytes -= jsonBytes(m);
     this.metadataCache[id] = undefined;
   }
 
