@@ -110,7 +110,15 @@ export async function clusterUp(args: string[]): Promise<void> {
   const stop = async () => {
     await prometheus?.stop();
     await cluster.stop();
+    // wait for nats-server to have closed its store before this process (and its caller) moves on
+    const natsExited = new Promise((resolve) => {
+      if (nats.exitCode !== null || nats.signalCode !== null) resolve(undefined);
+      else nats.once("exit", resolve);
+    });
     nats.kill("SIGTERM");
+    const killer = setTimeout(() => nats.kill("SIGKILL"), 10_000);
+    await natsExited;
+    clearTimeout(killer);
     process.exit(0);
   };
   process.once("SIGINT", () => void stop());
