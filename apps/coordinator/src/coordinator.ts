@@ -1,7 +1,5 @@
 import type { ShardClient } from "@quiver/api";
-import { effectiveQuantization } from "@quiver/events";
 import type { EventLog } from "@quiver/log";
-import type { LibraryRecord } from "@quiver/store";
 import {
   createCoordinatorMetrics,
   type Logger,
@@ -13,7 +11,6 @@ import { buildApp } from "./app.js";
 import { Catalog, partitionsOf } from "./catalog/catalog.js";
 import type { PartitionRouter } from "./cluster/partition-router.js";
 import type { ServiceContext } from "./service/context.js";
-import { strategyName } from "./policy/strategy-name.js";
 import { ProbeScheduler } from "./service/probe/probe-scheduler.js";
 import { createServices, type PolicyOptions } from "./services.js";
 
@@ -61,10 +58,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   const metrics = createCoordinatorMetrics();
   registerRecallMetrics(metrics.registry, () => catalog.allRecalls());
   let closing = false;
-  const services = createServices(ctx, {
-    ...options.policy,
-    recallOf: options.policy?.recallOf ?? ((library) => currentRecall(catalog, library)),
-  });
+  const services = createServices(ctx, options.policy);
   services.migrations.startDriving(options.migrationCheckMs ?? 1000);
   services.policy.start();
   const app = await buildApp({
@@ -111,17 +105,6 @@ export function policyTiming(env: NodeJS.ProcessEnv): { intervalMs?: number; coo
     ...(intervalMs ? { intervalMs } : {}),
     ...(cooldownMs ? { cooldownMs } : {}),
   };
-}
-
-/**
- * The latest recall@10 the probe measured for what the library's index runs now (a measurement
- * taken under another strategy says nothing of this one).
- */
-function currentRecall(catalog: Catalog, library: LibraryRecord): number | undefined {
-  const measured = catalog.recall(library.libraryId);
-  if (!measured) return undefined;
-  const now = strategyName(effectiveQuantization(library.quantization));
-  return measured.strategy === now ? measured.recallAt10 : undefined;
 }
 
 /** Per partition of the deployment (and of its libraries), the shards that serve it now. */

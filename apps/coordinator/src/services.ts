@@ -1,5 +1,6 @@
 import { InProcessLease } from "@quiver/cluster";
 import { AdaptivePolicy, type AdaptivePolicyOptions } from "./policy/adaptive-policy.js";
+import { currentRecall } from "./policy/current-recall.js";
 import { RecommendationService } from "./policy/recommendation-service.js";
 import { StatisticsSource } from "./policy/statistics-source.js";
 import { BenchmarkService } from "./service/benchmark/benchmark-service.js";
@@ -33,6 +34,7 @@ export function createServices(ctx: ServiceContext, policy: PolicyOptions = {}):
     ...policy,
     source: policy.source ?? new StatisticsSource(ctx),
     lease: policy.lease ?? new InProcessLease({ name: "policy", holderId: "coordinator" }),
+    recallOf: policy.recallOf ?? ((library) => currentRecall(ctx.catalog, library)),
   });
   return {
     libraries: new LibraryService(ctx),

@@ -104,6 +104,11 @@ export class Catalog {
     return this.decisions.get(libraryId);
   }
 
+  /** The library's migration in progress, if any (one at a time). */
+  activeMigration(libraryId: string): MigrationRecord | undefined {
+    return this.migrationsOf(libraryId).find((m) => m.status === "in_progress");
+  }
+
   /** Migrations still in progress, of every library. */
   activeMigrations(): MigrationRecord[] {
     return [...this.migrations.values()].filter((m) => m.status === "in_progress");

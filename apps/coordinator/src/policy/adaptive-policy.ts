@@ -212,7 +212,8 @@ export class AdaptivePolicy {
   }
 }
 
-function numericInputs(inputs: PolicyInputs, decision: Decision): Record<string, number> {
+/** The measured inputs and the rule's estimates, as a decision event and the API show them. */
+export function numericInputs(inputs: PolicyInputs, decision: Decision): Record<string, number> {
   const out: Record<string, number> = {
     dimension: inputs.dimension,
     vectors: inputs.vectors,

@@ -15,7 +15,7 @@ import type { ServiceContext } from "../service/context.js";
 import { libraryResponse } from "../service/library-service.js";
 import { decisionView } from "../service/statistics-service.js";
 import type { MigrationService } from "../service/migration-service.js";
-import type { AdaptivePolicy } from "./adaptive-policy.js";
+import { type AdaptivePolicy, numericInputs } from "./adaptive-policy.js";
 import { strategyName } from "./strategy-name.js";
 
 /** GET .../quantization/recommendation and PATCH of an adaptive library's targets. */
@@ -36,16 +36,6 @@ export class RecommendationService {
     });
     const q = library.quantization;
     const last = this.ctx.catalog.lastDecision(library.libraryId);
-    const measured: Record<string, number> = {
-      dimension: inputs.dimension,
-      vectors: inputs.vectors,
-      memory_bytes: inputs.bytes,
-      codes_bytes: inputs.codesBytes,
-    };
-    if (inputs.recallAt10 !== undefined) measured.recall_at_10 = inputs.recallAt10;
-    if (inputs.shardPressure !== undefined) measured.shard_memory_pressure = inputs.shardPressure;
-    for (const [name, bytes] of Object.entries(decision.estimates))
-      measured[`estimate_${name}`] = bytes;
     return {
       library_id: library.libraryId,
       strategy: q.strategy,
@@ -59,7 +49,7 @@ export class RecommendationService {
         max_memory_gb: targets.maxMemoryBytes / 1e9,
         target_accuracy: targets.targetAccuracy,
       },
-      inputs: measured,
+      inputs: numericInputs(inputs, decision),
       last_decision: last ? decisionView(last) : null,
     };
   }

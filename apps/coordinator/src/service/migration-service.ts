@@ -49,7 +49,7 @@ export class MigrationService {
 
   /** Whether the library has a migration in progress. */
   active(libraryId: string): MigrationRecord | undefined {
-    return this.ctx.catalog.migrationsOf(libraryId).find(isActive);
+    return this.ctx.catalog.activeMigration(libraryId);
   }
 
   /**
@@ -57,7 +57,7 @@ export class MigrationService {
    * migration's id. `field` names the request field a conflict is reported against.
    */
   async begin(library: LibraryRecord, to: QuantizationConfig, field: string): Promise<string> {
-    const active = this.ctx.catalog.migrationsOf(library.libraryId).find(isActive);
+    const active = this.ctx.catalog.activeMigration(library.libraryId);
     if (active) {
       throw new ApiError(
         ApiErrorCode.MigrationConflict,

@@ -130,9 +130,7 @@ export class StatisticsService {
     const savings = bytes.float32_vectors > 0 ? 1 - searched / bytes.float32_vectors : 0;
     const quantized = library.quantization.strategy !== "none";
     const training = quantized && rows.some((r) => r.phase === "exact");
-    const migration = this.ctx.catalog
-      .migrationsOf(library.libraryId)
-      .find((m) => m.status === "in_progress");
+    const migration = this.ctx.catalog.activeMigration(library.libraryId);
     return {
       library_id: library.libraryId,
       num_vectors: numVectors,

@@ -106,6 +106,14 @@ const Bytes = Type.Object({
   float32_vectors: Type.Integer({ description: "what the vectors would take as float32" }),
 });
 
+/** The adaptive policy's latest decision, as the statistics and the recommendation show it. */
+export const PolicyDecisionView = Type.Object({
+  decided_at: Type.String(),
+  decision: Type.String(),
+  reason: Type.String(),
+  inputs: Type.Record(Type.String(), Type.Number()),
+});
+
 const AccuracyMetrics = Type.Object({
   "recall@10": Type.Number(),
   "recall@100": Type.Number(),
@@ -171,15 +179,7 @@ export const StatisticsResponse = Type.Object({
           max_memory_gb: Type.Number(),
           target_accuracy: Type.Number(),
           auto_tune: Type.Boolean(),
-          last_decision: Type.Union([
-            Type.Object({
-              decided_at: Type.String(),
-              decision: Type.String(),
-              reason: Type.String(),
-              inputs: Type.Record(Type.String(), Type.Number()),
-            }),
-            Type.Null(),
-          ]),
+          last_decision: Type.Union([PolicyDecisionView, Type.Null()]),
         },
         { description: "adaptive libraries: the targets and the policy's latest decision" },
       ),

@@ -1,5 +1,5 @@
 import { type Static, Type } from "typebox";
-import { QuantizationConfigInput } from "./libraries.js";
+import { PolicyDecisionView, QuantizationConfigInput } from "./libraries.js";
 
 export const MigrateBody = Type.Object(
   {
@@ -91,15 +91,7 @@ export const RecommendationResponse = Type.Object({
   inputs: Type.Record(Type.String(), Type.Number(), {
     description: "the measured figures the rule read, and its estimate per strategy",
   }),
-  last_decision: Type.Union([
-    Type.Object({
-      decided_at: Type.String(),
-      decision: Type.String(),
-      reason: Type.String(),
-      inputs: Type.Record(Type.String(), Type.Number()),
-    }),
-    Type.Null(),
-  ]),
+  last_decision: Type.Union([PolicyDecisionView, Type.Null()]),
 });
 export type RecommendationResponse = Static<typeof RecommendationResponse>;
 
