@@ -1,16 +1,7 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { QuiverClient, type RecommendationResponse } from "@quiver/api";
-import {
-  freePort,
-  type NatsServer,
-  type Prometheus,
-  startNatsServer,
-  startPrometheus,
-} from "@quiver/testing";
+import { freePort, type Prometheus, startPrometheus } from "@quiver/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type LocalCluster, startLocalCluster } from "./local-cluster.js";
+import { startTestCluster, type TestCluster } from "./test-support/test-cluster.js";
 import { followMigration } from "./test-support/migration-suite.js";
 import { randomVectors } from "./test-support/vectors.js";
 
@@ -32,14 +23,11 @@ async function until<T>(what: string, read: () => Promise<T>, ok: (v: T) => bool
 // The acceptance for the adaptive policy: a real Prometheus (Debian's) scrapes a real
 // local cluster; the policy reads memory through PromQL and recall from the probe.
 describe("adaptive policy with Prometheus over a local cluster", () => {
-  let nats: NatsServer;
   let prometheus: Prometheus;
-  let cluster: LocalCluster;
+  let cluster: TestCluster;
   let client: QuiverClient;
-  const dataDir = mkdtempSync(join(tmpdir(), "quiver-adaptive-"));
 
   beforeAll(async () => {
-    nats = await startNatsServer();
     const shardPorts = [await freePort(), await freePort()];
     const port = await freePort();
     prometheus = await startPrometheus({
@@ -51,16 +39,12 @@ describe("adaptive policy with Prometheus over a local cluster", () => {
         },
       ],
     });
-    cluster = await startLocalCluster({
-      natsUrl: nats.url,
-      dataDir,
+    cluster = await startTestCluster({
       shards: 2,
       partitions: PARTITIONS,
       replicas: 1,
-      host: "127.0.0.1",
       port,
       shardHttpPorts: shardPorts,
-      logLevel: "warn",
       stdio: "ignore",
       coordinatorEnv: {
         QUIVER_PROMETHEUS_URL: prometheus.url,
@@ -74,8 +58,6 @@ describe("adaptive policy with Prometheus over a local cluster", () => {
   afterAll(async () => {
     await cluster?.stop();
     await prometheus?.stop();
-    await nats?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
   });
 
   it("compacts a library over its lowered budget, does not flap, and moves to a more precise strategy when recall falls below target", async () => {

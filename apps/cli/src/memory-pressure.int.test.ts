@@ -8,16 +8,10 @@ import {
   PrometheusSource,
 } from "@quiver/coordinator";
 import { silentLogger } from "@quiver/telemetry";
-import {
-  freePort,
-  type NatsServer,
-  type Prometheus,
-  startNatsServer,
-  startPrometheus,
-} from "@quiver/testing";
+import { type Prometheus, startPrometheus } from "@quiver/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Embedded, startEmbedded } from "./embedded.js";
-import { type LocalCluster, startLocalCluster } from "./local-cluster.js";
+import { startTestCluster, type TestCluster } from "./test-support/test-cluster.js";
 import { randomVectors } from "./test-support/vectors.js";
 
 const DIM = 32;
@@ -109,23 +103,10 @@ describe("memory pressure in embedded mode (ProcessSource)", () => {
 });
 
 describe("memory pressure in a cluster (PrometheusSource over a real Prometheus)", () => {
-  let nats: NatsServer;
-  let cluster: LocalCluster;
+  let cluster: TestCluster;
   let prometheus: Prometheus;
-  let dataDir: string;
   beforeAll(async () => {
-    nats = await startNatsServer();
-    dataDir = mkdtempSync(join(tmpdir(), "quiver-pressure-cluster-"));
-    cluster = await startLocalCluster({
-      natsUrl: nats.url,
-      dataDir,
-      shards: 2,
-      partitions: 4,
-      replicas: 2,
-      host: "127.0.0.1",
-      port: await freePort(),
-      logLevel: "warn",
-    });
+    cluster = await startTestCluster({ shards: 2, partitions: 4, replicas: 2 });
     prometheus = await startPrometheus({
       scrapeIntervalMs: 500,
       targets: [
@@ -137,8 +118,6 @@ describe("memory pressure in a cluster (PrometheusSource over a real Prometheus)
   afterAll(async () => {
     await prometheus?.stop();
     await cluster?.stop();
-    await nats?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
   });
 
   it("reports the library's bytes (summed over replicas) and vectors (once per partition) as the statistics do", async () => {

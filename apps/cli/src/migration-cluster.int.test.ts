@@ -1,10 +1,6 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { QuiverClient } from "@quiver/api";
-import { freePort, type NatsServer, startNatsServer } from "@quiver/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type LocalCluster, startLocalCluster } from "./local-cluster.js";
+import { startTestCluster, type TestCluster } from "./test-support/test-cluster.js";
 import { followMigration, isSorted } from "./test-support/migration-suite.js";
 import { randomVectors } from "./test-support/vectors.js";
 
@@ -16,25 +12,17 @@ const BATCH = 1_000;
 // The acceptance: none -> scalar -> product -> hybrid -> none on a 100k library under
 // continuous search (and write) load, with a shard process killed by SIGKILL mid-migration.
 describe("cluster: migrations of a 100k-vector library under load", () => {
-  let nats: NatsServer;
-  let cluster: LocalCluster;
+  let cluster: TestCluster;
   let client: QuiverClient;
   let libraryId = "";
-  const dataDir = mkdtempSync(join(tmpdir(), "quiver-migrations-"));
   const data = randomVectors(COUNT, DIM, 77);
   const vectorOf = (i: number) => Array.from(data.subarray(i * DIM, (i + 1) * DIM));
 
   beforeAll(async () => {
-    nats = await startNatsServer();
-    cluster = await startLocalCluster({
-      natsUrl: nats.url,
-      dataDir,
+    cluster = await startTestCluster({
       shards: 2,
       partitions: PARTITIONS,
       replicas: 2,
-      host: "127.0.0.1",
-      port: await freePort(),
-      logLevel: "warn",
       stdio: "inherit",
     });
     client = new QuiverClient({ url: cluster.url });
@@ -53,11 +41,7 @@ describe("cluster: migrations of a 100k-vector library under load", () => {
       await client.upsert(libraryId, rows, { wait: i + BATCH >= COUNT });
     }
   }, 600_000);
-  afterAll(async () => {
-    await cluster?.stop();
-    await nats?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  afterAll(async () => cluster?.stop());
 
   it("switches strategies with no failed search, no lost vector, progress that only grows, and survives a SIGKILLed shard", async () => {
     expect((await client.getLibrary(libraryId)).num_vectors).toBe(COUNT);
