@@ -62,6 +62,9 @@ describe("quantization benchmark (embedded, Fashion-MNIST)", () => {
     );
     const started = await client.startBenchmark(libraryId, { test_queries: queries });
     expect(started).toMatchObject({ status: "running", progress: 0, library_id: libraryId });
+    expect(started.url).toBe(
+      `/v1/libraries/${libraryId}/quantization/benchmarks/${started.job_id}`,
+    );
     const seen: BenchmarkJobResponse[] = [started];
     let job = started;
     while (job.status === "running") {

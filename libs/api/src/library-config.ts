@@ -1,15 +1,12 @@
 import {
-  checkCodebookSize,
-  checkHnswParams,
-  checkSubvectors,
+  CONFIG_LIMITS,
   defaultSubvectors,
-  HYBRID_DEFAULTS,
-  isEngineError,
-  PRODUCT_DEFAULTS,
-  SCALAR_DEFAULTS,
-  SUPPORTED_SCALAR_BITS,
-} from "@quiver/engine";
-import type { HnswConfig, QuantizationConfig, Strategy } from "@quiver/events";
+  HNSW_DEFAULTS,
+  type HnswConfig,
+  QUANTIZATION_DEFAULTS,
+  type QuantizationConfig,
+  type Strategy,
+} from "@quiver/events";
 import { ApiErrorCode, invalidField } from "./errors.js";
 
 export const STRATEGIES: readonly Strategy[] = ["none", "scalar", "product", "hybrid", "adaptive"];
@@ -36,56 +33,58 @@ const KEYS: Record<Strategy, readonly string[]> = {
 type Input = Record<string, unknown>;
 const FIELD = "quantization_config";
 
-function positiveInt(input: Input, key: string, fallback: number, max = 1e9): number {
-  const v = input[key] ?? fallback;
-  if (typeof v !== "number" || !Number.isInteger(v) || v < 1 || v > max) {
-    throw invalidField(
-      `${FIELD}.${key}`,
-      `must be an integer in [1, ${max}]`,
-      ApiErrorCode.InvalidConfig,
-    );
+/** input[key] (or the fallback): an integer in [min, max], else an error naming the field. */
+function intIn(field: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+    throw invalidField(field, `must be an integer in [${min}, ${max}]`, ApiErrorCode.InvalidConfig);
   }
-  return v;
+  return value;
 }
 
-/** Runs an engine check, reporting its failure as an API error on `field`. */
-function engineCheck<T>(field: string, check: () => T): T {
-  try {
-    return check();
-  } catch (error) {
-    if (!isEngineError(error)) throw error;
-    const message = error.message.replace(/^[a-z_]+: /, "");
-    throw invalidField(field, message, ApiErrorCode.InvalidConfig);
-  }
+function positiveInt(input: Input, key: string, fallback: number, max = 1e9): number {
+  return intIn(`${FIELD}.${key}`, input[key] ?? fallback, 1, max);
 }
 
 function scalarPart(input: Input) {
-  const bits = input.bits ?? SCALAR_DEFAULTS.bits;
-  if (!(SUPPORTED_SCALAR_BITS as readonly unknown[]).includes(bits)) {
+  const defaults = QUANTIZATION_DEFAULTS.scalar;
+  const bits = input.bits ?? defaults.bits;
+  const supported: readonly unknown[] = CONFIG_LIMITS.scalarBits;
+  if (!supported.includes(bits)) {
     throw invalidField(
       `${FIELD}.bits`,
-      `must be one of ${SUPPORTED_SCALAR_BITS.join(", ")}`,
+      `must be one of ${CONFIG_LIMITS.scalarBits.join(", ")}`,
       ApiErrorCode.InvalidConfig,
     );
   }
   return {
     bits: bits as number,
-    calibration_samples: positiveInt(
-      input,
-      "calibration_samples",
-      SCALAR_DEFAULTS.calibrationSamples,
-    ),
+    calibration_samples: positiveInt(input, "calibration_samples", defaults.calibration_samples),
   };
 }
 
 function productPart(input: Input, dimension: number) {
-  const subvectors = engineCheck(`${FIELD}.subvectors`, () =>
-    checkSubvectors(dimension, input.subvectors ?? defaultSubvectors(dimension)),
+  const defaults = QUANTIZATION_DEFAULTS.product;
+  const subvectors = intIn(
+    `${FIELD}.subvectors`,
+    input.subvectors ?? defaultSubvectors(dimension),
+    1,
+    dimension,
   );
-  const codebook_size = engineCheck(`${FIELD}.codebook_size`, () =>
-    checkCodebookSize(input.codebook_size ?? PRODUCT_DEFAULTS.codebookSize),
+  if (dimension % subvectors !== 0) {
+    throw invalidField(
+      `${FIELD}.subvectors`,
+      `must divide the dimension (${dimension}); ${subvectors} does not`,
+      ApiErrorCode.InvalidConfig,
+    );
+  }
+  const { min, max } = CONFIG_LIMITS.codebookSize;
+  const codebook_size = intIn(
+    `${FIELD}.codebook_size`,
+    input.codebook_size ?? defaults.codebook_size,
+    min,
+    max,
   );
-  const training_samples = positiveInt(input, "training_samples", PRODUCT_DEFAULTS.trainingSamples);
+  const training_samples = positiveInt(input, "training_samples", defaults.training_samples);
   if (training_samples < codebook_size) {
     throw invalidField(
       `${FIELD}.training_samples`,
@@ -98,8 +97,9 @@ function productPart(input: Input, dimension: number) {
 
 /** hybrid: MB of the float32 cache, a finite number >= 0. */
 function cacheMb(input: Input): number {
-  const v = input.float32_cache_mb ?? HYBRID_DEFAULTS.float32CacheMb;
-  if (typeof v !== "number" || !Number.isFinite(v) || v < 0 || v > 1e6) {
+  const v = input.float32_cache_mb ?? QUANTIZATION_DEFAULTS.hybrid.float32_cache_mb;
+  const { min, max } = CONFIG_LIMITS.float32CacheMb;
+  if (typeof v !== "number" || !Number.isFinite(v) || v < min || v > max) {
     throw invalidField(
       `${FIELD}.float32_cache_mb`,
       "must be a number in [0, 1000000] (MB; 0: no cache)",
@@ -146,7 +146,7 @@ export function resolveQuantization(raw: unknown, dimension: number): Quantizati
     case "product":
       return { strategy: "product", ...productPart(input, dimension) };
     case "hybrid": {
-      const initial = input.initial_search ?? "scalar";
+      const initial = input.initial_search ?? QUANTIZATION_DEFAULTS.hybrid.initial_search;
       if (initial !== "scalar" && initial !== "product") {
         throw invalidField(
           `${FIELD}.initial_search`,
@@ -164,7 +164,12 @@ export function resolveQuantization(raw: unknown, dimension: number): Quantizati
       return {
         strategy: "hybrid",
         initial_search: initial,
-        rerank_top_k: positiveInt(input, "rerank_top_k", HYBRID_DEFAULTS.rerankTopK, 100_000),
+        rerank_top_k: positiveInt(
+          input,
+          "rerank_top_k",
+          QUANTIZATION_DEFAULTS.hybrid.rerank_top_k,
+          CONFIG_LIMITS.rerankTopK.max,
+        ),
         rerank_precision: "float32",
         float32_cache_mb: cacheMb(input),
         ...scalarPart(input),
@@ -221,21 +226,10 @@ export function resolveHnsw(raw: unknown): HnswConfig {
       );
     }
   }
-  const field = (key: string) => `hnsw_config.${key}`;
-  try {
-    const p = checkHnswParams({
-      m: input.m as number | undefined,
-      efConstruction: input.ef_construction as number | undefined,
-      efSearch: input.ef_search as number | undefined,
-    });
-    return { m: p.m, ef_construction: p.efConstruction, ef_search: p.efSearch };
-  } catch (error) {
-    if (!isEngineError(error)) throw error;
-    const name = String(error.details.field ?? "");
-    throw invalidField(
-      field(name),
-      error.message.replace(/^[a-z_]+: /, ""),
-      ApiErrorCode.InvalidConfig,
-    );
+  const out = { ...HNSW_DEFAULTS };
+  for (const key of ["m", "ef_construction", "ef_search"] as const) {
+    const { min, max } = CONFIG_LIMITS.hnsw[key];
+    out[key] = intIn(`hnsw_config.${key}`, input[key] ?? HNSW_DEFAULTS[key], min, max);
   }
+  return out;
 }

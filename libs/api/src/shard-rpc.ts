@@ -2,7 +2,6 @@
  * What a coordinator asks of a shard node, and what it answers. The same calls are made in
  * process (embedded mode) and over NATS request/reply (cluster), so both run one code path.
  */
-import type { MemoryUsage } from "@quiver/engine";
 import type { MetadataObject } from "./filter/compile-filter.js";
 
 export interface ShardSearchRequest {
@@ -91,8 +90,20 @@ export interface ShardStatus {
   partitions: PartitionState[];
 }
 
-/** Bytes a library's index holds in one partition, by component. */
-export type IndexBytes = MemoryUsage;
+/** Bytes a library's index holds in one partition, by component (the engine's memory usage). */
+export interface IndexBytes {
+  /** Vectors or codes the search reads. */
+  vectors: number;
+  /** Quantizer parameters (ranges, codebooks). */
+  quantizer: number;
+  /** Graph links and per-node bookkeeping. */
+  graph: number;
+  /** Float32 originals held in RAM for reranking (hybrid's cache). */
+  originals: number;
+  /** Scratch buffers and visited marks. */
+  other: number;
+  total: number;
+}
 
 /** Where a partition stands in a library's latest migration. */
 export interface PartitionMigrationProgress {

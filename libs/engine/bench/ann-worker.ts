@@ -5,15 +5,13 @@ import {
   HybridIndex,
   InMemoryOriginals,
   ProductQuantizer,
-  PRODUCT_DEFAULTS,
   recallAtK,
-  SCALAR_DEFAULTS,
   ScalarQuantizer,
   type StoreSpec,
 } from "../src/index.js";
 import type { AnnRow, AnnTask } from "./ann-task.js";
 import { groundTruth, isDatasetName, loadDataset, TRUTH_K } from "./datasets.js";
-import { queryOf, sampleRows } from "./bench-data.js";
+import { CALIBRATION_SAMPLES, queryOf, sampleRows, TRAINING_SAMPLES } from "./bench-data.js";
 import { buildHnswlib, buildUsearch, type PeerIndex } from "./peers.js";
 
 const DEFAULT_EF = 64;
@@ -65,11 +63,11 @@ function emit(row: AnnRow): void {
 function quiverStorage(strategy: string): StoreSpec {
   if (strategy === "none") return { kind: "f32" };
   if (strategy === "scalar") {
-    const sample = sampleRows(data, SCALAR_DEFAULTS.calibrationSamples);
+    const sample = sampleRows(data, CALIBRATION_SAMPLES);
     return { kind: "scalar", quantizer: ScalarQuantizer.train(sample.rows, sample.count, dim) };
   }
   if (strategy === "product") {
-    const sample = sampleRows(data, PRODUCT_DEFAULTS.trainingSamples);
+    const sample = sampleRows(data, TRAINING_SAMPLES);
     return { kind: "product", quantizer: ProductQuantizer.train(sample.rows, sample.count, dim) };
   }
   throw new Error(`unknown Quiver strategy ${strategy}`);

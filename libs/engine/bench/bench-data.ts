@@ -31,3 +31,7 @@ export function flatIndexOf(data: Dataset, storage: StoreSpec): FlatIndex {
 export function queryOf(data: Dataset, q: number): Float32Array {
   return data.queries.subarray(q * data.dim, (q + 1) * data.dim);
 }
+
+/** The product's default sample sizes (libs/events QUANTIZATION_DEFAULTS), for the same training. */
+export const CALIBRATION_SAMPLES = 10_000;
+export const TRAINING_SAMPLES = 50_000;

@@ -18,6 +18,9 @@ export interface LibraryCreated {
   createdAtMs: number;
 }
 
+/** A library as the catalog records it: its library.created event, config updated by later events. */
+export type LibraryRecord = Omit<LibraryCreated, "type">;
+
 export interface LibraryConfigChanged {
   type: "library.config_changed";
   libraryId: string;

@@ -6,6 +6,7 @@ export {
   type LibraryConfigChanged,
   type LibraryCreated,
   type LibraryDeleted,
+  type LibraryRecord,
   type Metadata,
   type MigrationCompleted,
   type MigrationFailed,
@@ -20,8 +21,12 @@ export {
 } from "./events.js";
 export {
   type ConcreteQuantizationConfig,
+  CONFIG_LIMITS,
+  defaultSubvectors,
   effectiveQuantization,
+  HNSW_DEFAULTS,
   type HnswConfig,
+  QUANTIZATION_DEFAULTS,
   type QuantizationConfig,
   type Strategy,
 } from "./quantization-config.js";

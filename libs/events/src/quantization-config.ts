@@ -48,3 +48,43 @@ export interface HnswConfig {
   ef_construction: number;
   ef_search: number;
 }
+
+/**
+ * What a library gets for the keys its config leaves out (brief §1). The samples are the
+ * library's: a quantized library searches exactly until it holds that many vectors, then trains.
+ */
+export const QUANTIZATION_DEFAULTS = {
+  scalar: { bits: 8, calibration_samples: 10_000 },
+  product: { codebook_size: 256, training_samples: 50_000 },
+  hybrid: {
+    initial_search: "scalar",
+    rerank_top_k: 100,
+    /**
+     * The LRU cache of originals in front of the store, per library and replica (split over its
+     * partitions): 64 MB holds ~42k rows of 384 float32, room for the candidates of a few hundred
+     * distinct queries at rerank_top_k 100.
+     */
+    float32_cache_mb: 64,
+  },
+} as const;
+
+/** The ranges a config's settings may take. */
+export const CONFIG_LIMITS = {
+  scalarBits: [8],
+  codebookSize: { min: 2, max: 256 },
+  rerankTopK: { min: 1, max: 100_000 },
+  float32CacheMb: { min: 0, max: 1e6 },
+  hnsw: {
+    m: { min: 2, max: 128 },
+    ef_construction: { min: 1, max: 10_000 },
+    ef_search: { min: 1, max: 100_000 },
+  },
+} as const;
+
+export const HNSW_DEFAULTS: HnswConfig = { m: 16, ef_construction: 200, ef_search: 64 };
+
+/** Default subvectors: one per 8 components, or the nearest divisor of dim that is not larger. */
+export function defaultSubvectors(dim: number): number {
+  for (let m = Math.max(1, Math.floor(dim / 8)); m > 1; m--) if (dim % m === 0) return m;
+  return 1;
+}

@@ -2,7 +2,7 @@ export { isStoreError, StoreError, StoreErrorCode } from "./errors.js";
 export { PartitionStore, type PartitionStoreOptions, PartitionWriter } from "./partition-store.js";
 export type {
   DeadLetter,
-  LibraryRecord,
+  PartitionLibrary,
   PartitionMigration,
   SnapshotInfo,
   StoredVector,

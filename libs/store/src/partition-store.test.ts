@@ -4,9 +4,9 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { isStoreError, StoreErrorCode } from "./errors.js";
 import { PartitionStore } from "./partition-store.js";
-import type { LibraryRecord } from "./records.js";
+import type { PartitionLibrary } from "./records.js";
 
-const lib: LibraryRecord = {
+const lib: PartitionLibrary = {
   libraryId: "lib_a",
   tenantId: "t",
   name: "a",

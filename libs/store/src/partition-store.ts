@@ -1,7 +1,7 @@
 import type { Metadata } from "@quiver/events";
 import { type Database, type Key, open, type RootDatabase, TransactionFlags } from "lmdb";
 import { StoreError, StoreErrorCode } from "./errors.js";
-import type { DeadLetter, LibraryRecord, SnapshotInfo, StoredVector } from "./records.js";
+import type { DeadLetter, PartitionLibrary, SnapshotInfo, StoredVector } from "./records.js";
 
 type LibKey = [number, string];
 type VecKey = [number, string, number];
@@ -52,7 +52,7 @@ function libEnd(partition: number, libraryId: string): [number, string] {
 /** The named databases of the shard's environment. */
 interface StoreDbs {
   applied: Database<number, number>;
-  libs: Database<LibraryRecord, LibKey>;
+  libs: Database<PartitionLibrary, LibKey>;
   allocations: Database<Allocation, LibKey>;
   ids: Database<number, IdKey>;
   vectorIds: Database<string, VecKey>;
@@ -101,11 +101,11 @@ export class PartitionStore {
     return this.db.applied.get(partition) ?? 0;
   }
 
-  library(partition: number, libraryId: string): LibraryRecord | undefined {
+  library(partition: number, libraryId: string): PartitionLibrary | undefined {
     return this.db.libs.get([partition, libraryId]);
   }
 
-  libraries(partition: number): LibraryRecord[] {
+  libraries(partition: number): PartitionLibrary[] {
     return [
       ...this.db.libs.getRange({ start: [partition], end: [partition + 1] }).map((e) => e.value),
     ];
@@ -294,7 +294,7 @@ export class PartitionStore {
    */
   switchIndex(
     partition: number,
-    record: LibraryRecord,
+    record: PartitionLibrary,
     quantizer: Uint8Array | undefined,
     snapshot: Uint8Array,
   ): SnapshotInfo {
@@ -309,7 +309,7 @@ export class PartitionStore {
   }
 
   /** Updates a library's record outside any event (a migration's local state). */
-  updateLibrary(partition: number, record: LibraryRecord): void {
+  updateLibrary(partition: number, record: PartitionLibrary): void {
     this.checkOpen();
     this.env.transactionSync(
       () => this.db.libs.putSync([partition, record.libraryId], record),
@@ -381,7 +381,7 @@ export class PartitionWriter {
     readonly seq: number,
   ) {}
 
-  putLibrary(record: LibraryRecord): void {
+  putLibrary(record: PartitionLibrary): void {
     this.db.libs.putSync([this.partition, record.libraryId], record);
   }
 

@@ -1,4 +1,4 @@
-import type { LibraryCreated, Metadata, QuantizationConfig } from "@quiver/events";
+import type { LibraryRecord, Metadata, QuantizationConfig } from "@quiver/events";
 
 /**
  * Where a partition stands in a library's latest migration. `building`: the index of `to` is
@@ -15,8 +15,8 @@ export interface PartitionMigration {
   error?: string;
 }
 
-/** A library as a partition knows it: its library.created event (config updated by later events). */
-export type LibraryRecord = Omit<LibraryCreated, "type"> & { migration?: PartitionMigration };
+/** A library as a partition knows it: the catalog's record and the partition's migration state. */
+export type PartitionLibrary = LibraryRecord & { migration?: PartitionMigration };
 
 /** An event that could not be applied, kept with its bytes and the reason. */
 export interface DeadLetter {

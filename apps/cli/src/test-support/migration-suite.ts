@@ -108,7 +108,19 @@ export function defineMigrationSuite(name: string, start: () => Promise<Deployme
       expect(stats.memory_usage.bytes.codes).toBeLessThan(count * dim * 4);
 
       // a cancelled migration leaves the library on its config, whatever had switched
-      const cancelled = await client.migrate(lib.id, { new_strategy: "none" });
+      const res = await fetch(`${deployment.url}/v1/libraries/${lib.id}/quantization/migrate`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ new_strategy: "none" }),
+      });
+      expect(res.status).toBe(202);
+      const cancelled = (await res.json()) as MigrationResponse;
+      // the body and the Location header both say where to follow the migration
+      expect(cancelled.url).toBe(
+        `/v1/libraries/${lib.id}/quantization/migrations/${cancelled.migration_id}`,
+      );
+      expect(res.headers.get("location")).toBe(cancelled.url);
+      expect((await client.migration(lib.id, cancelled.migration_id)).url).toBe(cancelled.url);
       await client.cancelMigration(lib.id, cancelled.migration_id);
       const after = await followMigration(client, lib.id, cancelled.migration_id, (m) =>
         m.partitions.every((p) => ["abandoned", "rolled_back"].includes(p.state)),

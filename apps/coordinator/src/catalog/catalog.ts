@@ -1,13 +1,13 @@
 import {
   CATALOG_PARTITION,
   decodeEvent,
+  type LibraryRecord,
   type PolicyDecision,
   type QuantizationConfig,
   type QuiverEvent,
   type RecallMeasured,
 } from "@quiver/events";
 import type { EventLog, LogSubscription } from "@quiver/log";
-import type { LibraryRecord } from "@quiver/store";
 import { type Logger, silentLogger } from "@quiver/telemetry";
 
 /** A migration as the catalog records it. */

@@ -1,7 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { keepLease, type Lease, type LeaseKeeper } from "@quiver/cluster";
-import { CATALOG_PARTITION, effectiveQuantization, encodeEvent } from "@quiver/events";
-import type { LibraryRecord } from "@quiver/store";
+import {
+  CATALOG_PARTITION,
+  effectiveQuantization,
+  encodeEvent,
+  type LibraryRecord,
+} from "@quiver/events";
 import { partitionsOf } from "../catalog/catalog.js";
 import type { ServiceContext } from "../service/context.js";
 import { gatherLibraryStats, type LibraryStatsRows } from "../service/statistics-service.js";

@@ -1,5 +1,4 @@
-import { effectiveQuantization } from "@quiver/events";
-import type { LibraryRecord } from "@quiver/store";
+import { effectiveQuantization, type LibraryRecord } from "@quiver/events";
 import type { Catalog } from "../catalog/catalog.js";
 import { strategyName } from "./strategy-name.js";
 

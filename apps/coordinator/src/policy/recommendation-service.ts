@@ -8,8 +8,12 @@ import {
   resolveQuantization,
   type UpdateLibraryBody,
 } from "@quiver/api";
-import { CATALOG_PARTITION, effectiveQuantization, encodeEvent } from "@quiver/events";
-import type { LibraryRecord } from "@quiver/store";
+import {
+  CATALOG_PARTITION,
+  effectiveQuantization,
+  encodeEvent,
+  type LibraryRecord,
+} from "@quiver/events";
 import { partitionsOf } from "../catalog/catalog.js";
 import type { ServiceContext } from "../service/context.js";
 import { libraryResponse } from "../service/library-service.js";

@@ -5,7 +5,7 @@ import {
   invalidField,
   type ShardClient,
 } from "@quiver/api";
-import type { LibraryRecord } from "@quiver/store";
+import type { LibraryRecord } from "@quiver/events";
 import type { ServiceContext } from "./context.js";
 import { decodeWriteToken } from "./write-token.js";
 

@@ -9,8 +9,12 @@ import {
   resolveQuantization,
   summarizeQuantization,
 } from "@quiver/api";
-import { CATALOG_PARTITION, encodeEvent, type LibraryCreated } from "@quiver/events";
-import type { LibraryRecord } from "@quiver/store";
+import {
+  CATALOG_PARTITION,
+  encodeEvent,
+  type LibraryCreated,
+  type LibraryRecord,
+} from "@quiver/events";
 import { partitionsOf } from "../catalog/catalog.js";
 import type { ServiceContext } from "./context.js";
 import { gatherLibraryStats } from "./statistics-service.js";

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import {
+  migrationPath,
   ApiError,
   ApiErrorCode,
   invalidField,
@@ -12,10 +13,10 @@ import {
   CATALOG_PARTITION,
   effectiveQuantization,
   encodeEvent,
+  type LibraryRecord,
   type QuantizationConfig,
   type QuiverEvent,
 } from "@quiver/events";
-import type { LibraryRecord } from "@quiver/store";
 import { type MigrationRecord, partitionsOf } from "../catalog/catalog.js";
 import type { ServiceContext } from "./context.js";
 import { gatherLibraryStats, type LibraryStatsRows } from "./statistics-service.js";
@@ -238,6 +239,7 @@ export class MigrationService {
     return {
       migration_id: migration.migrationId,
       library_id: migration.libraryId,
+      url: migrationPath(migration.libraryId, migration.migrationId),
       status: migration.status,
       from: migration.from as unknown as Record<string, unknown>,
       to: migration.to as unknown as Record<string, unknown>,

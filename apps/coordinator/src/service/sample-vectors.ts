@@ -1,5 +1,5 @@
 import { apportion, type SampledVector } from "@quiver/api";
-import type { LibraryRecord } from "@quiver/store";
+import type { LibraryRecord } from "@quiver/events";
 import type { ServiceContext } from "./context.js";
 import { gatherLibraryStats } from "./statistics-service.js";
 

@@ -9,7 +9,7 @@ import {
   type ShardClient,
   type ShardHit,
 } from "@quiver/api";
-import type { LibraryRecord } from "@quiver/store";
+import type { LibraryRecord } from "@quiver/events";
 import { partitionsOf } from "../catalog/catalog.js";
 import { readSeqs } from "./consistency.js";
 import type { ServiceContext } from "./context.js";

@@ -1,12 +1,12 @@
 import {
   effectiveQuantization,
+  type LibraryRecord,
   type PolicyDecision,
   type QuantizationConfig,
+  type RecallMeasured,
 } from "@quiver/events";
 import { strategyName } from "../policy/strategy-name.js";
 import type { PartitionLibraryStats, StatisticsResponse } from "@quiver/api";
-import type { RecallMeasured } from "@quiver/events";
-import type { LibraryRecord } from "@quiver/store";
 import { partitionsOf } from "../catalog/catalog.js";
 import type { ServiceContext } from "./context.js";
 

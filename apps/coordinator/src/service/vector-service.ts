@@ -8,8 +8,7 @@ import {
   type VectorResponse,
   type WriteResponse,
 } from "@quiver/api";
-import { encodeEvent, type Metadata, partitionOf } from "@quiver/events";
-import type { LibraryRecord } from "@quiver/store";
+import { encodeEvent, type LibraryRecord, type Metadata, partitionOf } from "@quiver/events";
 import { partitionsOf } from "../catalog/catalog.js";
 import type { ServiceContext } from "./context.js";
 import { readSeqs, waitForShards } from "./consistency.js";

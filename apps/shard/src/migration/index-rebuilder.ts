@@ -1,6 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
-import type { LibraryRecord } from "@quiver/store";
+import type { PartitionLibrary } from "@quiver/store";
 import type { RebuildInput, RebuildMessage } from "./rebuild-protocol.js";
 
 const WORKER_BOOT = new URL("./worker-boot.mjs", import.meta.url);
@@ -14,7 +14,7 @@ export interface RebuiltIndex {
 
 export interface RebuildRequest {
   /** The library under the config to build. */
-  record: LibraryRecord;
+  record: PartitionLibrary;
   /**
    * Called when the rebuild's turn comes: the vectors to build from, read at that moment (the
    * caller tracks what changes after it).

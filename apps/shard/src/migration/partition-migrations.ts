@@ -1,4 +1,4 @@
-import type { LibraryRecord, PartitionMigration, PartitionStore } from "@quiver/store";
+import type { PartitionLibrary, PartitionMigration, PartitionStore } from "@quiver/store";
 import type { Logger } from "@quiver/telemetry";
 import { LibraryIndex } from "../partition/library-index.js";
 import {
@@ -95,7 +95,7 @@ export class PartitionMigrations {
     this.builds.clear();
   }
 
-  private start(record: LibraryRecord, m: PartitionMigration, toward: "to" | "from"): void {
+  private start(record: PartitionLibrary, m: PartitionMigration, toward: "to" | "from"): void {
     const { store, partition, rebuilder, logger } = this.host;
     const { libraryId, dimension } = record;
     const target = toward === "to" ? m.to : m.from;
@@ -141,7 +141,7 @@ export class PartitionMigrations {
     const m = record?.migration;
     const expected = build.toward === "to" ? "building" : "rolling_back";
     if (!record || !m || m.migrationId !== build.migrationId || m.state !== expected) return;
-    const switched: LibraryRecord = {
+    const switched: PartitionLibrary = {
       ...record,
       quantization: build.toward === "to" ? m.to : m.from,
       migration: { ...m, state: build.toward === "to" ? "switched" : "rolled_back" },

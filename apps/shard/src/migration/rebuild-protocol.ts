@@ -1,8 +1,8 @@
-import type { LibraryRecord } from "@quiver/store";
+import type { PartitionLibrary } from "@quiver/store";
 
 /** What a rebuild worker receives: the library under its new config and all its vectors. */
 export interface RebuildInput {
-  record: LibraryRecord;
+  record: PartitionLibrary;
   ids: Int32Array;
   values: Float32Array;
   capacity: number;

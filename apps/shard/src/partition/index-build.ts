@@ -8,7 +8,7 @@ import {
   type StoreSpec,
 } from "@quiver/engine";
 import { effectiveQuantization, type QuantizationConfig } from "@quiver/events";
-import type { LibraryRecord } from "@quiver/store";
+import type { PartitionLibrary } from "@quiver/store";
 
 /**
  * `exact`: float32 vectors (strategy none, or a quantized strategy still collecting its training
@@ -57,7 +57,7 @@ export function codesOf(config: QuantizationConfig): "scalar" | "product" | unde
   return undefined;
 }
 
-function hnswOptions(record: LibraryRecord) {
+function hnswOptions(record: PartitionLibrary) {
   return {
     m: record.hnsw.m,
     efConstruction: record.hnsw.ef_construction,
@@ -66,7 +66,7 @@ function hnswOptions(record: LibraryRecord) {
 }
 
 /** Float32 index: the library's own for `none`, flat while a quantized strategy collects samples. */
-export function exactIndex(record: LibraryRecord, capacity: number): StoredIndex {
+export function exactIndex(record: PartitionLibrary, capacity: number): StoredIndex {
   const base = { dim: record.dimension, metric: record.metric, capacity };
   const trains = trainingSampleSize(record.quantization) > 0;
   if (record.indexType === "flat" || trains) return new FlatIndex(base);
@@ -98,7 +98,7 @@ export function trainQuantizer(
 }
 
 /** A quantizer spec from stored parameters. */
-export function quantizerSpec(record: LibraryRecord, parameters: Uint8Array): StoreSpec {
+export function quantizerSpec(record: PartitionLibrary, parameters: Uint8Array): StoreSpec {
   const codes = codesOf(record.quantization);
   if (codes === "scalar")
     return { kind: "scalar", quantizer: ScalarQuantizer.deserialize(parameters, record.dimension) };
@@ -112,7 +112,7 @@ export function quantizerSpec(record: LibraryRecord, parameters: Uint8Array): St
 
 /** An empty index over codes; PQ links are chosen on the originals. */
 export function codesIndex(
-  record: LibraryRecord,
+  record: PartitionLibrary,
   spec: StoreSpec,
   capacity: number,
   originals: OriginalsSource,
@@ -129,7 +129,7 @@ export function codesIndex(
 
 /** The training sample: the first rows (in internal id order), unit length for cosine. */
 export function trainingSample(
-  record: LibraryRecord,
+  record: PartitionLibrary,
   rows: Iterable<Float32Array>,
 ): { sample: Float32Array; n: number } {
   const { dimension, metric } = record;
@@ -150,7 +150,7 @@ export function trainingSample(
  * first rows and built on codes. `progress(done, total)` follows the inserts.
  */
 export function buildLibraryIndex(
-  record: LibraryRecord,
+  record: PartitionLibrary,
   rows: VectorRows,
   capacity: number,
   originals: OriginalsSource,
@@ -199,7 +199,7 @@ export function serializeIndex(inner: StoredIndex, phase: IndexPhase): Uint8Arra
 
 /** An index back from serializeIndex's bytes; PQ graphs read the originals through `originals`. */
 export function deserializeIndex(
-  record: LibraryRecord,
+  record: PartitionLibrary,
   bytes: Uint8Array,
   originals: OriginalsSource,
 ): { inner: StoredIndex; phase: IndexPhase } {

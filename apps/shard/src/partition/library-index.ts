@@ -1,15 +1,14 @@
 import {
   CachedOriginals,
   type Float32CacheStats,
-  HYBRID_DEFAULTS,
   HybridIndex,
   type HybridSearchOptions,
   type MemoryUsage,
   type SearchResult,
   type StoredIndex,
 } from "@quiver/engine";
-import { effectiveQuantization, type Metadata } from "@quiver/events";
-import type { LibraryRecord, PartitionStore } from "@quiver/store";
+import { effectiveQuantization, type Metadata, QUANTIZATION_DEFAULTS } from "@quiver/events";
+import type { PartitionLibrary, PartitionStore } from "@quiver/store";
 import {
   codesIndex,
   deserializeIndex,
@@ -44,7 +43,7 @@ export class LibraryIndex {
   private metadataCacheBytes = 0;
 
   private constructor(
-    readonly record: LibraryRecord,
+    readonly record: PartitionLibrary,
     private inner: StoredIndex,
     private phaseNow: IndexPhase,
     private readonly originals: StoreOriginals,
@@ -52,7 +51,7 @@ export class LibraryIndex {
     this.wrap();
   }
 
-  static create(record: LibraryRecord, store: PartitionStore, partition: number): LibraryIndex {
+  static create(record: PartitionLibrary, store: PartitionStore, partition: number): LibraryIndex {
     const originals = new StoreOriginals(store, partition, record.libraryId, record.dimension);
     const capacity = Math.max(1024, store.idBound(partition, record.libraryId));
     const index = new LibraryIndex(record, exactIndex(record, capacity), "exact", originals);
@@ -63,7 +62,7 @@ export class LibraryIndex {
    * The index as of the store's state: its latest snapshot with the ids changed since then
    * reconciled from the store, or, without a snapshot, built from the stored vectors.
    */
-  static restore(record: LibraryRecord, store: PartitionStore, partition: number): LibraryIndex {
+  static restore(record: PartitionLibrary, store: PartitionStore, partition: number): LibraryIndex {
     const originals = new StoreOriginals(store, partition, record.libraryId, record.dimension);
     const snapshot = store.readSnapshot(partition, record.libraryId);
     if (snapshot) return LibraryIndex.fromSnapshot(record, store, partition, snapshot);
@@ -87,7 +86,7 @@ export class LibraryIndex {
    * was taken reconciled.
    */
   static fromSnapshot(
-    record: LibraryRecord,
+    record: PartitionLibrary,
     store: PartitionStore,
     partition: number,
     snapshot: Uint8Array,
@@ -218,12 +217,15 @@ export class LibraryIndex {
 }
 
 /** Rows of this partition's share of the library's float32 cache budget (MB = 10^6 bytes). */
-function cacheRows(record: LibraryRecord, mb: number = HYBRID_DEFAULTS.float32CacheMb): number {
+function cacheRows(
+  record: PartitionLibrary,
+  mb: number = QUANTIZATION_DEFAULTS.hybrid.float32_cache_mb,
+): number {
   return Math.floor((mb * 1e6) / (record.partitions ?? 1) / (record.dimension * 4));
 }
 
 function quantizedIndex(
-  record: LibraryRecord,
+  record: PartitionLibrary,
   store: PartitionStore,
   partition: number,
   parameters: Uint8Array,
@@ -234,7 +236,7 @@ function quantizedIndex(
 
 /** An index over codes holding every stored vector. */
 function filledCodesIndex(
-  record: LibraryRecord,
+  record: PartitionLibrary,
   store: PartitionStore,
   partition: number,
   spec: Parameters<typeof codesIndex>[1],

@@ -5,7 +5,7 @@ import {
   type QuiverEvent,
 } from "@quiver/events";
 import type { EventLog, LogEntry, LogSubscription } from "@quiver/log";
-import type { LibraryRecord, PartitionStore, PartitionWriter } from "@quiver/store";
+import type { PartitionLibrary, PartitionStore, PartitionWriter } from "@quiver/store";
 import { type Logger, type ShardMetrics, silentLogger } from "@quiver/telemetry";
 import { IndexRebuilder } from "../migration/index-rebuilder.js";
 import { type MigrationProgress, PartitionMigrations } from "../migration/partition-migrations.js";
@@ -40,9 +40,9 @@ const MAX_BATCH_BYTES = 4 * 1024 * 1024;
 
 /** What a batch does to the in-memory indexes, applied after its transaction commits. */
 type IndexEffect =
-  | { kind: "create"; record: LibraryRecord }
+  | { kind: "create"; record: PartitionLibrary }
   | { kind: "drop"; libraryId: string }
-  | { kind: "upsert"; record: LibraryRecord; ids: number[]; vectors: Float32Array }
+  | { kind: "upsert"; record: PartitionLibrary; ids: number[]; vectors: Float32Array }
   | { kind: "delete"; libraryId: string; ids: (number | undefined)[] }
   | { kind: "migration"; libraryId: string };
 
@@ -528,7 +528,7 @@ export class PartitionApplier {
     );
   }
 
-  private libraryOf(libraryId: string): LibraryRecord {
+  private libraryOf(libraryId: string): PartitionLibrary {
     const record = this.store.library(this.partition, libraryId);
     if (!record)
       throw new Rejection(
@@ -538,7 +538,7 @@ export class PartitionApplier {
     return record;
   }
 
-  private indexFor(record: LibraryRecord): LibraryIndex {
+  private indexFor(record: PartitionLibrary): LibraryIndex {
     let index = this.indexes.get(record.libraryId);
     if (!index) {
       index = LibraryIndex.create(record, this.store, this.partition);
@@ -552,6 +552,6 @@ function sameQuantization(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
-function sameLibrary(a: LibraryRecord, b: LibraryRecord): boolean {
+function sameLibrary(a: PartitionLibrary, b: PartitionLibrary): boolean {
   return JSON.stringify({ ...a, createdAtMs: 0 }) === JSON.stringify({ ...b, createdAtMs: 0 });
 }

@@ -70,9 +70,15 @@ export const BenchmarkResult = Type.Object({
 });
 export type BenchmarkResult = Static<typeof BenchmarkResult>;
 
+/** Where a benchmark job is followed (the Location of the 202 that started it). */
+export function benchmarkPath(libraryId: string, jobId: string): string {
+  return `/v1/libraries/${libraryId}/quantization/benchmarks/${jobId}`;
+}
+
 export const BenchmarkJobResponse = Type.Object({
   job_id: Type.String(),
   library_id: Type.String(),
+  url: Type.String({ description: "where to follow it (also the Location header of the 202)" }),
   status: Type.Union([Type.Literal("running"), Type.Literal("completed"), Type.Literal("failed")]),
   progress: Type.Number({ description: "0 to 1, never decreasing" }),
   eta_seconds: Type.Union([Type.Number(), Type.Null()], {

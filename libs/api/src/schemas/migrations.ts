@@ -39,9 +39,15 @@ export const PartitionMigrationView = Type.Object({
   error: Type.Optional(Type.String()),
 });
 
+/** Where a migration is followed (the Location of the 202 that started it). */
+export function migrationPath(libraryId: string, migrationId: string): string {
+  return `/v1/libraries/${libraryId}/quantization/migrations/${migrationId}`;
+}
+
 export const MigrationResponse = Type.Object({
   migration_id: Type.String(),
   library_id: Type.String(),
+  url: Type.String({ description: "where to follow it (also the Location header of the 202)" }),
   status: MigrationStatus,
   from: Type.Record(Type.String(), Type.Unknown()),
   to: Type.Record(Type.String(), Type.Unknown()),

@@ -14,12 +14,7 @@ import {
 import { checkEf, checkK, VectorInput } from "../vector-input.js";
 import type { OriginalsSource } from "./originals-source.js";
 
-/**
- * `float32CacheMb`: the LRU cache of originals in front of the store, per library and replica (split
- * over its partitions): 64 MB holds ~42k rows of 384 float32, room for the candidates of a few
- * hundred distinct queries at rerank_top_k 100.
- */
-export const HYBRID_DEFAULTS = { rerankTopK: 100, float32CacheMb: 64 } as const;
+export const HYBRID_DEFAULTS = { rerankTopK: 100 } as const;
 
 export interface HybridSearchOptions extends SearchOptions {
   /** Candidates taken from the quantized index and rescored in float32 (at least k). */

@@ -21,7 +21,6 @@ export interface ProductQuantizerOptions {
 
 export const PRODUCT_DEFAULTS = {
   codebookSize: 256,
-  trainingSamples: 50_000,
   maxIterations: 10,
   tolerance: 1e-3,
   seedSample: 4096,

@@ -11,7 +11,7 @@ export interface ScalarQuantizerOptions {
   quantile?: number;
 }
 
-export const SCALAR_DEFAULTS = { bits: 8, calibrationSamples: 10_000, quantile: 0.9995 } as const;
+export const SCALAR_DEFAULTS = { bits: 8, quantile: 0.9995 } as const;
 export const SUPPORTED_SCALAR_BITS = [8] as const;
 const LEVELS = 255;
 

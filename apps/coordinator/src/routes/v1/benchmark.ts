@@ -31,7 +31,7 @@ export const benchmarkRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
     async (request, reply) => {
       const library = services.libraries.find(request.tenantId, request.params.id);
       const job = await services.benchmarks.start(library, request.body ?? {});
-      return reply.status(202).send(job);
+      return reply.status(202).header("location", job.url).send(job);
     },
   );
 

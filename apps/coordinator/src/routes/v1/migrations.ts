@@ -30,7 +30,8 @@ export const migrationRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
     },
     async (request, reply) => {
       const library = services.libraries.find(request.tenantId, request.params.id);
-      return reply.status(202).send(await services.migrations.start(library, request.body));
+      const migration = await services.migrations.start(library, request.body);
+      return reply.status(202).header("location", migration.url).send(migration);
     },
   );
 

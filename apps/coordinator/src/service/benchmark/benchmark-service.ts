@@ -1,4 +1,5 @@
 import {
+  benchmarkPath,
   ApiError,
   ApiErrorCode,
   BENCHMARK_DEFAULTS,
@@ -13,7 +14,7 @@ import {
   type StrategyMeasurement,
   strategyLabel,
 } from "@quiver/engine";
-import type { LibraryRecord } from "@quiver/store";
+import type { LibraryRecord } from "@quiver/events";
 import { randomBytes } from "node:crypto";
 import type { ServiceContext } from "../context.js";
 import { sampleLibraryVectors } from "../sample-vectors.js";
@@ -98,6 +99,7 @@ export class BenchmarkService {
       response: {
         job_id: jobId,
         library_id: library.libraryId,
+        url: benchmarkPath(library.libraryId, jobId),
         status: "running",
         progress: 0,
         eta_seconds: null,

@@ -1,5 +1,4 @@
-import type { RecallMeasured } from "@quiver/events";
-import type { LibraryRecord } from "@quiver/store";
+import type { LibraryRecord, RecallMeasured } from "@quiver/events";
 import type { ServiceContext } from "../context.js";
 import { gatherLibraryStats } from "../statistics-service.js";
 import type { RecallProbe } from "./recall-probe.js";

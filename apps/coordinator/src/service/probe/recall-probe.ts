@@ -1,4 +1,10 @@
-import { effectiveQuantization } from "@quiver/events";
+import {
+  CATALOG_PARTITION,
+  effectiveQuantization,
+  encodeEvent,
+  type LibraryRecord,
+  type RecallMeasured,
+} from "@quiver/events";
 import { strategyName } from "../../policy/strategy-name.js";
 import {
   ApiError,
@@ -7,8 +13,6 @@ import {
   type RecallMeasurementResponse,
   type SampledVector,
 } from "@quiver/api";
-import { CATALOG_PARTITION, encodeEvent, type RecallMeasured } from "@quiver/events";
-import type { LibraryRecord } from "@quiver/store";
 import type { ServiceContext } from "../context.js";
 import { sampleLibraryVectors } from "../sample-vectors.js";
 import type { SearchService } from "../search-service.js";
