@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 
 /** Settings from the environment (brief §3), with the embedded defaults. */
@@ -7,6 +8,8 @@ export interface ServeConfig {
   dataDir: string;
   /** Data partitions: what a library gets by default and the most it may have. */
   partitions: number;
+  /** Worker threads the shard runs its partitions on (default: one per core). */
+  workers?: number;
   logLevel: string;
   /** How often libraries' recall is measured in the background (default 5 min; 0: never). */
   probeIntervalMs?: number;
@@ -29,11 +32,14 @@ function intFrom(
 }
 
 export function serveConfig(env: NodeJS.ProcessEnv = process.env): ServeConfig {
+  const workers = intFrom(env, "QUIVER_SHARD_WORKERS", availableParallelism(), 1, 256);
   return {
     host: env.QUIVER_HOST || "127.0.0.1",
     port: intFrom(env, "QUIVER_PORT", 8080, 0, 65535),
     dataDir: resolve(env.QUIVER_DATA_DIR || "./data"),
-    partitions: intFrom(env, "QUIVER_PARTITIONS", 1, 1, 1024),
+    // one partition per worker by default, so that a library's searches and inserts use every core
+    partitions: intFrom(env, "QUIVER_PARTITIONS", workers, 1, 1024),
+    workers,
     logLevel: env.QUIVER_LOG_LEVEL || "info",
     probeIntervalMs: intFrom(env, "QUIVER_PROBE_INTERVAL_MS", 300_000, 0, 2 ** 31 - 1),
   };

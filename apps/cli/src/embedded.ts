@@ -11,13 +11,7 @@ import {
 } from "@quiver/coordinator";
 import { LmdbLog } from "@quiver/log";
 import { MembershipAgent, ShardNode } from "@quiver/shard";
-import { PartitionStore } from "@quiver/store";
-import {
-  collectProcessMetrics,
-  createLogger,
-  createShardMetrics,
-  type Logger,
-} from "@quiver/telemetry";
+import { collectProcessMetrics, createLogger, type Logger } from "@quiver/telemetry";
 import type { ServeConfig } from "./config.js";
 
 export interface Embedded {
@@ -36,13 +30,23 @@ export interface Embedded {
 export async function startEmbedded(config: ServeConfig, logger?: Logger): Promise<Embedded> {
   const log = logger ?? createLogger("quiver", { level: config.logLevel });
   mkdirSync(config.dataDir, { recursive: true });
-  const eventLog = LmdbLog.open({ path: join(config.dataDir, "log") });
-  const store = PartitionStore.open({ path: join(config.dataDir, "shard") });
-  const metrics = createShardMetrics();
-  const shard = new ShardNode({ shardId: "embedded", store, log: eventLog, metrics, logger: log });
-  // The process's metrics once, on the shard registry (the coordinator exports it too).
-  collectProcessMetrics(metrics.registry);
-  metrics.observeLibraries(() => shard.libraryMemory());
+  const logPath = join(config.dataDir, "log");
+  const eventLog = LmdbLog.open({ path: logPath });
+  const shard = await ShardNode.start({
+    shardId: "embedded",
+    storePath: join(config.dataDir, "shard"),
+    // the workers read the log this thread writes
+    log: { kind: "lmdb", path: logPath },
+    workers: config.workers,
+    logger: log,
+    logLevel: config.logLevel,
+    // the process's metrics once, with the shard's (the coordinator exports them)
+    registry: collectProcessMetrics(),
+  });
+  const pressure = new ProcessSource({
+    libraryMemory: () => shard.libraryMemory(),
+    shardId: "embedded",
+  });
   // The cluster's membership and routing, in process: one node that owns every partition.
   const membership = new InProcessMembership();
   const agent = new MembershipAgent(
@@ -59,9 +63,9 @@ export async function startEmbedded(config: ServeConfig, logger?: Logger): Promi
     logger: log,
     defaultPartitions: config.partitions,
     maxPartitions: config.partitions,
-    registries: [metrics.registry],
+    registries: [shard.metrics()],
     policy: {
-      source: new ProcessSource({ registry: metrics.registry, shardId: "embedded" }),
+      source: pressure,
       ...policyTiming(process.env),
     },
     probeIntervalMs: config.probeIntervalMs,
@@ -73,11 +77,14 @@ export async function startEmbedded(config: ServeConfig, logger?: Logger): Promi
     await agent.settled();
   }
   const address = await coordinator.listen(config.host, config.port);
-  log.info({ address, dataDir: config.dataDir, partitions: needed }, "Quiver serving (embedded)");
+  log.info(
+    { address, dataDir: config.dataDir, partitions: needed, workers: shard.workerCount },
+    "Quiver serving (embedded)",
+  );
   let closed: Promise<void> | undefined;
   return {
     url: address,
-    pressure: new ProcessSource({ registry: metrics.registry, shardId: "embedded" }),
+    pressure,
     close() {
       closed ??= (async () => {
         await coordinator.close();
@@ -85,7 +92,6 @@ export async function startEmbedded(config: ServeConfig, logger?: Logger): Promi
         await shard.close();
         await membership.close();
         await eventLog.close();
-        await store.close();
         log.info("Quiver stopped");
       })();
       return closed;

@@ -3,7 +3,7 @@ import type { EventLog } from "@quiver/log";
 import {
   createCoordinatorMetrics,
   type Logger,
-  type Registry,
+  type MetricsSource,
   registerRecallMetrics,
 } from "@quiver/telemetry";
 import type { FastifyInstance } from "fastify";
@@ -21,7 +21,7 @@ export interface CoordinatorOptions {
   defaultPartitions: number;
   maxPartitions: number;
   /** Registries exported at /metrics besides the coordinator's own (e.g. in-process shards'). */
-  registries?: Registry[];
+  registries?: MetricsSource[];
   searchTimeoutMs?: number;
   waitTimeoutMs?: number;
   bodyLimit?: number;

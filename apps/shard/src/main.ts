@@ -1,13 +1,13 @@
 // A shard node process (cluster mode): `node --import tsx apps/shard/src/main.ts`.
 // QUIVER_NATS_URL, QUIVER_SHARD_ID, QUIVER_DATA_DIR, QUIVER_PARTITIONS (8), QUIVER_REPLICAS (1),
-// QUIVER_SHARD_HTTP_PORT (/metrics, /healthz, /readyz; 0 picks one), QUIVER_LOG_LEVEL.
+// QUIVER_SHARD_HTTP_PORT (/metrics, /healthz, /readyz; 0 picks one), QUIVER_LOG_LEVEL,
+// QUIVER_SHARD_WORKERS (worker threads for the partitions; one per core).
 import { mkdirSync } from "node:fs";
 import { createServer } from "node:http";
 import { join, resolve } from "node:path";
 import { KvMembership } from "@quiver/cluster";
 import { JetStreamLog } from "@quiver/log";
-import { PartitionStore } from "@quiver/store";
-import { collectProcessMetrics, createLogger, createShardMetrics } from "@quiver/telemetry";
+import { collectProcessMetrics, createLogger, Registry } from "@quiver/telemetry";
 import { MembershipAgent } from "./node/membership-agent.js";
 import { ShardNode } from "./node/shard-node.js";
 import { ShardRpcServer } from "./service/shard-rpc-server.js";
@@ -20,14 +20,20 @@ const replicas = Number(env.QUIVER_REPLICAS || 1);
 const logger = createLogger(`shard ${shardId}`);
 
 mkdirSync(dataDir, { recursive: true });
-const log = await JetStreamLog.connect({ servers: env.QUIVER_NATS_URL || "nats://127.0.0.1:4222" });
-const store = PartitionStore.open({ path: join(dataDir, "store") });
-const metrics = createShardMetrics();
+const servers = env.QUIVER_NATS_URL || "nats://127.0.0.1:4222";
+const log = await JetStreamLog.connect({ servers });
+const registry = new Registry();
 // Every series names its shard (Prometheus adds job and instance), for the adaptive policy.
-metrics.registry.setDefaultLabels({ shard_id: shardId });
-collectProcessMetrics(metrics.registry);
-const node = new ShardNode({ shardId, store, log, metrics, logger });
-metrics.observeLibraries(() => node.libraryMemory());
+registry.setDefaultLabels({ shard_id: shardId });
+collectProcessMetrics(registry);
+const node = await ShardNode.start({
+  shardId,
+  storePath: join(dataDir, "store"),
+  log: { kind: "jetstream", servers },
+  logger,
+  registry,
+});
+const nodeMetrics = node.metrics();
 const rpc = new ShardRpcServer(log.connection, node, logger);
 rpc.start();
 const membership = await KvMembership.open(log.connection);
@@ -37,8 +43,8 @@ await agent.start();
 const http = createServer((req, res) => {
   const states = node.states();
   if (req.url === "/metrics") {
-    void metrics.registry.metrics().then((text) => {
-      res.writeHead(200, { "content-type": metrics.registry.contentType });
+    void nodeMetrics.metrics().then((text) => {
+      res.writeHead(200, { "content-type": registry.contentType });
       res.end(text);
     });
   } else if (req.url === "/healthz") {
@@ -62,7 +68,6 @@ const stop = async () => {
   await node.close();
   await membership.close();
   await log.close();
-  await store.close();
   http.close();
   process.exit(0);
 };

@@ -2,6 +2,7 @@ export const LogErrorCode = {
   Closed: "LOG_CLOSED",
   InvalidArgument: "LOG_INVALID_ARGUMENT",
   Unavailable: "LOG_UNAVAILABLE",
+  ReadOnly: "LOG_READ_ONLY",
 } as const;
 
 export type LogErrorCode = (typeof LogErrorCode)[keyof typeof LogErrorCode];

@@ -52,3 +52,6 @@ export interface EventLog {
 
 /** Default duplicate window, as JetStream's: two minutes. */
 export const DEFAULT_DUPLICATE_WINDOW_MS = 120_000;
+
+/** What a consumer of the log needs: reads and subscriptions, no appends (a shard's workers). */
+export type EventLogReader = Pick<EventLog, "read" | "subscribe" | "lastSeq" | "close">;

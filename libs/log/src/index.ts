@@ -3,6 +3,7 @@ export {
   type AppendResult,
   DEFAULT_DUPLICATE_WINDOW_MS,
   type EventLog,
+  type EventLogReader,
   type LogEntry,
   type LogStatus,
   type LogSubscription,

@@ -11,4 +11,9 @@ export {
   type ShardMetrics,
 } from "./metrics.js";
 export { type RecallReading, registerRecallMetrics } from "./recall-metrics.js";
-export { Registry } from "prom-client";
+export { AggregatorRegistry, Registry } from "prom-client";
+
+/** Anything /metrics can read text from: a prom-client Registry, or a merge of several. */
+export interface MetricsSource {
+  metrics(): Promise<string>;
+}

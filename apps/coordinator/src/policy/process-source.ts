@@ -1,4 +1,8 @@
-import { memoryLimitBytes, type LibraryMemoryComponent, type Registry } from "@quiver/telemetry";
+import {
+  LIBRARY_MEMORY_COMPONENTS,
+  type LibraryMemoryRow,
+  memoryLimitBytes,
+} from "@quiver/telemetry";
 import {
   libraryEntry,
   type LibraryMemory,
@@ -7,15 +11,15 @@ import {
 } from "./memory-pressure.js";
 
 export interface ProcessSourceOptions {
-  /** The in-process shard's metrics registry (its library gauges read the shard node). */
-  registry: Registry;
+  /** What the in-process shard node holds of every library (the rows its gauges export). */
+  libraryMemory: () => Promise<LibraryMemoryRow[]>;
   /** The name the process's one shard goes by; `embedded` unless told. */
   shardId?: string;
 }
 
 /**
- * Memory pressure in embedded mode, read from the process itself: the same library gauges a
- * shard exports to Prometheus, collected in process, and process.memoryUsage().
+ * Memory pressure in embedded mode, read from the process itself: the rows of the library gauges
+ * a shard exports to Prometheus, asked of the in-process shard node, and process.memoryUsage().
  */
 export class ProcessSource implements MemoryPressureSource {
   constructor(private readonly options: ProcessSourceOptions) {}
@@ -23,15 +27,14 @@ export class ProcessSource implements MemoryPressureSource {
   async read(): Promise<MemoryPressure> {
     const atMs = Date.now();
     const libraries = new Map<string, LibraryMemory>();
-    for (const { labels, value } of await this.values("quiver_library_memory_bytes")) {
-      const entry = libraryEntry(libraries, String(labels.library_id));
-      const component = labels.component as LibraryMemoryComponent;
-      if (component in entry.components) entry.components[component] += value;
-      if (component === "total") entry.bytes += value;
-    }
-    // One replica per partition in a process: the vectors add up.
-    for (const { labels, value } of await this.values("quiver_library_vectors")) {
-      libraryEntry(libraries, String(labels.library_id)).vectors += value;
+    for (const row of await this.options.libraryMemory()) {
+      const entry = libraryEntry(libraries, row.libraryId);
+      for (const component of LIBRARY_MEMORY_COMPONENTS) {
+        if (component in entry.components) entry.components[component] += row.bytes[component];
+      }
+      entry.bytes += row.bytes.total;
+      // One replica per partition in a process: the vectors add up.
+      entry.vectors += row.vectors;
     }
     const limitBytes = memoryLimitBytes();
     return {
@@ -45,11 +48,5 @@ export class ProcessSource implements MemoryPressureSource {
         },
       ],
     };
-  }
-
-  private async values(name: string) {
-    const metric = this.options.registry.getSingleMetric(name);
-    if (!metric) throw new Error(`the registry has no metric ${name} (not a shard's registry?)`);
-    return (await metric.get()).values;
   }
 }

@@ -1,12 +1,12 @@
 import type { FastifyInstance } from "fastify";
-import type { Registry } from "@quiver/telemetry";
+import type { MetricsSource } from "@quiver/telemetry";
 
 export interface HealthOptions {
   /** True once the coordinator can serve (its catalog is loaded, its shards answer). */
   serving: () => boolean;
   /** Per partition, the shards serving it (readyz is 503 while one has none). */
   servingReplicas: () => Promise<Record<number, string[]>>;
-  registries: Registry[];
+  registries: MetricsSource[];
 }
 
 export async function healthRoutes(app: FastifyInstance, options: HealthOptions): Promise<void> {

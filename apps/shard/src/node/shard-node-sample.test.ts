@@ -9,7 +9,6 @@ import {
 } from "@quiver/api";
 import { encodeEvent, type QuiverEvent } from "@quiver/events";
 import { LmdbLog } from "@quiver/log";
-import { PartitionStore } from "@quiver/store";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ShardNode } from "./shard-node.js";
 
@@ -27,13 +26,11 @@ const vectorOf = (partition: number, i: number) =>
 describe("ShardNode.sample", () => {
   let dir: string;
   let log: LmdbLog;
-  let store: PartitionStore;
   let node: ShardNode;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "quiver-sample-"));
     log = LmdbLog.open({ path: join(dir, "log") });
-    store = PartitionStore.open({ path: join(dir, "store") });
     let n = 0;
     const append = (p: number, e: QuiverEvent) => log.append(p, encodeEvent(e), `m${n++}`);
     for (const { partition, ids, deleted } of PLAN) {
@@ -69,14 +66,19 @@ describe("ShardNode.sample", () => {
         });
       }
     }
-    node = new ShardNode({ shardId: "s1", store, log });
+    // two worker threads: the partitions of a sample live on different threads
+    node = await ShardNode.start({
+      shardId: "s1",
+      storePath: join(dir, "store"),
+      log: { kind: "lmdb", path: join(dir, "log") },
+      workers: 2,
+    });
     await node.assign([0, 1]);
   });
 
   afterAll(async () => {
     await node.close();
     await log.close();
-    await store.close();
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -1,11 +1,10 @@
 import {
   apportion,
-  isApiError,
   type PartitionFailure,
   type PartitionLibraryStats,
   type PartitionSearchResult,
   type PartitionServingState,
-  type PartitionState,
+  type SampledVector,
   type ShardClient,
   type ShardGetRequest,
   type ShardGetResponse,
@@ -16,57 +15,104 @@ import {
   type ShardSearchResponse,
   type ShardStatus,
 } from "@quiver/api";
-import { type LibraryMemoryRow, type Logger, silentLogger } from "@quiver/telemetry";
-import { IndexRebuilder } from "../migration/index-rebuilder.js";
-import type { LibraryIndex } from "../partition/library-index.js";
-import { type ApplierOptions, PartitionApplier } from "../partition/partition-applier.js";
-import { readSample, samplePartition } from "./partition-sample.js";
-import { searchPartition } from "./partition-search.js";
+import {
+  AggregatorRegistry,
+  type LibraryMemoryRow,
+  type Logger,
+  type MetricsSource,
+  Registry,
+  silentLogger,
+} from "@quiver/telemetry";
+import type { PartitionWorkerConfig, WorkerLogConfig } from "../worker/protocol.js";
+import { defaultWorkerCount, type PartitionWorker, PartitionWorkers } from "./partition-workers.js";
 
-/** The applier's options but the partition; `store` is one LMDB environment for them all. */
-export interface ShardNodeOptions extends Omit<ApplierOptions, "partition"> {
+export interface ShardNodeOptions {
   shardId: string;
-}
-
-interface Hosted {
-  applier: PartitionApplier;
-  state: PartitionServingState;
-  running?: Promise<void>;
+  /** Directory of the shard's LMDB environment (every worker thread opens it). */
+  storePath: string;
+  /** Where the workers read the event log. */
+  log: WorkerLogConfig;
+  /** Worker threads the partitions run on (default: QUIVER_SHARD_WORKERS, else one per core). */
+  workers?: number;
+  logger?: Logger;
+  logLevel?: string;
+  snapshotEveryEvents?: number;
+  snapshotEveryMs?: number;
+  /** The main thread's own metrics (process metrics), exported with the workers'. */
+  registry?: Registry;
 }
 
 /**
- * A shard node: hosts the partitions assigned to it (each a PartitionApplier consuming its log),
- * and answers searches and reads for them. A newly assigned partition restores its snapshot and
- * catches up with the log before it serves. Implements ShardClient, so a coordinator in the same
- * process (embedded mode) calls it directly; cluster mode puts NATS request/reply in between.
+ * A shard node: hosts the partitions assigned to it on a pool of worker threads (each partition
+ * in one thread, with its applier, LMDB handles and indexes) and answers searches and reads for
+ * them by routing each partition's part to its thread; a search over partitions of several
+ * threads runs on them in parallel. This thread keeps only routing, so RPC, heartbeats and
+ * /metrics never wait behind an insert, a training or a snapshot. Implements ShardClient: a
+ * coordinator in the same process (embedded mode) calls it directly, a cluster puts NATS
+ * request/reply in between.
  */
 export class ShardNode implements ShardClient {
   readonly shardId: string;
-  private readonly hosted = new Map<number, Hosted>();
+  private readonly workers: PartitionWorkers;
+  private readonly stateOf = new Map<number, PartitionServingState>();
   private readonly logger: Logger;
+  private readonly registry: Registry;
   private closed = false;
   /** Assignment changes run one after another. */
   private assigning: Promise<void> = Promise.resolve();
-  /** Migrations' rebuilds of every hosted partition, one at a time. */
-  private readonly rebuilder: IndexRebuilder;
 
-  constructor(private readonly options: ShardNodeOptions) {
+  private constructor(options: ShardNodeOptions) {
     this.shardId = options.shardId;
-    this.rebuilder = options.rebuilder ?? new IndexRebuilder();
     this.logger = (options.logger ?? silentLogger()).child({ shard: options.shardId });
+    this.registry = options.registry ?? new Registry();
+    const config: Omit<PartitionWorkerConfig, "workerIndex"> = {
+      shardId: options.shardId,
+      storePath: options.storePath,
+      log: options.log,
+      snapshotEveryEvents: options.snapshotEveryEvents,
+      snapshotEveryMs: options.snapshotEveryMs,
+      // a node that logs nowhere has silent threads too
+      logLevel: options.logLevel ?? (options.logger ? undefined : "silent"),
+    };
+    this.workers = new PartitionWorkers({
+      config,
+      count: options.workers ?? defaultWorkerCount(),
+      logger: this.logger,
+      onState: (partition, state) => {
+        if (this.workers.workerOf(partition)) this.stateOf.set(partition, state);
+      },
+    });
+  }
+
+  /** A node with its worker threads started (each has opened the store and the log). */
+  static async start(options: ShardNodeOptions): Promise<ShardNode> {
+    const node = new ShardNode(options);
+    try {
+      await node.workers.ready();
+    } catch (error) {
+      await node.workers.close(5_000);
+      throw error;
+    }
+    node.logger.info({ workers: node.workers.size }, "shard node started");
+    return node;
+  }
+
+  /** Worker threads the partitions run on. */
+  get workerCount(): number {
+    return this.workers.size;
   }
 
   /** Each hosted partition and its state, now. */
   states(): { partition: number; state: PartitionServingState }[] {
     return this.partitions().map((partition) => ({
       partition,
-      state: (this.hosted.get(partition) as Hosted).state,
+      state: this.stateOf.get(partition) ?? "catching_up",
     }));
   }
 
   /** Partitions hosted now (serving or catching up). */
   partitions(): number[] {
-    return [...this.hosted.keys()].sort((a, b) => a - b);
+    return [...this.stateOf.keys()].sort((a, b) => a - b);
   }
 
   /**
@@ -81,289 +127,171 @@ export class ShardNode implements ShardClient {
 
   private async applyAssignment(wanted: Set<number>): Promise<void> {
     if (this.closed) return;
-    for (const [partition, hosted] of this.hosted) {
+    for (const partition of this.partitions()) {
       if (wanted.has(partition)) continue;
-      this.hosted.delete(partition);
-      await this.release(partition, hosted);
+      this.stateOf.delete(partition);
+      await this.workers.release(partition);
     }
-    const added = [...wanted].filter((p) => !this.hosted.has(p));
-    await Promise.all(added.map((p) => this.host(p)));
+    const added = [...wanted].filter((p) => !this.stateOf.has(p));
+    for (const p of added) this.stateOf.set(p, "catching_up");
+    await Promise.all(added.map((p) => this.workers.host(p)));
   }
 
-  private async host(partition: number): Promise<void> {
-    const applier = new PartitionApplier({
-      partition,
-      store: this.options.store,
-      log: this.options.log,
-      metrics: this.options.metrics,
-      logger: this.options.logger,
-      snapshotEveryEvents: this.options.snapshotEveryEvents,
-      snapshotEveryMs: this.options.snapshotEveryMs,
-      rebuilder: this.rebuilder,
-    });
-    const hosted: Hosted = { applier, state: "catching_up" };
-    this.hosted.set(partition, hosted);
-    const started = performance.now();
-    try {
-      applier.restore();
-      await applier.catchUp();
-    } catch (error) {
-      hosted.state = "halted";
-      this.logger.error({ partition, err: error }, "partition failed to catch up");
-      return;
-    }
-    if (this.hosted.get(partition) !== hosted) return;
-    hosted.state = "serving";
-    this.logger.info(
-      { partition, appliedSeq: applier.appliedSeq, ms: Math.round(performance.now() - started) },
-      "partition serving",
+  /** Calls `each` on every thread hosting some of `partitions`, with its share of them. */
+  private fanOut<T>(
+    partitions: Iterable<number>,
+    each: (worker: PartitionWorker, partitions: number[]) => Promise<T>,
+  ): Promise<T[]> {
+    return Promise.all(
+      [...this.workers.byWorker(partitions)].map(([worker, ps]) => each(worker, ps)),
     );
-    hosted.running = applier.run().then(
-      () => {
-        if (hosted.state === "serving") hosted.state = "stopped";
-      },
-      (error: unknown) => {
-        hosted.state = "halted";
-        this.logger.error({ partition, err: error }, "partition halted");
-      },
-    );
-  }
-
-  private async release(partition: number, hosted: Hosted): Promise<void> {
-    hosted.state = "stopped";
-    await hosted.applier.stop();
-    await hosted.running;
-    try {
-      hosted.applier.snapshot();
-    } catch (error) {
-      this.logger.warn({ partition, err: error }, "snapshot on release failed");
-    }
-    this.logger.info({ partition }, "partition released");
-  }
-
-  private serving(partition: number): Hosted | PartitionFailure {
-    const hosted = this.hosted.get(partition);
-    if (!hosted || hosted.state === "stopped" || hosted.state === "catching_up") {
-      return {
-        code: "PARTITION_NOT_SERVED",
-        message: `shard ${this.shardId} does not serve partition ${partition} (${hosted?.state ?? "not assigned"})`,
-      };
-    }
-    if (hosted.state === "halted") {
-      const status = hosted.applier.status();
-      return {
-        code: "PARTITION_HALTED",
-        message: `partition ${partition} halted${"error" in status ? `: ${status.error}` : ""}`,
-      };
-    }
-    return hosted;
-  }
-
-  private async ready(
-    partition: number,
-    minSeq: number | undefined,
-    deadline: number,
-  ): Promise<Hosted | PartitionFailure> {
-    const hosted = this.serving(partition);
-    if (!("applier" in hosted) || !minSeq) return hosted;
-    const applied = await hosted.applier.waitFor(minSeq, deadline - Date.now());
-    if (applied) return hosted;
-    return {
-      code: "TIMEOUT",
-      message: `partition ${partition} had applied ${hosted.applier.appliedSeq} of ${minSeq} when the time was up`,
-    };
   }
 
   async search(request: ShardSearchRequest): Promise<ShardSearchResponse> {
-    const deadline = Date.now() + request.timeoutMs;
-    const results = await Promise.all(
-      request.partitions.map(async (partition): Promise<PartitionSearchResult> => {
-        const hosted = await this.ready(partition, request.minSeqs?.[partition], deadline);
-        if (!("applier" in hosted)) return { partition, error: hosted };
-        const index = hosted.applier.index(request.libraryId);
-        if (!index)
-          return { partition, hits: Array.from({ length: queryCount(request) }, () => []) };
-        if (index.record.dimension !== request.dimension) {
-          return {
-            partition,
-            error: {
-              code: "DIMENSION_MISMATCH",
-              message: `library ${request.libraryId} has dimension ${index.record.dimension}`,
-            },
-          };
-        }
-        try {
-          return {
-            partition,
-            hits: searchPartition(this.options.store, partition, index, request),
-          };
-        } catch (error) {
-          if (isApiError(error)) {
-            return { partition, error: { code: "INVALID_FILTER", message: error.message } };
-          }
-          this.logger.error({ partition, err: error }, "search failed");
-          return { partition, error: { code: "INTERNAL", message: (error as Error).message } };
-        }
-      }),
+    const answered = await this.fanOut(request.partitions, (worker, partitions) =>
+      worker
+        .call("search", { ...request, partitions })
+        .catch((error: Error) => failed(partitions, "INTERNAL", error.message)),
     );
+    const results: PartitionSearchResult[] = answered.flat();
+    for (const partition of request.partitions) {
+      if (!this.workers.workerOf(partition))
+        results.push({ partition, error: notServed(this.shardId, partition) });
+    }
     return { results };
   }
 
   async get(request: ShardGetRequest): Promise<ShardGetResponse> {
-    const hosted = await this.ready(
-      request.partition,
-      request.minSeq,
-      Date.now() + request.timeoutMs,
-    );
-    if (!("applier" in hosted)) return { error: hosted };
-    const store = this.options.store;
-    const { partition, libraryId } = request;
-    return {
-      vectors: request.ids.map((id) => {
-        const internal = store.internalId(partition, libraryId, id);
-        if (internal === undefined) return null;
-        const vector = store.original(partition, libraryId, internal);
-        if (!vector) return null;
-        return { id, vector, metadata: store.metadata(partition, libraryId, internal) };
-      }),
-    };
+    const worker = this.workers.workerOf(request.partition);
+    if (!worker) return { error: notServed(this.shardId, request.partition) };
+    return worker.call("get", request);
   }
 
   async waitApplied(
     minSeqs: Record<number, number>,
     timeoutMs: number,
   ): Promise<Record<number, number>> {
-    const deadline = Date.now() + timeoutMs;
     const out: Record<number, number> = {};
-    await Promise.all(
-      Object.entries(minSeqs).map(async ([p, seq]) => {
-        const partition = Number(p);
-        await this.ready(partition, seq, deadline);
-        // what a serving partition reached (even short of seq); -1 when it is not served here
-        const hosted = this.hosted.get(partition);
-        out[partition] = hosted?.state === "serving" ? hosted.applier.appliedSeq : -1;
-      }),
+    const partitions = Object.keys(minSeqs).map(Number);
+    for (const p of partitions) out[p] = -1;
+    const answers = await this.fanOut(partitions, (worker, ps) =>
+      worker
+        .call("waitApplied", {
+          minSeqs: Object.fromEntries(ps.map((p) => [p, minSeqs[p]])),
+          timeoutMs,
+        })
+        .catch(() => ({})),
     );
+    for (const answer of answers) Object.assign(out, answer);
     return out;
   }
 
   async status(): Promise<ShardStatus> {
-    const partitions: PartitionState[] = this.partitions().map((partition) => {
-      const hosted = this.hosted.get(partition) as Hosted;
-      const status = hosted.applier.status();
-      return {
-        partition,
-        state: hosted.state,
-        appliedSeq: status.appliedSeq,
-        ...("error" in status ? { error: status.error } : {}),
-      };
-    });
+    const answers = await Promise.all(
+      this.workers.all().map((w) => w.call("status").catch(() => [])),
+    );
+    const partitions = answers.flat().filter((p) => this.stateOf.has(p.partition));
+    partitions.sort((a, b) => a.partition - b.partition);
     return { shardId: this.shardId, partitions };
   }
 
   async libraryStats(libraryId: string, partitions: number[]): Promise<ShardLibraryStats> {
-    const out: PartitionLibraryStats[] = [];
-    for (const partition of partitions) {
-      const hosted = this.hosted.get(partition);
-      if (!hosted || hosted.state !== "serving") continue;
-      const index = hosted.applier.index(libraryId);
-      if (!index) continue;
-      const migration = hosted.applier.migrationProgress(libraryId);
-      const cache = index.float32CacheStats();
-      out.push({
-        ...partitionStats(partition, index),
-        ...(migration ? { migration } : {}),
-        ...(cache && {
-          float32Cache: {
-            capacityBytes: cache.capacityBytes,
-            bytes: cache.residentBytes,
-            hits: cache.hits,
-            misses: cache.misses,
-          },
-        }),
-      });
-    }
+    const answers = await this.fanOut(partitions, (worker, ps) =>
+      worker.call("libraryStats", { libraryId, partitions: ps }).catch(() => []),
+    );
+    const out: PartitionLibraryStats[] = answers.flat();
+    out.sort((a, b) => a.partition - b.partition);
     return { shardId: this.shardId, partitions: out };
   }
 
-  /**
-   * What every serving partition holds of every library, bytes by component as the statistics
-   * count them (read by the metrics at each scrape, for the adaptive policy).
-   */
-  libraryMemory(): LibraryMemoryRow[] {
-    const rows: LibraryMemoryRow[] = [];
-    for (const [partition, hosted] of this.hosted) {
-      if (hosted.state !== "serving") continue;
-      for (const libraryId of hosted.applier.libraries()) {
-        const index = hosted.applier.index(libraryId);
-        if (index) rows.push(memoryRow(libraryId, partitionStats(partition, index)));
-      }
-    }
-    return rows;
+  /** What every serving partition holds of every library (bytes by component). */
+  async libraryMemory(): Promise<LibraryMemoryRow[]> {
+    const answers = await Promise.all(
+      this.workers.all().map((w) => w.call("libraryMemory").catch(() => [])),
+    );
+    return answers.flat();
   }
 
+  /**
+   * A seeded sample over the partitions asked, split by their live vector counts, in pages of at
+   * most maxBytes: partition by partition in ascending order, each drawn on its own thread.
+   */
   async sample(request: ShardSampleRequest): Promise<ShardSampleResponse> {
-    const indexes = request.partitions.flatMap((partition) => {
-      const hosted = this.hosted.get(partition);
-      const index =
-        hosted?.state === "serving" ? hosted.applier.index(request.libraryId) : undefined;
-      return index ? [{ partition, index }] : [];
-    });
+    const sizes: Record<number, number> = {};
+    const answers = await this.fanOut(request.partitions, (worker, partitions) =>
+      worker.call("sizes", { libraryId: request.libraryId, partitions }).catch(() => ({})),
+    );
+    for (const answer of answers) Object.assign(sizes, answer);
+    const partitions = Object.keys(sizes)
+      .map(Number)
+      .sort((a, b) => a - b);
     const counts = apportion(
       request.count,
-      indexes.map(({ index }) => index.size),
+      partitions.map((p) => sizes[p]),
     );
-    const picks = indexes.flatMap(({ partition, index }, i) => {
-      const seed = (request.seed ^ Math.imul(partition + 1, 0x9e3779b1)) >>> 0;
-      return samplePartition(this.options.store, partition, index, counts[i], seed).map(
-        (internal) => ({ partition, internal }),
-      );
-    });
-    return readSample(
-      this.options.store,
-      request.libraryId,
-      picks,
-      request.offset ?? 0,
-      request.maxBytes ?? Number.POSITIVE_INFINITY,
-    );
+    const vectors: SampledVector[] = [];
+    let budget = request.maxBytes ?? Number.POSITIVE_INFINITY;
+    let at = request.offset ?? 0;
+    let start = 0;
+    for (let i = 0; i < partitions.length; i++) {
+      const partition = partitions[i];
+      const end = start + counts[i];
+      const worker = this.workers.workerOf(partition);
+      if (at < end && worker) {
+        const page = await worker.call("samplePage", {
+          libraryId: request.libraryId,
+          partition,
+          count: counts[i],
+          seed: (request.seed ^ Math.imul(partition + 1, 0x9e3779b1)) >>> 0,
+          offset: at - start,
+          maxBytes: budget,
+          // a page holds one vector at least, even when it is larger than maxBytes
+          atLeastOne: vectors.length === 0,
+        });
+        for (const v of page.vectors) budget -= v.vector.byteLength + v.id.length;
+        vectors.push(...page.vectors);
+        if (page.next !== undefined) return { vectors, next: start + page.next };
+        at = end;
+      }
+      start = end;
+    }
+    return { vectors };
   }
 
-  /** Stops every partition (with a last snapshot, for a fast restart). */
+  /** The node's metrics: this thread's registry and every worker's, merged. */
+  metrics(): MetricsSource {
+    return {
+      metrics: async () => {
+        const parts = await Promise.all([
+          this.registry.getMetricsAsJSON(),
+          ...this.workers.all().map((w) => w.call("metrics").catch(() => [])),
+        ]);
+        return AggregatorRegistry.aggregate(parts as never).metrics();
+      },
+    };
+  }
+
+  /** Stops every partition (with a last snapshot, for a fast restart) and the threads. */
   async close(): Promise<void> {
-    await this.assign([]);
+    if (this.closed) return;
     this.closed = true;
+    await this.assigning;
+    this.stateOf.clear();
+    await this.workers.close();
   }
 }
 
-function partitionStats(partition: number, index: LibraryIndex): PartitionLibraryStats {
+function notServed(shardId: string, partition: number): PartitionFailure {
   return {
-    partition,
-    vectors: index.size,
-    phase: index.phase,
-    index: { ...index.memoryUsage() },
-    metadataBytes: index.metadataBytes,
-    strategy: index.record.quantization.strategy,
+    code: "PARTITION_NOT_SERVED",
+    message: `shard ${shardId} does not serve partition ${partition} (not assigned)`,
   };
 }
 
-function memoryRow(libraryId: string, stats: PartitionLibraryStats): LibraryMemoryRow {
-  const { index, metadataBytes } = stats;
-  return {
-    libraryId,
-    partition: stats.partition,
-    vectors: stats.vectors,
-    bytes: {
-      codes: index.vectors,
-      graph: index.graph,
-      float32_cache: index.originals,
-      metadata: metadataBytes,
-      quantizer: index.quantizer,
-      other: index.other,
-      total: index.total + metadataBytes,
-    },
-  };
-}
-
-function queryCount(request: ShardSearchRequest): number {
-  return request.queries.length / request.dimension;
+function failed(
+  partitions: number[],
+  code: PartitionFailure["code"],
+  message: string,
+): PartitionSearchResult[] {
+  return partitions.map((partition) => ({ partition, error: { code, message } }));
 }

@@ -4,7 +4,7 @@ import {
   isEventDecodeError,
   type QuiverEvent,
 } from "@quiver/events";
-import type { EventLog, LogEntry, LogSubscription } from "@quiver/log";
+import type { EventLogReader, LogEntry, LogSubscription } from "@quiver/log";
 import type { PartitionLibrary, PartitionStore, PartitionWriter } from "@quiver/store";
 import { type Logger, type ShardMetrics, silentLogger } from "@quiver/telemetry";
 import { IndexRebuilder } from "../migration/index-rebuilder.js";
@@ -14,7 +14,7 @@ import { LibraryIndex } from "./library-index.js";
 export interface ApplierOptions {
   partition: number;
   store: PartitionStore;
-  log: EventLog;
+  log: EventLogReader;
   metrics?: ShardMetrics;
   logger?: Logger;
   /** Snapshot the indexes after this many applied events... */
@@ -79,7 +79,7 @@ export class PartitionHaltedError extends Error {
 export class PartitionApplier {
   readonly partition: number;
   private readonly store: PartitionStore;
-  private readonly log: EventLog;
+  private readonly log: EventLogReader;
   private readonly metrics: ShardMetrics | undefined;
   private readonly logger: Logger;
   private readonly snapshotEveryEvents: number;

@@ -28,6 +28,11 @@ export interface JetStreamLogOptions {
   streamName?: string;
   /** How long an append keeps retrying (same msgId) while the server is unreachable. */
   appendTimeoutMs?: number;
+  /**
+   * Creates the stream, or updates its config, on connect (default). A reader that only consumes
+   * (a shard's worker threads) passes false and leaves the stream as its writers made it.
+   */
+  ensureStream?: boolean;
 }
 
 const MSG_ID_HEADER = "Nats-Msg-Id";
@@ -65,11 +70,13 @@ export class JetStreamLog implements EventLog {
       num_replicas: options.replicas ?? 1,
       duplicate_window: nanos(options.duplicateWindowMs ?? DEFAULT_DUPLICATE_WINDOW_MS),
     };
-    try {
-      await jsm.streams.info(stream);
-      await jsm.streams.update(stream, config);
-    } catch {
-      await jsm.streams.add({ name: stream, ...config });
+    if (options.ensureStream ?? true) {
+      try {
+        await jsm.streams.info(stream);
+        await jsm.streams.update(stream, config);
+      } catch {
+        await jsm.streams.add({ name: stream, ...config });
+      }
     }
     return new JetStreamLog(nc, jetstream(nc), jsm, stream, options.appendTimeoutMs ?? 60_000);
   }

@@ -3,6 +3,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
+import { describe, expect, it } from "vitest";
+import { isLogError, LogErrorCode } from "../errors.js";
 import { describeLogConformance } from "../test-support/conformance.js";
 import { LmdbLog } from "./lmdb-log.js";
 
@@ -61,4 +64,53 @@ describeLogConformance("LmdbLog", async () => {
     },
   };
   return t;
+});
+
+describe("LmdbLog readers in other threads", () => {
+  it("a reader in a worker thread sees every append of the writing thread, and cannot append", async () => {
+    const path = mkdtempSync(join(tmpdir(), "quiver-lmdb-reader-"));
+    const log = LmdbLog.open({ path });
+    const here = dirname(fileURLToPath(import.meta.url));
+    const reader = new Worker(join(here, "..", "test-support", "thread-boot.mjs"), {
+      workerData: {
+        entry: join(here, "..", "test-support", "lmdb-reader-thread.ts"),
+        path,
+        partition: 2,
+        count: 400,
+      },
+    });
+    const messages: { type: string; refused?: string; seqs?: number[] }[] = [];
+    const next = () =>
+      new Promise<(typeof messages)[number]>((resolve, reject) => {
+        reader.once("message", resolve);
+        reader.once("error", reject);
+      });
+    const ready = await next();
+    expect(ready.refused).toMatch(/only reads/);
+    const done = next();
+    const seqs: number[] = [];
+    // appends from several callers at once, to another partition in between
+    await Promise.all(
+      [0, 1, 2, 3].map(async (k) => {
+        for (let i = 0; i < 100; i++) {
+          seqs.push((await log.append(2, new Uint8Array([i]), `r${k}-${i}`)).seq);
+          if (i % 10 === 0) await log.append(5, new Uint8Array([i]), `o${k}-${i}`);
+        }
+      }),
+    );
+    const seen = (await done).seqs ?? [];
+    expect(seen).toEqual(seqs.sort((a, b) => a - b));
+    await reader.terminate();
+    await log.close();
+    rmSync(path, { recursive: true, force: true });
+  });
+
+  it("refuses appends on a read-only instance with LOG_READ_ONLY", async () => {
+    const path = mkdtempSync(join(tmpdir(), "quiver-lmdb-ro-"));
+    const reader = LmdbLog.open({ path, readOnly: true });
+    const error = await reader.append(0, new Uint8Array(1), "x").catch((e: unknown) => e);
+    expect(isLogError(error, LogErrorCode.ReadOnly)).toBe(true);
+    await reader.close();
+    rmSync(path, { recursive: true, force: true });
+  });
 });

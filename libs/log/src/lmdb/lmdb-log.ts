@@ -1,3 +1,4 @@
+import { BroadcastChannel } from "node:worker_threads";
 import { open, type Database, type RootDatabase } from "lmdb";
 import { checkAppend, LogError, LogErrorCode } from "../errors.js";
 import {
@@ -24,6 +25,11 @@ export interface LmdbLogOptions {
   /** Directory of the log's LMDB environment. */
   path: string;
   duplicateWindowMs?: number;
+  /**
+   * A reader of a log that another LmdbLog of this process (another thread) writes: it reads and
+   * subscribes, and refuses appends. Open readers and the writer with the same `path` string.
+   */
+  readOnly?: boolean;
 }
 
 const PRUNE_EVERY = 1024;
@@ -38,7 +44,8 @@ interface SubscriptionState {
  * embedded mode runs the same code above the log interface. Sequences are global (like a stream's)
  * and keys are [partition, seq]; message ids are remembered for the duplicate window. An append
  * resolves after its transaction is flushed to disk, and concurrent appends share a commit.
- * One process owns the log.
+ * One process owns the log, and one instance in it writes; readers in other threads of the same
+ * process learn of appends through a BroadcastChannel named after the path.
  */
 export class LmdbLog implements EventLog {
   private seq: number;
@@ -46,6 +53,8 @@ export class LmdbLog implements EventLog {
   private closed = false;
   private readonly inFlight = new Map<string, Promise<AppendResult>>();
   private readonly waiters = new Map<number, Set<() => void>>();
+  /** Appends announced to the other instances of this process (threads): the partition. */
+  private readonly appended: BroadcastChannel;
 
   private constructor(
     private readonly env: RootDatabase,
@@ -54,8 +63,14 @@ export class LmdbLog implements EventLog {
     private readonly byTime: Database<number, [number, string]>,
     private readonly meta: Database<number, string>,
     private readonly windowMs: number,
+    path: string,
+    private readonly readOnly: boolean,
   ) {
     this.seq = meta.get("seq") ?? 0;
+    this.appended = new BroadcastChannel(`quiver-lmdb-log:${path}`);
+    this.appended.onmessage = (message) => this.wake((message as { data: number }).data);
+    // Kept alive only while a subscription waits for appends (as a consumer's socket would be).
+    this.appended.unref();
   }
 
   static open(options: LmdbLogOptions): LmdbLog {
@@ -67,12 +82,17 @@ export class LmdbLog implements EventLog {
       env.openDB<number, [number, string]>({ name: "msg-ids-by-time" }),
       env.openDB<number, string>({ name: "meta" }),
       options.duplicateWindowMs ?? DEFAULT_DUPLICATE_WINDOW_MS,
+      options.path,
+      options.readOnly ?? false,
     );
   }
 
   async append(partition: number, data: Uint8Array, msgId: string): Promise<AppendResult> {
     checkAppend(partition, msgId);
     this.checkOpen();
+    if (this.readOnly) {
+      throw new LogError(LogErrorCode.ReadOnly, "this log instance only reads (another writes)");
+    }
     const pending = this.inFlight.get(msgId);
     if (pending) return { seq: (await pending).seq, duplicate: true };
     const known = this.msgIds.get(msgId);
@@ -101,6 +121,7 @@ export class LmdbLog implements EventLog {
     });
     await this.env.flushed;
     this.wake(partition);
+    this.appended.postMessage(partition);
     if (++this.appendsSincePrune >= PRUNE_EVERY) this.pruneMsgIds(ts - this.windowMs);
     return { seq, duplicate: false };
   }
@@ -136,6 +157,7 @@ export class LmdbLog implements EventLog {
       [Symbol.asyncIterator]: () => this.entriesFrom(partition, fromSeq, state),
       stop: async () => {
         state.stopped = true;
+        if (state.wakeUp) this.removeWaiter(partition, state.wakeUp);
         state.wakeUp?.();
       },
     };
@@ -155,6 +177,9 @@ export class LmdbLog implements EventLog {
           state.wakeUp = resolve;
           this.addWaiter(partition, resolve);
         });
+        // lmdb-js renews its read snapshot on the next event turn; an append by another thread
+        // can wake us first, and a stale snapshot would not show it
+        if (!this.closed) this.env.resetReadTxn();
         continue;
       }
       for (const entry of batch) {
@@ -181,6 +206,7 @@ export class LmdbLog implements EventLog {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.appended.close();
     for (const set of this.waiters.values()) for (const wake of set) wake();
     this.waiters.clear();
     await this.env.flushed;
@@ -191,12 +217,21 @@ export class LmdbLog implements EventLog {
     let set = this.waiters.get(partition);
     if (!set) this.waiters.set(partition, (set = new Set()));
     set.add(wake);
+    this.appended.ref();
+  }
+
+  private removeWaiter(partition: number, wake: () => void): void {
+    const set = this.waiters.get(partition);
+    if (!set?.delete(wake)) return;
+    if (set.size === 0) this.waiters.delete(partition);
+    if (this.waiters.size === 0) this.appended.unref();
   }
 
   private wake(partition: number): void {
     const set = this.waiters.get(partition);
     if (!set) return;
     this.waiters.delete(partition);
+    if (this.waiters.size === 0) this.appended.unref();
     for (const wake of set) wake();
   }
 

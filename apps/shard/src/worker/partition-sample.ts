@@ -25,13 +25,17 @@ export function samplePartition(
     .map((i) => live[i]);
 }
 
-/** The picked vectors from `offset` on, up to `maxBytes` of float32 values (one at least). */
+/**
+ * The picked vectors from `offset` on, up to `maxBytes` of float32 values and ids (one at least,
+ * unless `atLeastOne` is false: a page that already holds vectors of another partition).
+ */
 export function readSample(
   store: PartitionStore,
   libraryId: string,
   picks: { partition: number; internal: number }[],
   offset: number,
   maxBytes: number,
+  atLeastOne = true,
 ): { vectors: SampledVector[]; next?: number } {
   const vectors: SampledVector[] = [];
   let bytes = 0;
@@ -41,7 +45,8 @@ export function readSample(
     const id = store.vectorId(partition, libraryId, internal);
     const vector = store.original(partition, libraryId, internal);
     if (id === undefined || !vector) continue;
-    if (vectors.length > 0 && bytes + vector.byteLength > maxBytes) break;
+    if ((vectors.length > 0 || !atLeastOne) && bytes + vector.byteLength + id.length > maxBytes)
+      break;
     bytes += vector.byteLength + id.length;
     vectors.push({ id, vector, partition });
   }

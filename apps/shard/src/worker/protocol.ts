@@ -1,0 +1,53 @@
+import type {
+  PartitionLibraryStats,
+  PartitionSearchResult,
+  PartitionServingState,
+  PartitionState,
+  SampledVector,
+  ShardGetRequest,
+  ShardGetResponse,
+  ShardSearchRequest,
+} from "@quiver/api";
+import type { LibraryMemoryRow } from "@quiver/telemetry";
+import type { SamplePageRequest } from "./partition-host.js";
+
+/** Where a partition worker reads the event log. */
+export type WorkerLogConfig =
+  | { kind: "lmdb"; path: string }
+  | { kind: "jetstream"; servers: string | string[]; streamName?: string };
+
+/** What a partition worker thread is started with (structured-cloneable). */
+export interface PartitionWorkerConfig {
+  shardId: string;
+  workerIndex: number;
+  /** The shard's LMDB environment: every worker opens it. */
+  storePath: string;
+  log: WorkerLogConfig;
+  snapshotEveryEvents?: number;
+  snapshotEveryMs?: number;
+  logLevel?: string;
+}
+
+/** The calls a partition worker answers: op -> [arguments, result]. */
+export interface PartitionWorkerOps {
+  host: [{ partition: number }, void];
+  release: [{ partition: number }, void];
+  search: [ShardSearchRequest, PartitionSearchResult[]];
+  get: [ShardGetRequest, ShardGetResponse];
+  waitApplied: [{ minSeqs: Record<number, number>; timeoutMs: number }, Record<number, number>];
+  status: [undefined, PartitionState[]];
+  libraryStats: [{ libraryId: string; partitions: number[] }, PartitionLibraryStats[]];
+  libraryMemory: [undefined, LibraryMemoryRow[]];
+  sizes: [{ libraryId: string; partitions: number[] }, Record<number, number>];
+  samplePage: [SamplePageRequest, { vectors: SampledVector[]; next?: number }];
+  /** The worker's metrics registry as prom-client JSON (the main thread aggregates them). */
+  metrics: [undefined, unknown[]];
+  /** Releases every partition (snapshots), closes the log and the store. */
+  close: [undefined, void];
+}
+
+export type PartitionWorkerOp = keyof PartitionWorkerOps;
+
+/** What a worker tells the main thread unasked. */
+export type PartitionWorkerEvent =
+  { type: "ready" } | { type: "state"; partition: number; state: PartitionServingState };
