@@ -79,9 +79,9 @@ describe("LmdbLog readers in other threads", () => {
         count: 400,
       },
     });
-    const messages: { type: string; refused?: string; seqs?: number[] }[] = [];
+    type Message = { type: string; refused?: string; seqs?: number[] };
     const next = () =>
-      new Promise<(typeof messages)[number]>((resolve, reject) => {
+      new Promise<Message>((resolve, reject) => {
         reader.once("message", resolve);
         reader.once("error", reject);
       });
