@@ -191,7 +191,7 @@ async function restartTime(kind: string, data: Dataset, count: number): Promise<
   let store = PartitionStore.open({ path: dir });
   const first = restoredApplier(store, handle.log);
   await first.catchUp();
-  first.snapshot();
+  await first.snapshot();
   const snapshotBytes = store.snapshotInfo(PARTITION, "bench")?.bytes ?? 0;
   await store.close();
 

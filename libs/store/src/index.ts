@@ -1,5 +1,7 @@
 export { isStoreError, StoreError, StoreErrorCode } from "./errors.js";
-export { PartitionStore, type PartitionStoreOptions, PartitionWriter } from "./partition-store.js";
+export { PartitionStore, type PartitionStoreOptions } from "./partition-store.js";
+export { PartitionWriter } from "./partition-writer.js";
+export { SnapshotWriter } from "./snapshots.js";
 export type {
   DeadLetter,
   PartitionLibrary,

@@ -132,6 +132,36 @@ describe("PartitionStore", () => {
     expect(store.readSnapshot(0, "lib_a")).toEqual(bytes.subarray(0, 10));
   });
 
+  it("writes a snapshot chunk by chunk beside the latest one, which serves until the commit", async () => {
+    store.apply(0, 1, (tx) => {
+      tx.putLibrary(lib);
+      tx.upsertVector("lib_a", "x", v(1, 2, 3), null);
+    });
+    const first = new Uint8Array(20 * 1024 * 1024).map((_, i) => i % 13);
+    store.writeSnapshot(0, "lib_a", first);
+    store.apply(0, 2, (tx) => tx.upsertVector("lib_a", "y", v(4, 5, 6), null));
+    // a write torn by a crash: chunks written, never committed
+    const torn = store.snapshotWriter(0, "lib_a");
+    torn.write(new Uint8Array(17 * 1024 * 1024).fill(7));
+    await store.close();
+    store = PartitionStore.open({ path: dir });
+    expect(Buffer.compare(store.readSnapshot(0, "lib_a") as Uint8Array, first)).toBe(0);
+    expect(store.dirtyIds(0, "lib_a")).toEqual([1]);
+    // the next writer replaces the torn chunks; until its commit the first snapshot serves
+    const next = store.snapshotWriter(0, "lib_a");
+    expect(next.generation).toBe(torn.generation);
+    const second = new Uint8Array(3 * 1024 * 1024).fill(5);
+    next.write(second.subarray(0, 1024 * 1024));
+    next.write(second.subarray(1024 * 1024));
+    expect(store.snapshotInfo(0, "lib_a")?.seq).toBe(1);
+    expect(Buffer.compare(store.readSnapshot(0, "lib_a") as Uint8Array, first)).toBe(0);
+    const info = store.commitSnapshot(next);
+    expect(info).toMatchObject({ seq: 2, bytes: second.length, chunks: 2 });
+    expect(store.dirtyIds(0, "lib_a")).toEqual([]);
+    expect(Buffer.compare(store.readSnapshot(0, "lib_a") as Uint8Array, second)).toBe(0);
+    expect(() => store.commitSnapshot(next)).toThrow(/already committed/);
+  });
+
   it("deletes a library and everything it stored in the partition, and keeps others", () => {
     store.apply(0, 1, (tx) => {
       tx.putLibrary(lib);

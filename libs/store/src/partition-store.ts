@@ -1,44 +1,16 @@
 import type { Metadata } from "@quiver/events";
-import { type Database, type Key, open, type RootDatabase, TransactionFlags } from "lmdb";
+import type { Database, Key, RootDatabase } from "lmdb";
 import { StoreError, StoreErrorCode } from "./errors.js";
+import { PartitionWriter } from "./partition-writer.js";
 import type { DeadLetter, PartitionLibrary, SnapshotInfo, StoredVector } from "./records.js";
-
-type LibKey = [number, string];
-type VecKey = [number, string, number];
-type IdKey = [number, string, string];
-type ChunkKey = [number, string, number];
-
-interface Allocation {
-  /** Next never-used internal id. */
-  next: number;
-  /** Live vectors. */
-  count: number;
-}
-
-interface StoredDeadLetter {
-  msgId: string;
-  code: string;
-  reason: string;
-  data: Uint8Array;
-  atMs: number;
-}
+import { APPLY_FLAGS, type LibKey, libEnd, openStoreDbs, type StoreDbs } from "./store-dbs.js";
+import { readSnapshotChunks, SnapshotWriter } from "./snapshots.js";
 
 export interface PartitionStoreOptions {
   /** Directory of the shard's LMDB environment. */
   path: string;
   /** Largest size the environment may grow to (default 1 TiB of address space). */
   mapSizeBytes?: number;
-}
-
-const SNAPSHOT_CHUNK_BYTES = 16 * 1024 * 1024;
-// Committed before returning, flushed to disk in the background: the log is the source of truth,
-// and a state that loses its last transactions in an OS crash loses its applied seq with them.
-const APPLY_FLAGS =
-  TransactionFlags.ABORTABLE | TransactionFlags.SYNCHRONOUS_COMMIT | TransactionFlags.NO_SYNC_FLUSH;
-
-/** The last key of a [partition, libraryId, ...] prefix (library ids contain no NUL). */
-function libEnd(partition: number, libraryId: string): [number, string] {
-  return [partition, `${libraryId}\u0000`];
 }
 
 /**
@@ -49,23 +21,6 @@ function libEnd(partition: number, libraryId: string): [number, string] {
  * transaction that also advances the applied sequence, so a crash at any point leaves a state
  * and a sequence that belong together.
  */
-/** The named databases of the shard's environment. */
-interface StoreDbs {
-  applied: Database<number, number>;
-  libs: Database<PartitionLibrary, LibKey>;
-  allocations: Database<Allocation, LibKey>;
-  ids: Database<number, IdKey>;
-  vectorIds: Database<string, VecKey>;
-  originals: Database<Uint8Array, VecKey>;
-  metadata: Database<Metadata, VecKey>;
-  free: Database<number, VecKey>;
-  dirty: Database<number, VecKey>;
-  quantizers: Database<Uint8Array, LibKey>;
-  snapshotInfos: Database<SnapshotInfo, LibKey>;
-  snapshotChunks: Database<Uint8Array, ChunkKey>;
-  deadLetters: Database<StoredDeadLetter, [number, number]>;
-}
-
 export class PartitionStore {
   private closed = false;
 
@@ -75,24 +30,8 @@ export class PartitionStore {
   ) {}
 
   static open(options: PartitionStoreOptions): PartitionStore {
-    const env = open({ path: options.path, maxDbs: 16, mapSize: options.mapSizeBytes ?? 2 ** 40 });
-    const named = <V, K extends Key>(name: string, binary = false) =>
-      env.openDB<V, K>({ name, ...(binary ? { encoding: "binary" as const } : {}) });
-    return new PartitionStore(env, {
-      applied: named("applied"),
-      libs: named("libraries"),
-      allocations: named("allocations"),
-      ids: named("ids"),
-      vectorIds: named("vector-ids"),
-      originals: named("originals", true),
-      metadata: named("metadata"),
-      free: named("free-ids"),
-      dirty: named("dirty-ids"),
-      quantizers: named("quantizers", true),
-      snapshotInfos: named("snapshot-infos"),
-      snapshotChunks: named("snapshot-chunks", true),
-      deadLetters: named("dead-letters"),
-    });
+    const { env, db } = openStoreDbs(options.path, options.mapSizeBytes ?? 2 ** 40);
+    return new PartitionStore(env, db);
   }
 
   // ---- reads (synchronous, from the current committed state) ----
@@ -208,16 +147,7 @@ export class PartitionStore {
   /** The latest index snapshot of a library in a partition, reassembled from its chunks. */
   readSnapshot(partition: number, libraryId: string): Uint8Array | undefined {
     const info = this.snapshotInfo(partition, libraryId);
-    if (!info) return undefined;
-    const out = new Uint8Array(info.bytes);
-    let at = 0;
-    for (let c = 0; c < info.chunks; c++) {
-      const chunk = this.fast(this.db.snapshotChunks, [partition, libraryId, c]);
-      if (chunk === undefined || at + chunk.length > info.bytes) return undefined;
-      out.set(chunk, at);
-      at += chunk.length;
-    }
-    return at === info.bytes ? out : undefined;
+    return info && readSnapshotChunks(this.db, info, partition, libraryId);
   }
 
   /** Internal ids changed since the last snapshot (the index reconciles them on restart). */
@@ -276,27 +206,45 @@ export class PartitionStore {
   }
 
   /**
-   * Stores an index snapshot taken at the partition's applied sequence and forgets the dirty ids
-   * it covers, in one transaction.
+   * Starts the next snapshot of a library: written chunk by chunk beside the latest one, which it
+   * replaces at `commitSnapshot` (see SnapshotWriter).
    */
-  writeSnapshot(partition: number, libraryId: string, bytes: Uint8Array): SnapshotInfo {
+  snapshotWriter(partition: number, libraryId: string): SnapshotWriter {
+    this.checkOpen();
+    const generation = (this.snapshotInfo(partition, libraryId)?.generation ?? 0) + 1;
+    return new SnapshotWriter(this.env, this.db, partition, libraryId, generation);
+  }
+
+  /**
+   * Makes a written snapshot the library's latest, taken at the partition's applied sequence, and
+   * forgets the ids changed before it. No event may be applied to the partition between the
+   * snapshot's first chunk and this call.
+   */
+  commitSnapshot(writer: SnapshotWriter): SnapshotInfo {
     this.checkOpen();
     return this.env.transactionSync(
-      () => this.putSnapshot(partition, libraryId, bytes),
+      () => writer.commitIn(this.appliedSeq(writer.partition)),
       APPLY_FLAGS,
     );
+  }
+
+  /** Stores a snapshot in one go (small snapshots, tests): writeSnapshot = write + commit. */
+  writeSnapshot(partition: number, libraryId: string, bytes: Uint8Array): SnapshotInfo {
+    const writer = this.snapshotWriter(partition, libraryId);
+    writer.write(bytes);
+    return this.commitSnapshot(writer);
   }
 
   /**
    * Replaces a library's index in one transaction: its record (new quantization, migration
    * state), its quantizer parameters (removed when undefined) and a snapshot of the new index
-   * as of the partition's applied sequence.
+   * (written beforehand with snapshotWriter) as of the partition's applied sequence.
    */
   switchIndex(
     partition: number,
     record: PartitionLibrary,
     quantizer: Uint8Array | undefined,
-    snapshot: Uint8Array,
+    snapshot: SnapshotWriter,
   ): SnapshotInfo {
     this.checkOpen();
     return this.env.transactionSync(() => {
@@ -304,7 +252,7 @@ export class PartitionStore {
       this.db.libs.putSync(key, record);
       if (quantizer) this.db.quantizers.putSync(key, quantizer);
       else this.db.quantizers.removeSync(key);
-      return this.putSnapshot(partition, record.libraryId, snapshot);
+      return snapshot.commitIn(this.appliedSeq(partition));
     }, APPLY_FLAGS);
   }
 
@@ -315,33 +263,6 @@ export class PartitionStore {
       () => this.db.libs.putSync([partition, record.libraryId], record),
       APPLY_FLAGS,
     );
-  }
-
-  private putSnapshot(partition: number, libraryId: string, bytes: Uint8Array): SnapshotInfo {
-    const old = this.snapshotInfo(partition, libraryId);
-    const chunks = Math.max(1, Math.ceil(bytes.byteLength / SNAPSHOT_CHUNK_BYTES));
-    for (let c = 0; c < chunks; c++) {
-      this.db.snapshotChunks.putSync(
-        [partition, libraryId, c],
-        bytes.subarray(c * SNAPSHOT_CHUNK_BYTES, (c + 1) * SNAPSHOT_CHUNK_BYTES),
-      );
-    }
-    for (let c = chunks; c < (old?.chunks ?? 0); c++)
-      this.db.snapshotChunks.removeSync([partition, libraryId, c]);
-    const info: SnapshotInfo = {
-      seq: this.appliedSeq(partition),
-      bytes: bytes.byteLength,
-      chunks,
-      atMs: Date.now(),
-    };
-    this.db.snapshotInfos.putSync([partition, libraryId], info);
-    for (const key of this.db.dirty.getKeys({
-      start: [partition, libraryId, 0],
-      end: libEnd(partition, libraryId),
-    })) {
-      this.db.dirty.removeSync(key);
-    }
-    return info;
   }
 
   /**
@@ -370,113 +291,5 @@ export class PartitionStore {
 
   private checkOpen(): void {
     if (this.closed) throw new StoreError(StoreErrorCode.Closed, "the store is closed");
-  }
-}
-
-/** The writes of one applied event, valid inside PartitionStore.apply's transaction only. */
-export class PartitionWriter {
-  constructor(
-    private readonly db: StoreDbs,
-    readonly partition: number,
-    readonly seq: number,
-  ) {}
-
-  putLibrary(record: PartitionLibrary): void {
-    this.db.libs.putSync([this.partition, record.libraryId], record);
-  }
-
-  /** Removes a library and everything stored for it in this partition. */
-  deleteLibrary(libraryId: string): void {
-    const p = this.partition;
-    const s = this.db;
-    s.libs.removeSync([p, libraryId]);
-    s.allocations.removeSync([p, libraryId]);
-    s.quantizers.removeSync([p, libraryId]);
-    s.snapshotInfos.removeSync([p, libraryId]);
-    const end = libEnd(p, libraryId);
-    const dbs = [s.ids, s.vectorIds, s.originals, s.metadata, s.free, s.dirty, s.snapshotChunks];
-    for (const db of dbs) {
-      const keys = [...(db as Database<unknown, Key>).getKeys({ start: [p, libraryId], end })];
-      for (const key of keys) (db as Database<unknown, Key>).removeSync(key);
-    }
-  }
-
-  /** Stores a vector under its id (reusing the internal id of an existing one). */
-  upsertVector(
-    libraryId: string,
-    vectorId: string,
-    vector: Float32Array,
-    metadata: Metadata | null,
-  ): { internalId: number; created: boolean } {
-    const p = this.partition;
-    const s = this.db;
-    let internalId = s.ids.get([p, libraryId, vectorId]);
-    const created = internalId === undefined;
-    if (internalId === undefined) {
-      internalId = this.allocate(libraryId);
-      s.ids.putSync([p, libraryId, vectorId], internalId);
-      s.vectorIds.putSync([p, libraryId, internalId], vectorId);
-    }
-    const key: VecKey = [p, libraryId, internalId];
-    s.originals.putSync(key, new Uint8Array(vector.buffer, vector.byteOffset, vector.byteLength));
-    if (metadata === null) s.metadata.removeSync(key);
-    else s.metadata.putSync(key, metadata);
-    s.dirty.putSync(key, 1);
-    return { internalId, created };
-  }
-
-  /** Removes a vector; returns its (now free) internal id, or undefined when it did not exist. */
-  deleteVector(libraryId: string, vectorId: string): number | undefined {
-    const p = this.partition;
-    const s = this.db;
-    const internalId = s.ids.get([p, libraryId, vectorId]);
-    if (internalId === undefined) return undefined;
-    const key: VecKey = [p, libraryId, internalId];
-    s.ids.removeSync([p, libraryId, vectorId]);
-    s.vectorIds.removeSync(key);
-    s.originals.removeSync(key);
-    s.metadata.removeSync(key);
-    s.free.putSync(key, 1);
-    s.dirty.putSync(key, 1);
-    const allocation = s.allocations.get([p, libraryId]) ?? { next: 0, count: 0 };
-    s.allocations.putSync([p, libraryId], { ...allocation, count: allocation.count - 1 });
-    return internalId;
-  }
-
-  putQuantizer(libraryId: string, parameters: Uint8Array): void {
-    this.db.quantizers.putSync([this.partition, libraryId], parameters);
-  }
-
-  /** Records the event at `seq` (this transaction's or an earlier one of its batch) as a dead letter. */
-  deadLetter(letter: Omit<DeadLetter, "partition" | "atMs">): void {
-    const { seq, msgId, code, reason, data } = letter;
-    this.db.deadLetters.putSync([this.partition, seq], {
-      msgId,
-      code,
-      reason,
-      data,
-      atMs: Date.now(),
-    });
-  }
-
-  /** The smallest freed internal id, or a new one: ids stay dense for the engine's arrays. */
-  private allocate(libraryId: string): number {
-    const p = this.partition;
-    const s = this.db;
-    const allocation = s.allocations.get([p, libraryId]) ?? { next: 0, count: 0 };
-    let internalId = allocation.next;
-    for (const key of s.free.getKeys({
-      start: [p, libraryId, 0],
-      end: libEnd(p, libraryId),
-      limit: 1,
-    })) {
-      internalId = key[2];
-      s.free.removeSync(key);
-    }
-    s.allocations.putSync([p, libraryId], {
-      next: internalId === allocation.next ? allocation.next + 1 : allocation.next,
-      count: allocation.count + 1,
-    });
-    return internalId;
   }
 }

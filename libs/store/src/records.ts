@@ -36,6 +36,12 @@ export interface SnapshotInfo {
   bytes: number;
   chunks: number;
   atMs: number;
+  /**
+   * Which write of the library's snapshot this is: its chunks are keyed by it, so the next
+   * snapshot is written beside this one, chunk by chunk, and replaces it in one last step.
+   * Absent in snapshots written before generations (chunks keyed without one).
+   */
+  generation?: number;
 }
 
 export interface StoredVector {

@@ -1,6 +1,8 @@
 import type { PartitionLibrary, PartitionMigration, PartitionStore } from "@quiver/store";
 import type { Logger } from "@quiver/telemetry";
 import { LibraryIndex } from "../partition/library-index.js";
+import { writeIndexSnapshot } from "../partition/snapshot-writing.js";
+import { APPLY_SLICE_MS, TimeSlice } from "../threads/time-slice.js";
 import {
   type IndexRebuilder,
   RebuildCancelledError,
@@ -23,6 +25,8 @@ export interface MigrationHost {
   store: PartitionStore;
   rebuilder: IndexRebuilder;
   logger: Logger;
+  /** Runs a task in the partition's order of batches and snapshots (never between two slices). */
+  serial<T>(task: () => T | Promise<T>): Promise<T>;
   /** Puts a rebuilt index in place of the library's current one. */
   install(index: LibraryIndex): void;
 }
@@ -121,11 +125,12 @@ export class PartitionMigrations {
       },
     });
     build.handle.result.then(
-      (rebuilt) => {
-        if (this.builds.get(libraryId) !== build) return;
-        this.builds.delete(libraryId);
-        this.finish(libraryId, build, rebuilt, performance.now() - started);
-      },
+      (rebuilt) =>
+        this.host.serial(async () => {
+          if (this.builds.get(libraryId) !== build) return;
+          this.builds.delete(libraryId);
+          await this.finish(libraryId, build, rebuilt, performance.now() - started);
+        }),
       (error: unknown) => {
         if (error instanceof RebuildCancelledError || this.builds.get(libraryId) !== build) return;
         this.builds.delete(libraryId);
@@ -135,7 +140,12 @@ export class PartitionMigrations {
     logger.info({ library: libraryId, migration: m.migrationId, toward }, "rebuild queued");
   }
 
-  private finish(libraryId: string, build: Build, rebuilt: RebuiltIndex, ms: number): void {
+  private async finish(
+    libraryId: string,
+    build: Build,
+    rebuilt: RebuiltIndex,
+    ms: number,
+  ): Promise<void> {
     const { store, partition, logger } = this.host;
     const record = store.library(partition, libraryId);
     const m = record?.migration;
@@ -154,7 +164,13 @@ export class PartitionMigrations {
         rebuilt.snapshot,
         build.changed ?? [],
       );
-      store.switchIndex(partition, switched, rebuilt.quantizer, index.serialize());
+      const snapshot = await writeIndexSnapshot(
+        store,
+        partition,
+        index,
+        new TimeSlice(APPLY_SLICE_MS),
+      );
+      store.switchIndex(partition, switched, rebuilt.quantizer, snapshot);
       this.host.install(index);
       logger.info(
         {

@@ -83,9 +83,36 @@ describe("PartitionApplier", () => {
     const hit = index?.search(vectorOf(4), 1);
     expect(store.vectorId(P, "lib", hit?.ids[0] ?? -1)).toBe("v4");
     // everything again: nothing changes
-    for (const entry of await log.read(P, 1, 100)) a.apply(entry);
+    for (const entry of await log.read(P, 1, 100)) await a.apply(entry);
     expect(store.count(P, "lib")).toBe(4);
     expect(index?.size).toBe(4);
+  });
+
+  it("inserts a large batch in slices: the thread answers in between, and waitFor sees it whole", async () => {
+    const ids = Array.from({ length: 3000 }, (_, i) => i);
+    await append(library("lib"));
+    const a = applier();
+    a.restore();
+    await a.catchUp();
+    await append(upsert("lib", ids));
+    const last = await log.lastSeq(P);
+    const waited = a.waitFor(last, 60_000).then(() => a.index("lib")?.size);
+    const applying = a.catchUp();
+    // searches run while the batch is being inserted, on the index as it stands
+    const seen: number[] = [];
+    let done = false;
+    void applying.then(() => (done = true));
+    while (!done) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      const index = a.index("lib");
+      if (index && index.size > 0) index.search(vectorOf(1), 3);
+      seen.push(index?.size ?? 0);
+    }
+    expect(await waited).toBe(3000);
+    const partial = seen.filter((n) => n > 0 && n < 3000);
+    expect(partial.length).toBeGreaterThan(3);
+    // sizes only grow while a batch applies
+    for (let i = 1; i < seen.length; i++) expect(seen[i]).toBeGreaterThanOrEqual(seen[i - 1]);
   });
 
   it("dead-letters what it cannot apply, with the reason, and keeps going", async () => {

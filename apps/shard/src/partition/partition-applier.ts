@@ -1,15 +1,12 @@
-import {
-  decodeEvent,
-  effectiveQuantization,
-  isEventDecodeError,
-  type QuiverEvent,
-} from "@quiver/events";
 import type { EventLogReader, LogEntry, LogSubscription } from "@quiver/log";
-import type { PartitionLibrary, PartitionStore, PartitionWriter } from "@quiver/store";
+import type { PartitionStore } from "@quiver/store";
 import { type Logger, type ShardMetrics, silentLogger } from "@quiver/telemetry";
 import { IndexRebuilder } from "../migration/index-rebuilder.js";
 import { type MigrationProgress, PartitionMigrations } from "../migration/partition-migrations.js";
+import { APPLY_SLICE_MS, TimeSlice } from "../threads/time-slice.js";
+import { EventWriter, type IndexEffect, type WrittenBatch } from "./event-writer.js";
 import { LibraryIndex } from "./library-index.js";
+import { writeIndexSnapshot } from "./snapshot-writing.js";
 
 export interface ApplierOptions {
   partition: number;
@@ -21,7 +18,7 @@ export interface ApplierOptions {
   snapshotEveryEvents?: number;
   /** ...or after this much time with at least one applied event. */
   snapshotEveryMs?: number;
-  /** Runs migrations' index rebuilds (one per shard node; a private one when absent). */
+  /** Runs migrations' index rebuilds (one per thread; a private one when absent). */
   rebuilder?: IndexRebuilder;
 }
 
@@ -32,36 +29,12 @@ export type ApplierStatus =
 /** Entries applied in one store transaction, at most... */
 const MAX_BATCH = 1000;
 /**
- * ...and bytes of events: LMDB keeps the pages a write transaction dirtied for reuse, for the
- * life of the process, so the largest transaction sets memory the shard holds for good (a
- * backlog applied in one transaction of 20,000 384-d vectors kept 80 MB more than batches of 500).
+ * ...and bytes of events: a transaction blocks the partition's thread while it writes (about
+ * 14 µs per 784-d vector), and LMDB keeps the pages a write transaction dirtied for reuse, for
+ * the life of the process, so the largest transaction also sets memory the shard holds for good.
+ * A single larger event goes alone.
  */
-const MAX_BATCH_BYTES = 4 * 1024 * 1024;
-
-/** What a batch does to the in-memory indexes, applied after its transaction commits. */
-type IndexEffect =
-  | { kind: "create"; record: PartitionLibrary }
-  | { kind: "drop"; libraryId: string }
-  | { kind: "upsert"; record: PartitionLibrary; ids: number[]; vectors: Float32Array }
-  | { kind: "delete"; libraryId: string; ids: (number | undefined)[] }
-  | { kind: "migration"; libraryId: string };
-
-interface Letter {
-  seq: number;
-  msgId: string;
-  code: string;
-  reason: string;
-}
-
-/** An event that is well-formed but cannot apply to this partition's state: dead-lettered. */
-class Rejection extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+const MAX_BATCH_BYTES = 1024 * 1024;
 
 /** Thrown by apply() once a partition has halted. */
 export class PartitionHaltedError extends Error {
@@ -71,10 +44,15 @@ export class PartitionHaltedError extends Error {
 /**
  * Turns one partition's events into LMDB state and engine indexes, exactly once: an event at or
  * below the store's applied sequence is skipped; every other one is applied in one store
- * transaction that records its sequence, then to the indexes. A crash between the two is
- * repaired on restore (snapshot + the ids changed since). An event that cannot be decoded or
- * does not fit the partition's state is recorded as a dead letter (store, log line, metric) and
- * passed; any other failure halts the partition: it never skips an event.
+ * transaction that records its sequence, then to the indexes, in slices of a few milliseconds
+ * so that the searches of the partition's thread run in between (they see the index as it
+ * stands: a batch's vectors appear as they are inserted). A crash between the two is repaired
+ * on restore (snapshot + the ids changed since). An event that cannot be decoded or does not fit
+ * the partition's state is recorded as a dead letter (store, log line, metric) and passed; any
+ * other failure halts the partition: it never skips an event.
+ *
+ * Batches, snapshots and the switch of a migrated index run one after another (`serial`), never
+ * interleaved; searches are not part of that order.
  */
 export class PartitionApplier {
   readonly partition: number;
@@ -85,6 +63,7 @@ export class PartitionApplier {
   private readonly snapshotEveryEvents: number;
   private readonly snapshotEveryMs: number;
   private readonly indexes = new Map<string, LibraryIndex>();
+  private readonly writer: EventWriter;
   private eventsSinceSnapshot = 0;
   private lastSnapshotMs = Date.now();
   private state: "idle" | "running" | "stopped" = "idle";
@@ -93,6 +72,9 @@ export class PartitionApplier {
   /** Callers waiting for a sequence to be applied (consistency levels, `wait` writes). */
   private waiters: { seq: number; resolve: (applied: boolean) => void }[] = [];
   private readonly migrations: PartitionMigrations;
+  /** The last event applied to the store and the indexes both (what searches see). */
+  private indexedSeq: number;
+  private work: Promise<unknown> = Promise.resolve();
 
   constructor(options: ApplierOptions) {
     this.partition = options.partition;
@@ -102,11 +84,14 @@ export class PartitionApplier {
     this.logger = (options.logger ?? silentLogger()).child({ partition: options.partition });
     this.snapshotEveryEvents = options.snapshotEveryEvents ?? 50_000;
     this.snapshotEveryMs = options.snapshotEveryMs ?? 60_000;
+    this.writer = new EventWriter(this.store, this.partition);
+    this.indexedSeq = this.store.appliedSeq(this.partition);
     this.migrations = new PartitionMigrations({
       partition: this.partition,
       store: this.store,
       rebuilder: options.rebuilder ?? new IndexRebuilder(),
       logger: this.logger,
+      serial: (task) => this.serial(task),
       install: (index) => {
         this.indexes.set(index.record.libraryId, index);
         this.trainIfReady(index);
@@ -114,8 +99,9 @@ export class PartitionApplier {
     });
   }
 
+  /** The last event whose effects searches see (store and indexes). */
   get appliedSeq(): number {
-    return this.store.appliedSeq(this.partition);
+    return this.indexedSeq;
   }
 
   status(): ApplierStatus {
@@ -140,6 +126,13 @@ export class PartitionApplier {
   /** Where this partition stands in the library's latest migration (undefined: none). */
   migrationProgress(libraryId: string): MigrationProgress | undefined {
     return this.migrations.progress(libraryId);
+  }
+
+  /** Runs `task` after every batch, snapshot or switch queued before it. */
+  serial<T>(task: () => T | Promise<T>): Promise<T> {
+    const run = this.work.then(task);
+    this.work = run.catch(() => undefined);
+    return run;
   }
 
   /**
@@ -186,6 +179,7 @@ export class PartitionApplier {
       this.trainIfReady(index);
       this.migrations.reconcile(record.libraryId);
     }
+    this.indexedSeq = this.store.appliedSeq(this.partition);
     this.logger.info(
       { appliedSeq: this.appliedSeq, libraries: this.indexes.size },
       "partition restored",
@@ -193,58 +187,63 @@ export class PartitionApplier {
   }
 
   /** Applies one entry of this partition's log; skips it when already applied. */
-  apply(entry: LogEntry): void {
-    this.applyBatch([entry]);
+  apply(entry: LogEntry): Promise<void> {
+    return this.applyBatch([entry]);
   }
 
   /**
-   * Applies consecutive entries of this partition's log in one store transaction (skipping those
-   * already applied), then to the indexes. If the transaction fails, the entries are applied one
-   * by one so that the partition halts exactly at the failing one.
+   * Applies consecutive entries of this partition's log (skipping those already applied) in
+   * store transactions of at most MAX_BATCH_BYTES, each followed by its index effects. If a
+   * transaction fails, its entries are applied one by one so that the partition halts exactly at
+   * the failing one.
    */
-  applyBatch(entries: LogEntry[]): void {
+  applyBatch(entries: LogEntry[]): Promise<void> {
+    return this.serial(() => this.applyNow(entries));
+  }
+
+  private async applyNow(entries: LogEntry[]): Promise<void> {
     if (this.failure) {
       throw new PartitionHaltedError(
         `partition ${this.partition} halted at ${this.failure.seq}: ${this.failure.error}`,
       );
     }
-    const applied = this.appliedSeq;
+    const applied = this.store.appliedSeq(this.partition);
     const fresh = entries.filter((e) => e.seq > applied);
     if (fresh.length === 0) return;
     let bytes = 0;
     const fits = fresh.findIndex((e) => (bytes += e.data.byteLength) > MAX_BATCH_BYTES);
     if (fits >= 0) {
-      // one transaction per MAX_BATCH_BYTES (a single larger event goes alone)
       const cut = Math.max(1, fits);
-      this.applyBatch(fresh.slice(0, cut));
-      this.applyBatch(fresh.slice(cut));
+      await this.applyNow(fresh.slice(0, cut));
+      await this.applyNow(fresh.slice(cut));
       return;
     }
-    const effects: IndexEffect[] = [];
-    const letters: Letter[] = [];
-    const types: string[] = [];
+    const written: WrittenBatch = { effects: [], letters: [], types: [] };
+    const last = fresh[fresh.length - 1].seq;
     try {
-      this.store.apply(this.partition, fresh[fresh.length - 1].seq, (tx) => {
-        for (const entry of fresh) this.write(tx, entry, effects, letters, types);
+      this.store.apply(this.partition, last, (tx) => {
+        for (const entry of fresh) this.writer.write(tx, entry, written);
       });
     } catch (error) {
       if (fresh.length > 1) {
-        for (const entry of fresh) this.applyBatch([entry]);
+        for (const entry of fresh) await this.applyNow([entry]);
         return;
       }
       this.halt(fresh[0].seq, error);
     }
-    for (const letter of letters) {
+    for (const letter of written.letters) {
       this.metrics?.deadLettered.inc({ partition: this.partition, reason: letter.code });
       this.logger.warn(letter, "event dead-lettered");
     }
     try {
-      for (const effect of effects) this.applyEffect(effect);
+      await this.applyEffects(written.effects);
     } catch (error) {
       // The store has the batch; a restart reconciles the index from it. Until then: stop.
-      this.halt(fresh[fresh.length - 1].seq, error);
+      this.halt(last, error);
     }
-    for (const type of types) this.metrics?.eventsApplied.inc({ partition: this.partition, type });
+    this.indexedSeq = last;
+    for (const type of written.types)
+      this.metrics?.eventsApplied.inc({ partition: this.partition, type });
     this.metrics?.appliedSeq.set({ partition: this.partition }, this.appliedSeq);
     this.wakeWaiters();
     this.eventsSinceSnapshot += fresh.length;
@@ -252,7 +251,7 @@ export class PartitionApplier {
       this.eventsSinceSnapshot >= this.snapshotEveryEvents ||
       Date.now() - this.lastSnapshotMs >= this.snapshotEveryMs
     ) {
-      this.snapshot();
+      await this.snapshotNow();
     }
   }
 
@@ -263,44 +262,45 @@ export class PartitionApplier {
     while (next <= last) {
       const batch = await this.log.read(this.partition, next, MAX_BATCH);
       if (batch.length === 0) break;
-      this.applyBatch(batch);
+      await this.applyBatch(batch);
       next = batch[batch.length - 1].seq + 1;
     }
     return this.appliedSeq;
   }
 
   /**
-   * Applies the log as it grows, until stop() or a halt. Entries that arrive together are applied
-   * together (one transaction), up to MAX_BATCH.
+   * Applies the log as it grows, until stop() or a halt. Entries that arrive while a batch is
+   * applied are applied together next (one transaction), up to MAX_BATCH; the subscription is
+   * read no further ahead than that.
    */
   async run(): Promise<void> {
     this.state = "running";
     const subscription = this.log.subscribe(this.partition, this.appliedSeq + 1);
     this.subscription = subscription;
     const queue: LogEntry[] = [];
-    let scheduled = false;
+    let draining: Promise<void> | undefined;
     let failed: unknown;
-    const drain = () => {
-      scheduled = false;
-      if (queue.length === 0 || failed) return;
-      try {
-        this.applyBatch(queue.splice(0));
-      } catch (error) {
-        failed = error;
-        void subscription.stop();
+    const drain = async () => {
+      // a turn for the entries delivered together to gather
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      while (queue.length > 0 && !failed) {
+        try {
+          await this.applyBatch(queue.splice(0, MAX_BATCH));
+        } catch (error) {
+          failed = error;
+          void subscription.stop();
+        }
       }
+      draining = undefined;
     };
     try {
       for await (const entry of subscription) {
         queue.push(entry);
-        if (queue.length >= MAX_BATCH) drain();
-        else if (!scheduled) {
-          scheduled = true;
-          setImmediate(drain);
-        }
+        draining ??= drain();
+        if (queue.length >= MAX_BATCH) await draining;
         if (failed) break;
       }
-      drain();
+      await draining;
     } finally {
       this.state = "stopped";
     }
@@ -314,9 +314,14 @@ export class PartitionApplier {
     this.wakeWaiters();
   }
 
-  /** Writes a snapshot of every library index changed since its last one. */
-  snapshot(): void {
+  /** Writes a snapshot of every library index changed since its last one (after queued work). */
+  snapshot(): Promise<void> {
+    return this.serial(() => this.snapshotNow());
+  }
+
+  private async snapshotNow(): Promise<void> {
     const started = performance.now();
+    const slice = new TimeSlice(APPLY_SLICE_MS);
     for (const [libraryId, index] of this.indexes) {
       if (
         this.store.dirtyIds(this.partition, libraryId).length === 0 &&
@@ -324,7 +329,9 @@ export class PartitionApplier {
       ) {
         continue;
       }
-      this.store.writeSnapshot(this.partition, libraryId, index.serialize());
+      const writer = await writeIndexSnapshot(this.store, this.partition, index, slice);
+      this.store.commitSnapshot(writer);
+      await slice.yieldIfDue();
     }
     this.eventsSinceSnapshot = 0;
     this.lastSnapshotMs = Date.now();
@@ -334,175 +341,52 @@ export class PartitionApplier {
     );
   }
 
-  /** The store writes of one entry (inside the batch's transaction), and its index effects. */
-  private write(
-    tx: PartitionWriter,
-    entry: LogEntry,
-    effects: IndexEffect[],
-    letters: Letter[],
-    types: string[],
-  ): void {
-    let event: QuiverEvent;
-    try {
-      event = decodeEvent(entry.data);
-      this.writeEvent(tx, event, effects);
-    } catch (error) {
-      if (!isEventDecodeError(error) && !(error instanceof Rejection)) throw error;
-      const letter = {
-        seq: entry.seq,
-        msgId: entry.msgId,
-        code: error.code,
-        reason: error.message,
-      };
-      tx.deadLetter({ ...letter, data: entry.data });
-      letters.push(letter);
-      return;
-    }
-    types.push(event.type);
-  }
-
-  /** Validates first, then writes: a rejected event writes nothing. */
-  private writeEvent(tx: PartitionWriter, event: QuiverEvent, effects: IndexEffect[]): void {
+  /** A batch's effects on the indexes, in slices: a search waits at most one slice. */
+  private async applyEffects(effects: IndexEffect[]): Promise<void> {
     const p = this.partition;
-    switch (event.type) {
-      case "library.created": {
-        const { type: _type, ...record } = event;
-        const existing = this.store.library(p, event.libraryId);
-        if (existing && !sameLibrary(existing, record)) {
-          throw new Rejection(
-            "LIBRARY_EXISTS",
-            `library ${event.libraryId} exists with another configuration`,
-          );
-        }
-        tx.putLibrary(record);
-        effects.push({ kind: "create", record });
-        return;
-      }
-      case "library.config_changed": {
-        const record = this.libraryOf(event.libraryId);
-        // The new config is recorded; indexes change through migrations (brief §2).
-        const q = event.quantization;
-        // an adaptive library's parameters change; what its index runs stays until a migration
-        const quantization =
-          q.strategy === "adaptive" && record.quantization.strategy === "adaptive"
-            ? { ...q, current: record.quantization.current }
-            : q;
-        tx.putLibrary({ ...record, quantization });
-        return;
-      }
-      case "library.deleted":
-        tx.deleteLibrary(event.libraryId);
-        effects.push({ kind: "drop", libraryId: event.libraryId });
-        return;
-      case "vectors.upserted": {
-        const record = this.libraryOf(event.libraryId);
-        const dim = record.dimension;
-        if (event.dimension !== dim) {
-          throw new Rejection(
-            "DIMENSION_MISMATCH",
-            `vectors of dimension ${event.dimension} for library ${event.libraryId} of dimension ${dim}`,
-          );
-        }
-        const values = event.vectors;
-        for (let i = 0; i < values.length; i++) {
-          if (values[i] - values[i] !== 0) {
-            throw new Rejection(
-              "INVALID_VECTOR",
-              `vector ${event.ids[Math.floor(i / dim)]} has a non-finite component`,
+    const slice = new TimeSlice(APPLY_SLICE_MS);
+    for (const effect of effects) {
+      switch (effect.kind) {
+        case "create":
+          if (!this.indexes.has(effect.record.libraryId)) {
+            this.indexes.set(
+              effect.record.libraryId,
+              LibraryIndex.create(effect.record, this.store, p),
             );
           }
+          break;
+        case "drop":
+          this.indexes.delete(effect.libraryId);
+          this.migrations.reconcile(effect.libraryId);
+          break;
+        case "migration":
+          this.migrations.reconcile(effect.libraryId);
+          break;
+        case "upsert": {
+          const { record, ids, vectors } = effect;
+          const dim = record.dimension;
+          for (let i = 0; i < ids.length; i++) {
+            // looked up each time: a slice boundary may have let a library be dropped
+            this.indexFor(record).upsert(ids[i], vectors.subarray(i * dim, (i + 1) * dim));
+            if (slice.due()) await slice.pause();
+          }
+          this.migrations.touched(record.libraryId, ids);
+          this.metrics?.vectorsApplied.inc({ partition: p, operation: "upsert" }, ids.length);
+          const index = this.indexes.get(record.libraryId);
+          if (index) this.trainIfReady(index);
+          break;
         }
-        const ids = event.ids.map(
-          (id, i) =>
-            tx.upsertVector(
-              event.libraryId,
-              id,
-              values.subarray(i * dim, (i + 1) * dim),
-              event.metadata[i],
-            ).internalId,
-        );
-        effects.push({ kind: "upsert", record, ids, vectors: values });
-        return;
-      }
-      case "vectors.deleted": {
-        this.libraryOf(event.libraryId);
-        const ids = event.ids.map((id) => tx.deleteVector(event.libraryId, id));
-        effects.push({ kind: "delete", libraryId: event.libraryId, ids });
-        return;
-      }
-      case "migration.started": {
-        const record = this.libraryOf(event.libraryId);
-        if (record.migration?.migrationId === event.migrationId) return;
-        // the same index either way (e.g. to adaptive, keeping what it runs now): no rebuild
-        const already = sameQuantization(
-          effectiveQuantization(record.quantization),
-          effectiveQuantization(event.to),
-        );
-        tx.putLibrary({
-          ...record,
-          ...(already ? { quantization: event.to } : {}),
-          migration: {
-            migrationId: event.migrationId,
-            from: record.quantization,
-            to: event.to,
-            state: already ? "switched" : "building",
-          },
-        });
-        effects.push({ kind: "migration", libraryId: event.libraryId });
-        return;
-      }
-      case "migration.failed":
-      case "migration.cancelled": {
-        const record = this.libraryOf(event.libraryId);
-        const m = record.migration;
-        if (m?.migrationId !== event.migrationId) return;
-        // Not switched yet: the rebuild is dropped. Switched: the old config is rebuilt.
-        const state =
-          m.state === "building" ? "abandoned" : m.state === "switched" ? "rolling_back" : m.state;
-        tx.putLibrary({ ...record, migration: { ...m, state } });
-        effects.push({ kind: "migration", libraryId: event.libraryId });
-        return;
-      }
-      default:
-      // Completion and policy events are the coordinators' record; a partition only passes them.
-    }
-  }
-
-  private applyEffect(effect: IndexEffect): void {
-    const p = this.partition;
-    switch (effect.kind) {
-      case "create":
-        if (!this.indexes.has(effect.record.libraryId)) {
-          this.indexes.set(
-            effect.record.libraryId,
-            LibraryIndex.create(effect.record, this.store, p),
+        case "delete": {
+          const index = this.indexes.get(effect.libraryId);
+          for (const id of effect.ids) if (id !== undefined) index?.delete(id);
+          this.migrations.touched(effect.libraryId, effect.ids);
+          this.metrics?.vectorsApplied.inc(
+            { partition: p, operation: "delete" },
+            effect.ids.length,
           );
         }
-        return;
-      case "drop":
-        this.indexes.delete(effect.libraryId);
-        this.migrations.reconcile(effect.libraryId);
-        return;
-      case "migration":
-        this.migrations.reconcile(effect.libraryId);
-        return;
-      case "upsert": {
-        const index = this.indexFor(effect.record);
-        const dim = effect.record.dimension;
-        effect.ids.forEach((id, i) =>
-          index.upsert(id, effect.vectors.subarray(i * dim, (i + 1) * dim)),
-        );
-        this.migrations.touched(effect.record.libraryId, effect.ids);
-        this.metrics?.vectorsApplied.inc({ partition: p, operation: "upsert" }, effect.ids.length);
-        this.trainIfReady(index);
-        return;
       }
-      case "delete": {
-        const index = this.indexes.get(effect.libraryId);
-        for (const id of effect.ids) if (id !== undefined) index?.delete(id);
-        this.migrations.touched(effect.libraryId, effect.ids);
-        this.metrics?.vectorsApplied.inc({ partition: p, operation: "delete" }, effect.ids.length);
-      }
+      await slice.yieldIfDue();
     }
   }
 
@@ -528,17 +412,7 @@ export class PartitionApplier {
     );
   }
 
-  private libraryOf(libraryId: string): PartitionLibrary {
-    const record = this.store.library(this.partition, libraryId);
-    if (!record)
-      throw new Rejection(
-        "UNKNOWN_LIBRARY",
-        `library ${libraryId} does not exist in partition ${this.partition}`,
-      );
-    return record;
-  }
-
-  private indexFor(record: PartitionLibrary): LibraryIndex {
+  private indexFor(record: LibraryIndex["record"]): LibraryIndex {
     let index = this.indexes.get(record.libraryId);
     if (!index) {
       index = LibraryIndex.create(record, this.store, this.partition);
@@ -546,12 +420,4 @@ export class PartitionApplier {
     }
     return index;
   }
-}
-
-function sameQuantization(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
-}
-
-function sameLibrary(a: PartitionLibrary, b: PartitionLibrary): boolean {
-  return JSON.stringify({ ...a, createdAtMs: 0 }) === JSON.stringify({ ...b, createdAtMs: 0 });
 }

@@ -130,7 +130,7 @@ export class PartitionHost {
     await hosted.applier.stop();
     await hosted.running;
     try {
-      hosted.applier.snapshot();
+      await hosted.applier.snapshot();
     } catch (error) {
       this.logger.warn({ partition, err: error }, "snapshot on release failed");
     }

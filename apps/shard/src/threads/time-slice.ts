@@ -1,0 +1,30 @@
+/**
+ * Long work on a thread that also answers requests, cut into slices: the worker calls `due()`
+ * between two units of work (one insert, one chunk) and, when the slice has run for `sliceMs`,
+ * awaits `pause()`, which lets the messages waiting on the thread (searches) run before the
+ * next slice. A search then waits at most one slice.
+ */
+export class TimeSlice {
+  private startedMs = performance.now();
+
+  constructor(readonly sliceMs: number) {}
+
+  /** True when the current slice has used its time. */
+  due(): boolean {
+    return performance.now() - this.startedMs >= this.sliceMs;
+  }
+
+  /** Gives the thread's event loop a turn (setImmediate: after pending I/O and messages). */
+  async pause(): Promise<void> {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    this.startedMs = performance.now();
+  }
+
+  /** Pauses only when the slice is due. */
+  async yieldIfDue(): Promise<void> {
+    if (this.due()) await this.pause();
+  }
+}
+
+/** Index work between two chances for a search to run on a partition's thread. */
+export const APPLY_SLICE_MS = 4;
