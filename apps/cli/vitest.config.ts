@@ -5,5 +5,7 @@ export default defineConfig({
     include: ["src/**/*.test.ts"],
     testTimeout: 120_000,
     hookTimeout: 120_000,
+    // libraries that reach their training sample are trained within half a second (default 5 s)
+    env: { QUIVER_TRAINING_INTERVAL_MS: "500" },
   },
 });

@@ -1,12 +1,12 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { InProcessMembership } from "@quiver/cluster";
+import { InProcessMembership, MembershipRouter } from "@quiver/cluster";
 import {
   type MemoryPressureSource,
-  MembershipRouter,
   partitionsOf,
   ProcessSource,
   policyTiming,
+  trainingInterval,
   startCoordinator,
 } from "@quiver/coordinator";
 import { LmdbLog } from "@quiver/log";
@@ -42,6 +42,8 @@ export async function startEmbedded(config: ServeConfig, logger?: Logger): Promi
     logLevel: config.logLevel,
     // the process's metrics once, with the shard's (the coordinator exports them)
     registry: collectProcessMetrics(),
+    // trainings append their quantizers to the log this thread writes
+    training: { log: eventLog },
   });
   const pressure = new ProcessSource({
     libraryMemory: () => shard.libraryMemory(),
@@ -69,6 +71,7 @@ export async function startEmbedded(config: ServeConfig, logger?: Logger): Promi
       ...policyTiming(process.env),
     },
     probeIntervalMs: config.probeIntervalMs,
+    trainingIntervalMs: trainingInterval(process.env),
   });
   // Libraries created with more partitions than this start allows are still served.
   const needed = Math.max(config.partitions, ...coordinator.catalog.all().map(partitionsOf));

@@ -7,6 +7,7 @@ import { loadFashionMnist, row, subset } from "@quiver/testing";
 import { silentLogger } from "@quiver/telemetry";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Embedded, startEmbedded } from "./embedded.js";
+import { untilServing } from "./test-support/library-state.js";
 
 const BASE = 20_000;
 const QUERIES = 1_000;
@@ -66,7 +67,7 @@ describe("recall probe on Fashion-MNIST (embedded, over HTTP)", () => {
       }));
       await client.upsert(lib.id, rows, { wait: true });
     }
-    expect((await client.statistics(lib.id)).state).toBe("serving");
+    await untilServing(client, lib.id);
     const loaded = phase();
 
     const probe = await client.probeRecall(lib.id, { sampleSize: PROBE_SAMPLE, seed: 1 });

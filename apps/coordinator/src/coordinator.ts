@@ -9,7 +9,7 @@ import {
 import type { FastifyInstance } from "fastify";
 import { buildApp } from "./app.js";
 import { Catalog, partitionsOf } from "./catalog/catalog.js";
-import type { PartitionRouter } from "./cluster/partition-router.js";
+import type { PartitionRouter } from "@quiver/cluster";
 import type { ServiceContext } from "./service/context.js";
 import { ProbeScheduler } from "./service/probe/probe-scheduler.js";
 import { createServices, type PolicyOptions } from "./services.js";
@@ -31,6 +31,8 @@ export interface CoordinatorOptions {
   policy?: PolicyOptions;
   /** How often each library's recall is measured in the background (default 5 min; 0: never). */
   probeIntervalMs?: number;
+  /** How often libraries due a training are looked for (default 5 s). */
+  trainingIntervalMs?: number;
 }
 
 export interface Coordinator {
@@ -58,9 +60,10 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   const metrics = createCoordinatorMetrics();
   registerRecallMetrics(metrics.registry, () => catalog.allRecalls());
   let closing = false;
-  const services = createServices(ctx, options.policy);
+  const services = createServices(ctx, options.policy, options.trainingIntervalMs);
   services.migrations.startDriving(options.migrationCheckMs ?? 1000);
   services.policy.start();
+  services.training.start();
   const app = await buildApp({
     services,
     logger: options.logger,
@@ -80,6 +83,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     },
     async close() {
       closing = true;
+      await services.training.stop();
       await services.policy.stop();
       await services.migrations.stop();
       await scheduler.stop();
@@ -89,18 +93,24 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   };
 }
 
+/** A setting of whole ms > 0 from the environment, when set. */
+function msFrom(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return undefined;
+  const ms = Number(raw);
+  if (!Number.isInteger(ms) || ms <= 0) throw new Error(`${name} must be a whole number of ms > 0`);
+  return ms;
+}
+
+/** QUIVER_TRAINING_INTERVAL_MS: how often libraries due a training are looked for. */
+export function trainingInterval(env: NodeJS.ProcessEnv): number | undefined {
+  return msFrom(env, "QUIVER_TRAINING_INTERVAL_MS");
+}
+
 /** QUIVER_POLICY_INTERVAL_MS and QUIVER_POLICY_COOLDOWN_MS, when set. */
 export function policyTiming(env: NodeJS.ProcessEnv): { intervalMs?: number; cooldownMs?: number } {
-  const read = (name: string) => {
-    const raw = env[name];
-    if (raw === undefined || raw === "") return undefined;
-    const ms = Number(raw);
-    if (!Number.isInteger(ms) || ms <= 0)
-      throw new Error(`${name} must be a whole number of ms > 0`);
-    return ms;
-  };
-  const intervalMs = read("QUIVER_POLICY_INTERVAL_MS");
-  const cooldownMs = read("QUIVER_POLICY_COOLDOWN_MS");
+  const intervalMs = msFrom(env, "QUIVER_POLICY_INTERVAL_MS");
+  const cooldownMs = msFrom(env, "QUIVER_POLICY_COOLDOWN_MS");
   return {
     ...(intervalMs ? { intervalMs } : {}),
     ...(cooldownMs ? { cooldownMs } : {}),

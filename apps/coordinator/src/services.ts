@@ -10,6 +10,7 @@ import { MigrationService } from "./service/migration-service.js";
 import { RecallProbe } from "./service/probe/recall-probe.js";
 import { SearchService } from "./service/search-service.js";
 import { StatisticsService } from "./service/statistics-service.js";
+import { TrainingController } from "./service/training/training-controller.js";
 import { VectorService } from "./service/vector-service.js";
 
 export interface Services {
@@ -22,12 +23,17 @@ export interface Services {
   probe: RecallProbe;
   recommendations: RecommendationService;
   benchmarks: BenchmarkService;
+  training: TrainingController;
 }
 
 /** The policy's options; each one has a default (figures from the shards, a process-local lease). */
 export type PolicyOptions = Partial<AdaptivePolicyOptions>;
 
-export function createServices(ctx: ServiceContext, policy: PolicyOptions = {}): Services {
+export function createServices(
+  ctx: ServiceContext,
+  policy: PolicyOptions = {},
+  trainingIntervalMs?: number,
+): Services {
   const migrations = new MigrationService(ctx);
   const search = new SearchService(ctx);
   const adaptive = new AdaptivePolicy(ctx, migrations, {
@@ -36,6 +42,12 @@ export function createServices(ctx: ServiceContext, policy: PolicyOptions = {}):
     lease: policy.lease ?? new InProcessLease({ name: "policy", holderId: "coordinator" }),
     recallOf: policy.recallOf ?? ((library) => currentRecall(ctx.catalog, library)),
   });
+  // the policy's lease holder drives the trainings too
+  const training = new TrainingController(ctx, {
+    leader: () => adaptive.isHolder,
+    intervalMs: trainingIntervalMs,
+  });
+  migrations.onStarted = () => training.poke();
   return {
     libraries: new LibraryService(ctx),
     vectors: new VectorService(ctx),
@@ -46,5 +58,6 @@ export function createServices(ctx: ServiceContext, policy: PolicyOptions = {}):
     recommendations: new RecommendationService(ctx, adaptive, migrations),
     probe: new RecallProbe(ctx, search),
     benchmarks: new BenchmarkService(ctx),
+    training,
   };
 }

@@ -1,5 +1,5 @@
 export { LibraryIndex } from "./partition/library-index.js";
-export { type IndexPhase, trainingSampleSize } from "./partition/index-build.js";
+export type { IndexPhase } from "./partition/index-build.js";
 export {
   type ApplierOptions,
   type ApplierStatus,

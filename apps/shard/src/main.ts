@@ -5,7 +5,7 @@
 import { mkdirSync } from "node:fs";
 import { createServer } from "node:http";
 import { join, resolve } from "node:path";
-import { KvMembership } from "@quiver/cluster";
+import { KvMembership, MembershipRouter, NatsShardClient, sampleAcross } from "@quiver/cluster";
 import { JetStreamLog } from "@quiver/log";
 import { collectProcessMetrics, createLogger, Registry } from "@quiver/telemetry";
 import { MembershipAgent } from "./node/membership-agent.js";
@@ -26,17 +26,23 @@ const registry = new Registry();
 // Every series names its shard (Prometheus adds job and instance), for the adaptive policy.
 registry.setDefaultLabels({ shard_id: shardId });
 collectProcessMetrics(registry);
+const membership = await KvMembership.open(log.connection);
+// trainings sample a library across the cluster: its partitions may be served by other nodes
+const router = new MembershipRouter(membership, (id) => new NatsShardClient(log.connection, id));
 const node = await ShardNode.start({
   shardId,
   storePath: join(dataDir, "store"),
   log: { kind: "jetstream", servers },
   logger,
   registry,
+  training: {
+    log,
+    sampler: (library, count, seed) => sampleAcross(router, library, count, seed),
+  },
 });
 const nodeMetrics = node.metrics();
 const rpc = new ShardRpcServer(log.connection, node, logger);
 rpc.start();
-const membership = await KvMembership.open(log.connection);
 const agent = new MembershipAgent(node, membership, { partitions, replicas }, logger);
 await agent.start();
 

@@ -2,12 +2,16 @@ import { decode, encode } from "@msgpack/msgpack";
 import type {
   ShardGetRequest,
   ShardLibraryStats,
+  ShardNodeStats,
+  ShardNodeStatsRequest,
   ShardGetResponse,
   ShardSampleRequest,
   ShardSampleResponse,
   ShardSearchRequest,
   ShardSearchResponse,
   ShardStatus,
+  ShardTrainRequest,
+  ShardTrainResponse,
 } from "./shard-rpc.js";
 
 /** The NATS subject a shard node answers coordinators on. */
@@ -22,7 +26,9 @@ export type ShardRpcRequest =
   | { op: "waitApplied"; minSeqs: Record<number, number>; timeoutMs: number }
   | { op: "status" }
   | { op: "libraryStats"; libraryId: string; partitions: number[] }
-  | { op: "sample"; request: ShardSampleRequest };
+  | { op: "sample"; request: ShardSampleRequest }
+  | { op: "train"; request: ShardTrainRequest }
+  | { op: "nodeStats"; request: ShardNodeStatsRequest };
 
 export type ShardRpcReply =
   | { ok: true; search: ShardSearchResponse }
@@ -31,6 +37,8 @@ export type ShardRpcReply =
   | { ok: true; status: ShardStatus }
   | { ok: true; libraryStats: ShardLibraryStats }
   | { ok: true; sample: ShardSampleResponse }
+  | { ok: true; train: ShardTrainResponse }
+  | { ok: true; nodeStats: ShardNodeStats }
   | { ok: false; message: string };
 
 const F32 = "__f32";

@@ -2,6 +2,7 @@
  * What a coordinator asks of a shard node, and what it answers. The same calls are made in
  * process (embedded mode) and over NATS request/reply (cluster), so both run one code path.
  */
+import type { ConcreteQuantizationConfig } from "@quiver/events";
 import type { MetadataObject } from "./filter/compile-filter.js";
 
 export interface ShardSearchRequest {
@@ -38,6 +39,8 @@ export type PartitionErrorCode =
   | "TIMEOUT"
   | "DIMENSION_MISMATCH"
   | "INVALID_FILTER"
+  /** The library's index could not be built in the partition (a resource error): it alone. */
+  | "LIBRARY_FAILED"
   | "INTERNAL";
 
 export interface PartitionFailure {
@@ -124,6 +127,10 @@ export interface PartitionLibraryStats {
   metadataBytes: number;
   /** The strategy the partition's index is built for (it changes when a migration switches). */
   strategy: string;
+  /** The training whose quantizer the index runs (absent: float32, or not trained yet). */
+  trainingId?: string;
+  /** Why the library's index cannot serve in this partition (absent: it can). */
+  error?: string;
   migration?: PartitionMigrationProgress;
   /**
    * Hybrid's LRU float32 cache (absent for other strategies): its budget, the bytes it holds (also
@@ -135,6 +142,26 @@ export interface PartitionLibraryStats {
 export interface ShardLibraryStats {
   shardId: string;
   partitions: PartitionLibraryStats[];
+}
+
+/** One library in one partition, as a shard's statistics of all it holds list it. */
+export interface LibraryPartitionStats extends PartitionLibraryStats {
+  libraryId: string;
+}
+
+export interface ShardNodeStatsRequest {
+  /** Paging, for transports with a message size limit: rows from this position on... */
+  offset?: number;
+  /** ...at most this many (every one unless told). */
+  limit?: number;
+}
+
+/** Everything a shard's serving partitions hold: one row per library and partition. */
+export interface ShardNodeStats {
+  shardId: string;
+  rows: LibraryPartitionStats[];
+  /** Where the next page starts, when `limit` cut the rows. */
+  next?: number;
 }
 
 export interface ShardSampleRequest {
@@ -165,6 +192,35 @@ export interface ShardSampleResponse {
   next?: number;
 }
 
+/**
+ * Train a library's quantizer once, for all its partitions: the shard draws the sample across
+ * the library's partitions (wherever they are served), trains in a background thread, and
+ * appends the quantizer to each partition's log (quantizer.trained) and a record to the catalog
+ * (library.trained). Answers once the events are in the log.
+ */
+export interface ShardTrainRequest {
+  libraryId: string;
+  trainingId: string;
+  config: ConcreteQuantizationConfig;
+  dimension: number;
+  metric: "l2" | "cosine" | "dot";
+  /** The library's data partitions (0..partitions-1). */
+  partitions: number;
+  sampleSize: number;
+  seed: number;
+  /** The migration the training is for, when it is one. */
+  migrationId?: string;
+}
+
+export interface ShardTrainResponse {
+  trainingId: string;
+  /** Vectors the quantizer was trained on. */
+  sampleSize: number;
+  /** Events the quantizer took per partition. */
+  parts: number;
+  trainMs: number;
+}
+
 /** A shard node as a coordinator sees it. */
 export interface ShardClient {
   readonly shardId: string;
@@ -179,8 +235,14 @@ export interface ShardClient {
   /** What a library holds in the partitions this shard serves (of those asked). */
   libraryStats(libraryId: string, partitions: number[]): Promise<ShardLibraryStats>;
   /**
+   * What every serving partition holds of every library, in one call per shard (not per
+   * library): the controllers' view of ten thousand libraries.
+   */
+  nodeStats(request?: ShardNodeStatsRequest): Promise<ShardNodeStats>;
+  /**
    * A seeded sample of up to `count` live vectors of a library, drawn uniformly over the
    * partitions this shard serves (of those asked), with their float32 originals.
    */
   sample(request: ShardSampleRequest): Promise<ShardSampleResponse>;
+  train(request: ShardTrainRequest): Promise<ShardTrainResponse>;
 }

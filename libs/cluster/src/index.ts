@@ -5,3 +5,7 @@ export { InProcessMembership } from "./in-process-membership.js";
 export { keepLease, type Lease, type LeaseKeeper, type LeaseRecord } from "./lease.js";
 export { KvLease, type KvLeaseOptions, LEASES_BUCKET } from "./kv-lease.js";
 export { InProcessLease, type InProcessLeaseOptions, type LeaseTable } from "./in-process-lease.js";
+export type { PartitionRouter } from "./routing/partition-router.js";
+export { MembershipRouter } from "./routing/membership-router.js";
+export { NatsShardClient } from "./routing/nats-shard-client.js";
+export { libraryRows, sampleAcross } from "./routing/sample-across.js";

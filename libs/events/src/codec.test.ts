@@ -77,6 +77,35 @@ const samples: QuiverEvent[] = [
     measuredAtMs: 1_764_000_000_123,
     durationMs: 1234.5,
   },
+  {
+    type: "migration.started",
+    libraryId: "lib_1",
+    migrationId: "mig_2",
+    from: { strategy: "none" },
+    to: { strategy: "scalar", bits: 8, calibration_samples: 1000 },
+    trainingId: "trn_1",
+  },
+  {
+    type: "quantizer.trained",
+    libraryId: "lib_1",
+    trainingId: "trn_1",
+    runId: "run_1",
+    config: { strategy: "scalar", bits: 8, calibration_samples: 1000 },
+    parameters: new Uint8Array([1, 2, 3, 250]),
+    part: 1,
+    parts: 3,
+    sampleSize: 1000,
+    trainedAtMs: 1_764_000_000_999,
+  },
+  {
+    type: "library.trained",
+    libraryId: "lib_1",
+    trainingId: "trn_1",
+    config: { strategy: "scalar", bits: 8, calibration_samples: 1000 },
+    sampleSize: 1000,
+    trainedAtMs: 1_764_000_000_999,
+    migrationId: "mig_2",
+  },
 ];
 
 function decodeError(bytes: Uint8Array): { code: string; message: string } {

@@ -1,4 +1,8 @@
-import type { HnswConfig, QuantizationConfig } from "./quantization-config.js";
+import type {
+  ConcreteQuantizationConfig,
+  HnswConfig,
+  QuantizationConfig,
+} from "./quantization-config.js";
 
 /** Metadata of a vector: a JSON object, filterable later. */
 export type Metadata = Record<string, unknown>;
@@ -56,6 +60,13 @@ export interface MigrationStarted {
   migrationId: string;
   from: QuantizationConfig;
   to: QuantizationConfig;
+  /**
+   * When `to` searches codes and the library holds enough vectors: the training whose quantizer
+   * (a quantizer.trained event of this id, trained once for the whole library) the partitions
+   * build the new index with. Absent: `to` is float32, or the library is still collecting its
+   * sample (the partitions build it exact and train later, as a new library does).
+   */
+  trainingId?: string;
   /** When the coordinator appended it (ms since the epoch). */
   atMs?: number;
 }
@@ -94,6 +105,42 @@ export interface MigrationCancelled {
   reason: string;
   /** When the coordinator appended it (ms since the epoch). */
   atMs?: number;
+}
+
+/**
+ * A quantizer trained once for a whole library, on a sample drawn across its partitions (brief
+ * §1: the sample is the library's), appended to each of the library's data partitions so that
+ * every partition, replica and restart builds on the same codes. Large quantizers (PQ codebooks
+ * of high dimensions) travel in several parts under the log's message size limit; a partition
+ * uses a training once every part of one run has arrived.
+ */
+export interface QuantizerTrained {
+  type: "quantizer.trained";
+  libraryId: string;
+  trainingId: string;
+  /** The run that produced these bytes: two runs of one training never mix their parts. */
+  runId: string;
+  /** The config the quantizer was trained for (what the library runs, or a migration's target). */
+  config: ConcreteQuantizationConfig;
+  /** Bytes [part * partBytes, ...) of the serialized quantizer. */
+  parameters: Uint8Array;
+  part: number;
+  parts: number;
+  /** Vectors the quantizer was trained on. */
+  sampleSize: number;
+  trainedAtMs: number;
+}
+
+/** In the catalog: a library's training was published to its partitions (no parameters). */
+export interface LibraryTrained {
+  type: "library.trained";
+  libraryId: string;
+  trainingId: string;
+  config: ConcreteQuantizationConfig;
+  sampleSize: number;
+  trainedAtMs: number;
+  /** The migration this training was for, when it was one. */
+  migrationId?: string;
 }
 
 export interface PolicyDecision {
@@ -139,7 +186,9 @@ export type QuiverEvent =
   | MigrationFailed
   | MigrationCancelled
   | PolicyDecision
-  | RecallMeasured;
+  | RecallMeasured
+  | QuantizerTrained
+  | LibraryTrained;
 
 export type EventType = QuiverEvent["type"];
 
@@ -156,4 +205,6 @@ export const EVENT_TYPES: readonly EventType[] = [
   "migration.cancelled",
   "policy.decision",
   "recall.measured",
+  "quantizer.trained",
+  "library.trained",
 ];

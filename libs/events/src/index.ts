@@ -7,6 +7,7 @@ export {
   type LibraryCreated,
   type LibraryDeleted,
   type LibraryRecord,
+  type LibraryTrained,
   type Metadata,
   type MigrationCompleted,
   type MigrationFailed,
@@ -14,12 +15,14 @@ export {
   type MigrationProgressed,
   type MigrationStarted,
   type PolicyDecision,
+  type QuantizerTrained,
   type QuiverEvent,
   type RecallMeasured,
   type VectorsDeleted,
   type VectorsUpserted,
 } from "./events.js";
 export {
+  codesOf,
   type ConcreteQuantizationConfig,
   CONFIG_LIMITS,
   defaultSubvectors,
@@ -29,6 +32,7 @@ export {
   QUANTIZATION_DEFAULTS,
   type QuantizationConfig,
   type Strategy,
+  trainingSampleSize,
 } from "./quantization-config.js";
 export {
   CATALOG_PARTITION,

@@ -88,3 +88,26 @@ export function defaultSubvectors(dim: number): number {
   for (let m = Math.max(1, Math.floor(dim / 8)); m > 1; m--) if (dim % m === 0) return m;
   return 1;
 }
+
+/** Vectors a quantized strategy trains on (0: the strategy does not train). */
+export function trainingSampleSize(config: QuantizationConfig): number {
+  const q = effectiveQuantization(config);
+  switch (q.strategy) {
+    case "scalar":
+      return q.calibration_samples;
+    case "product":
+      return q.training_samples;
+    case "hybrid":
+      return q.initial_search === "scalar" ? q.calibration_samples : q.training_samples;
+    default:
+      return 0;
+  }
+}
+
+/** The codes a strategy searches on (undefined: float32). */
+export function codesOf(config: QuantizationConfig): "scalar" | "product" | undefined {
+  const q = effectiveQuantization(config);
+  if (q.strategy === "scalar" || q.strategy === "product") return q.strategy;
+  if (q.strategy === "hybrid") return q.initial_search;
+  return undefined;
+}

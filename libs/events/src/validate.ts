@@ -78,6 +78,28 @@ export function checkEvent(e: Fields): QuiverEvent {
       need(e, "migrationId", isString, "a non-empty string");
       needConfig(e, "from");
       needConfig(e, "to");
+      if (e.trainingId !== undefined) need(e, "trainingId", isString, "a non-empty string");
+      break;
+    case "quantizer.trained":
+      need(e, "trainingId", isString, "a non-empty string");
+      need(e, "runId", isString, "a non-empty string");
+      needConfig(e, "config");
+      need(e, "parameters", (v) => v instanceof Uint8Array, "bytes");
+      need(e, "parts", (v) => isCount(v) && (v as number) > 0, "a positive integer");
+      need(
+        e,
+        "part",
+        (v) => isCount(v) && (v as number) < (e.parts as number),
+        "a part below parts",
+      );
+      need(e, "sampleSize", isCount, "a count");
+      need(e, "trainedAtMs", isNumber, "a number");
+      break;
+    case "library.trained":
+      need(e, "trainingId", isString, "a non-empty string");
+      needConfig(e, "config");
+      need(e, "sampleSize", isCount, "a count");
+      need(e, "trainedAtMs", isNumber, "a number");
       break;
     case "migration.progressed":
       need(e, "migrationId", isString, "a non-empty string");

@@ -6,6 +6,7 @@ export type {
   DeadLetter,
   PartitionLibrary,
   PartitionMigration,
+  PartitionTraining,
   SnapshotInfo,
   StoredVector,
 } from "./records.js";

@@ -135,6 +135,28 @@ export class PartitionStore {
     }
   }
 
+  /** The quantizer of a training, once every part of it has arrived. */
+  trainedQuantizer(
+    partition: number,
+    libraryId: string,
+    trainingId: string,
+  ): Uint8Array | undefined {
+    const bytes = this.db.trainedQuantizers.getBinary([partition, libraryId, trainingId]);
+    return bytes === undefined ? undefined : new Uint8Array(bytes);
+  }
+
+  /**
+   * Keeps a quantizer under a name of its own (e.g. the one a migration replaced, for its
+   * rollback), outside any event: derived state, rewritten if lost.
+   */
+  keepQuantizer(partition: number, libraryId: string, name: string, bytes: Uint8Array): void {
+    this.checkOpen();
+    this.env.transactionSync(
+      () => this.db.trainedQuantizers.putSync([partition, libraryId, name], bytes),
+      APPLY_FLAGS,
+    );
+  }
+
   quantizer(partition: number, libraryId: string): Uint8Array | undefined {
     const bytes = this.db.quantizers.getBinary([partition, libraryId]);
     return bytes === undefined ? undefined : new Uint8Array(bytes);
@@ -261,18 +283,6 @@ export class PartitionStore {
     this.checkOpen();
     this.env.transactionSync(
       () => this.db.libs.putSync([partition, record.libraryId], record),
-      APPLY_FLAGS,
-    );
-  }
-
-  /**
-   * Stores a library's trained quantizer parameters. Not tied to an event: training is derived
-   * from the stored vectors, and a crash before this write only means training again.
-   */
-  saveQuantizer(partition: number, libraryId: string, parameters: Uint8Array): void {
-    this.checkOpen();
-    this.env.transactionSync(
-      () => this.db.quantizers.putSync([partition, libraryId], parameters),
       APPLY_FLAGS,
     );
   }

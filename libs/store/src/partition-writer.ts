@@ -24,7 +24,17 @@ export class PartitionWriter {
     s.quantizers.removeSync([p, libraryId]);
     s.snapshotInfos.removeSync([p, libraryId]);
     const end = libEnd(p, libraryId);
-    const dbs = [s.ids, s.vectorIds, s.originals, s.metadata, s.free, s.dirty, s.snapshotChunks];
+    const dbs = [
+      s.ids,
+      s.vectorIds,
+      s.originals,
+      s.metadata,
+      s.free,
+      s.dirty,
+      s.snapshotChunks,
+      s.quantizerParts,
+      s.trainedQuantizers,
+    ];
     for (const db of dbs) {
       const keys = [...(db as Database<unknown, Key>).getKeys({ start: [p, libraryId], end })];
       for (const key of keys) (db as Database<unknown, Key>).removeSync(key);
@@ -71,6 +81,49 @@ export class PartitionWriter {
     const allocation = s.allocations.get([p, libraryId]) ?? { next: 0, count: 0 };
     s.allocations.putSync([p, libraryId], { ...allocation, count: allocation.count - 1 });
     return internalId;
+  }
+
+  /**
+   * Stores one part of a trained quantizer. When it completes its run (every part of the run is
+   * in) and the training has none yet, the parts are joined, kept as the training's quantizer
+   * and returned; otherwise undefined (more parts to come, or another run completed first).
+   */
+  putQuantizerPart(
+    libraryId: string,
+    trainingId: string,
+    runId: string,
+    part: number,
+    parts: number,
+    bytes: Uint8Array,
+  ): Uint8Array | undefined {
+    const p = this.partition;
+    const s = this.db;
+    if (s.trainedQuantizers.getBinary([p, libraryId, trainingId]) !== undefined) return undefined;
+    s.quantizerParts.putSync([p, libraryId, trainingId, runId, part], bytes);
+    const run: Uint8Array[] = [];
+    for (const { key, value } of s.quantizerParts.getRange({
+      start: [p, libraryId, trainingId, runId],
+      end: [p, libraryId, trainingId, `${runId}\u0000`],
+    })) {
+      run[key[4]] = new Uint8Array(value);
+    }
+    for (let i = 0; i < parts; i++) if (run[i] === undefined) return undefined;
+    const whole = new Uint8Array(run.reduce((n, b) => n + b.byteLength, 0));
+    let at = 0;
+    for (let i = 0; i < parts; i++) {
+      whole.set(run[i], at);
+      at += run[i].byteLength;
+    }
+    s.trainedQuantizers.putSync([p, libraryId, trainingId], whole);
+    for (const key of [
+      ...s.quantizerParts.getKeys({
+        start: [p, libraryId, trainingId],
+        end: [p, libraryId, `${trainingId}\u0000`],
+      }),
+    ]) {
+      s.quantizerParts.removeSync(key);
+    }
+    return whole;
   }
 
   putQuantizer(libraryId: string, parameters: Uint8Array): void {

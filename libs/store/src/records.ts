@@ -1,4 +1,9 @@
-import type { LibraryRecord, Metadata, QuantizationConfig } from "@quiver/events";
+import type {
+  ConcreteQuantizationConfig,
+  LibraryRecord,
+  Metadata,
+  QuantizationConfig,
+} from "@quiver/events";
 
 /**
  * Where a partition stands in a library's latest migration. `building`: the index of `to` is
@@ -11,12 +16,29 @@ export interface PartitionMigration {
   migrationId: string;
   from: QuantizationConfig;
   to: QuantizationConfig;
+  /** The training whose quantizer `to` is built with (see MigrationStarted.trainingId). */
+  trainingId?: string;
   state: "building" | "switched" | "rolling_back" | "rolled_back" | "abandoned" | "failed";
   error?: string;
 }
 
-/** A library as a partition knows it: the catalog's record and the partition's migration state. */
-export type PartitionLibrary = LibraryRecord & { migration?: PartitionMigration };
+/**
+ * A library's quantizer trained outside a migration (its first training, once the library's
+ * sample was full): `building`, the index on its codes is being built while the exact one
+ * serves; `switched`, it serves; `failed`, the build failed here (`error`), the exact index serves.
+ */
+export interface PartitionTraining {
+  trainingId: string;
+  config: ConcreteQuantizationConfig;
+  state: "building" | "switched" | "failed";
+  error?: string;
+}
+
+/** A library as a partition knows it: the catalog's record and the partition's own state. */
+export type PartitionLibrary = LibraryRecord & {
+  migration?: PartitionMigration;
+  training?: PartitionTraining;
+};
 
 /** An event that could not be applied, kept with its bytes and the reason. */
 export interface DeadLetter {

@@ -49,6 +49,10 @@ export interface StoreDbs {
   snapshotInfos: Database<SnapshotInfo, LibKey>;
   snapshotChunks: Database<Uint8Array, ChunkKey>;
   deadLetters: Database<StoredDeadLetter, [number, number]>;
+  /** Parts of quantizers being received: [partition, library, trainingId, runId, part]. */
+  quantizerParts: Database<Uint8Array, [number, string, string, string, number]>;
+  /** Quantizers received whole, by training: [partition, library, trainingId]. */
+  trainedQuantizers: Database<Uint8Array, [number, string, string]>;
 }
 
 /** Opens (creating when missing) the shard's environment and its named databases. */
@@ -56,7 +60,7 @@ export function openStoreDbs(
   path: string,
   mapSizeBytes: number,
 ): { env: RootDatabase; db: StoreDbs } {
-  const env = open({ path, maxDbs: 16, mapSize: mapSizeBytes });
+  const env = open({ path, maxDbs: 24, mapSize: mapSizeBytes });
   const named = <V, K extends Key>(name: string, binary = false) =>
     env.openDB<V, K>({ name, ...(binary ? { encoding: "binary" as const } : {}) });
   return {
@@ -75,6 +79,8 @@ export function openStoreDbs(
       snapshotInfos: named("snapshot-infos"),
       snapshotChunks: named("snapshot-chunks", true),
       deadLetters: named("dead-letters"),
+      quantizerParts: named("quantizer-parts", true),
+      trainedQuantizers: named("trained-quantizers", true),
     },
   };
 }

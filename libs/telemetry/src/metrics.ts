@@ -85,6 +85,12 @@ export function createShardMetrics(registry: Registry = new Registry()) {
       labelNames: ["partition", "reason"] as const,
       registers: [registry],
     }),
+    libraryFailures: new Counter({
+      name: "quiver_library_index_failures_total",
+      help: "Library indexes taken out of service in a partition because they could not be built or updated (a resource error); the other libraries go on",
+      labelNames: ["partition"] as const,
+      registers: [registry],
+    }),
     appliedSeq: new Gauge({
       name: "quiver_partition_applied_seq",
       help: "Log sequence of the last event applied to a partition",

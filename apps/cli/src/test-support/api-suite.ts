@@ -2,6 +2,7 @@ import { request } from "node:http";
 import { ApiError, type LibraryResponse, QuiverClient } from "@quiver/api";
 import { Rng } from "@quiver/engine";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { untilServing } from "./library-state.js";
 import { exactTopK, randomVectors } from "./vectors.js";
 
 export interface Deployment {
@@ -250,7 +251,7 @@ export function defineApiSuite(name: string, start: () => Promise<Deployment>): 
         })),
         { wait: true },
       );
-      expect((await client.statistics(lib.id)).state).toBe("serving");
+      await untilServing(client, lib.id);
       const queries = randomVectors(10, dim, 22);
       let approximateMisses = 0;
       for (let q = 0; q < 10; q++) {
@@ -523,17 +524,27 @@ export function defineApiSuite(name: string, start: () => Promise<Deployment>): 
       expect(none.memory_usage.bytes.codes).toBeGreaterThanOrEqual(1500 * dim * 4);
       expect(none.memory_usage.bytes.graph).toBeGreaterThan(0);
       expect(none.memory_usage.savings_vs_float32_ratio).toBeLessThanOrEqual(0);
+      const partitions = Math.min(2, deployment.maxPartitions);
       const scalar = await client.createLibrary({
         name: "stats-scalar",
         dimension: dim,
-        partitions: 1, // each partition trains on its own sample
+        partitions,
         quantization_config: { strategy: "scalar", calibration_samples: 1000 },
       });
       await client.upsert(scalar.id, rows.slice(0, 500), { wait: true });
-      expect((await client.statistics(scalar.id)).state).toBe("training");
+      const collecting = await client.statistics(scalar.id);
+      expect(collecting).toMatchObject({ state: "training", quantization: { training: null } });
+      // the sample is the library's: 1,500 vectors train it, over however many partitions
       await client.upsert(scalar.id, rows.slice(500), { wait: true });
-      const trained = await client.statistics(scalar.id);
+      const trained = await untilServing(client, scalar.id);
       expect(trained).toMatchObject({ num_vectors: 1500, state: "serving" });
+      const training = trained.quantization.training;
+      expect(training).toMatchObject({ sample_size: 1000 });
+      // every partition runs the one quantizer trained for the library
+      expect(trained.partitions).toHaveLength(partitions);
+      for (const p of trained.partitions) {
+        expect(p).toMatchObject({ phase: "quantized", training_id: training?.training_id });
+      }
       expect(trained.memory_usage.savings_vs_float32_ratio).toBeGreaterThan(0.5);
       expect(trained.memory_usage.bytes.codes).toBeLessThan(none.memory_usage.bytes.codes / 2);
       expect(trained.memory_usage.savings_vs_float32).toMatch(/^\d+%$/);
@@ -557,7 +568,7 @@ export function defineApiSuite(name: string, start: () => Promise<Deployment>): 
       expect((await client.statistics(product.id)).quantization.accuracy_metrics).toBeNull();
       await expectApiError(client.probeRecall(product.id), 409, "at least 2");
       await client.upsert(product.id, rows, { wait: true });
-      expect((await client.statistics(product.id)).state).toBe("serving");
+      await untilServing(client, product.id);
       const measured = await client.probeRecall(product.id, { sampleSize: 100 });
       expect(measured).toMatchObject({
         library_id: product.id,
@@ -665,8 +676,7 @@ export function defineApiSuite(name: string, start: () => Promise<Deployment>): 
         })),
         { wait: true },
       );
-      const before = await client.statistics(lib.id);
-      expect(before.state).toBe("serving");
+      const before = await untilServing(client, lib.id);
       expect(before.float32_cache).toMatchObject({ hits: 0, misses: 0, hit_ratio: null });
       const queries = randomVectors(10, dim, 32);
       const round = async () => {

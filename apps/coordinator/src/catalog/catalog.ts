@@ -1,6 +1,8 @@
 import {
   CATALOG_PARTITION,
   decodeEvent,
+  effectiveQuantization,
+  type LibraryTrained,
   type LibraryRecord,
   type PolicyDecision,
   type QuantizationConfig,
@@ -16,6 +18,8 @@ export interface MigrationRecord {
   libraryId: string;
   from: QuantizationConfig;
   to: QuantizationConfig;
+  /** The training `to` is built with, when it searches codes (see MigrationStarted). */
+  trainingId?: string;
   status: "in_progress" | "completed" | "failed" | "cancelled";
   startedAtMs: number;
   finishedAtMs?: number;
@@ -30,9 +34,20 @@ export interface MigrationRecord {
 export class Catalog {
   private readonly libraries = new Map<string, LibraryRecord>();
   private readonly migrations = new Map<string, MigrationRecord>();
+  /** The migration in progress of each library that has one (one at a time). */
+  private readonly active = new Map<string, MigrationRecord>();
   private readonly decisions = new Map<string, PolicyDecision>();
   /** The latest recall measurement of each library. */
   private readonly recalls = new Map<string, RecallMeasured>();
+  /** Trainings published, by library then id, with the catalog seq that recorded them. */
+  private readonly trainings = new Map<string, Map<string, LibraryTrained & { seq: number }>>();
+  /** The library of each training published. */
+  private readonly trainingLibrary = new Map<string, string>();
+  /**
+   * Per library, what set the config it runs now: the catalog seq of that event, and the
+   * migration when one did (a training for the migration counts though recorded before it).
+   */
+  private readonly configSetAt = new Map<string, { seq: number; migrationId?: string }>();
   private seq = 0;
   private waiters: { seq: number; resolve: (ok: boolean) => void }[] = [];
   private subscription: LogSubscription | undefined;
@@ -106,12 +121,38 @@ export class Catalog {
 
   /** The library's migration in progress, if any (one at a time). */
   activeMigration(libraryId: string): MigrationRecord | undefined {
-    return this.migrationsOf(libraryId).find((m) => m.status === "in_progress");
+    return this.active.get(libraryId);
   }
 
   /** Migrations still in progress, of every library. */
   activeMigrations(): MigrationRecord[] {
-    return [...this.migrations.values()].filter((m) => m.status === "in_progress");
+    return [...this.active.values()];
+  }
+
+  /** Whether training `trainingId` was published to its library's partitions. */
+  trained(trainingId: string): boolean {
+    return this.trainingLibrary.has(trainingId);
+  }
+
+  /**
+   * Whether the library has a quantizer trained, once for all its partitions, for the config it
+   * runs now (since that config was set).
+   */
+  trainedForCurrent(library: LibraryRecord): boolean {
+    return this.currentTraining(library) !== undefined;
+  }
+
+  /** The latest training of the config the library runs, since that config was set. */
+  currentTraining(library: LibraryRecord): LibraryTrained | undefined {
+    const current = JSON.stringify(effectiveQuantization(library.quantization));
+    const set = this.configSetAt.get(library.libraryId) ?? { seq: 0 };
+    let latest: (LibraryTrained & { seq: number }) | undefined;
+    for (const t of this.trainings.get(library.libraryId)?.values() ?? []) {
+      if (JSON.stringify(t.config) !== current) continue;
+      const counts = t.seq > set.seq || (set.migrationId && t.migrationId === set.migrationId);
+      if (counts && (!latest || t.trainingId > latest.trainingId)) latest = t;
+    }
+    return latest;
   }
 
   /** The latest recall probe measurement of a library, if it has one. */
@@ -163,7 +204,10 @@ export class Catalog {
     switch (event.type) {
       case "library.created": {
         const { type: _type, ...record } = event;
-        if (!this.libraries.has(record.libraryId)) this.libraries.set(record.libraryId, record);
+        if (!this.libraries.has(record.libraryId)) {
+          this.libraries.set(record.libraryId, record);
+          this.configSetAt.set(record.libraryId, { seq });
+        }
         break;
       }
       case "library.config_changed": {
@@ -181,19 +225,35 @@ export class Catalog {
       case "library.deleted":
         this.libraries.delete(event.libraryId);
         for (const m of this.migrationsOf(event.libraryId)) this.migrations.delete(m.migrationId);
+        this.active.delete(event.libraryId);
         this.decisions.delete(event.libraryId);
         this.recalls.delete(event.libraryId);
+        this.configSetAt.delete(event.libraryId);
+        for (const id of this.trainings.get(event.libraryId)?.keys() ?? [])
+          this.trainingLibrary.delete(id);
+        this.trainings.delete(event.libraryId);
+        break;
+      case "library.trained":
+        if (this.libraries.has(event.libraryId) && !this.trainingLibrary.has(event.trainingId)) {
+          let of = this.trainings.get(event.libraryId);
+          if (!of) this.trainings.set(event.libraryId, (of = new Map()));
+          of.set(event.trainingId, { ...event, seq });
+          this.trainingLibrary.set(event.trainingId, event.libraryId);
+        }
         break;
       case "migration.started":
         if (this.libraries.has(event.libraryId) && !this.migrations.has(event.migrationId)) {
-          this.migrations.set(event.migrationId, {
+          const record: MigrationRecord = {
             migrationId: event.migrationId,
             libraryId: event.libraryId,
             from: event.from,
             to: event.to,
             status: "in_progress",
             startedAtMs: event.atMs ?? 0,
-          });
+            ...(event.trainingId ? { trainingId: event.trainingId } : {}),
+          };
+          this.migrations.set(event.migrationId, record);
+          this.active.set(event.libraryId, record);
         }
         break;
       case "policy.decision":
@@ -202,7 +262,7 @@ export class Catalog {
       case "migration.completed":
       case "migration.failed":
       case "migration.cancelled":
-        this.finishMigration(event);
+        this.finishMigration(event, seq);
         break;
       case "recall.measured": {
         const latest = this.recalls.get(event.libraryId);
@@ -220,14 +280,19 @@ export class Catalog {
       QuiverEvent,
       { type: "migration.completed" | "migration.failed" | "migration.cancelled" }
     >,
+    seq: number,
   ): void {
     const m = this.migrations.get(event.migrationId);
     if (!m || m.status !== "in_progress") return;
     m.finishedAtMs = event.atMs ?? 0;
+    if (this.active.get(m.libraryId) === m) this.active.delete(m.libraryId);
     if (event.type === "migration.completed") {
       m.status = "completed";
       const record = this.libraries.get(m.libraryId);
-      if (record) this.libraries.set(m.libraryId, { ...record, quantization: m.to });
+      if (record) {
+        this.libraries.set(m.libraryId, { ...record, quantization: m.to });
+        this.configSetAt.set(m.libraryId, { seq, migrationId: m.migrationId });
+      }
     } else {
       m.status = event.type === "migration.failed" ? "failed" : "cancelled";
       m.reason = event.reason;

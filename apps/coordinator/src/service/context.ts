@@ -1,7 +1,7 @@
 import type { EventLog } from "@quiver/log";
 import type { Logger } from "@quiver/telemetry";
 import type { Catalog } from "../catalog/catalog.js";
-import type { PartitionRouter } from "../cluster/partition-router.js";
+import type { PartitionRouter } from "@quiver/cluster";
 
 /** What the coordinator's services share. */
 export interface ServiceContext {

@@ -16,10 +16,13 @@ import {
   type LibraryRecord,
   type QuantizationConfig,
   type QuiverEvent,
+  trainingSampleSize,
 } from "@quiver/events";
 import { type MigrationRecord, partitionsOf } from "../catalog/catalog.js";
 import type { ServiceContext } from "./context.js";
+import { totalVectors } from "./node-stats.js";
 import { gatherLibraryStats, type LibraryStatsRows } from "./statistics-service.js";
+import { newTrainingId } from "./training/training-controller.js";
 
 const CATALOG_WAIT_MS = 10_000;
 
@@ -39,6 +42,8 @@ export class MigrationService {
   private readonly peaks = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private driving: Promise<void> | undefined;
+  /** Called once a migration is in the log (the trainings' controller looks at it at once). */
+  onStarted: () => void = () => {};
 
   constructor(private readonly ctx: ServiceContext) {}
 
@@ -74,6 +79,10 @@ export class MigrationService {
       );
     }
     const migrationId = `mig_${randomBytes(8).toString("hex")}`;
+    // codes for a library that holds its sample: trained once for all partitions, which wait
+    const sample = trainingSampleSize(to);
+    const trains =
+      sample > 0 && totalVectors((await gatherLibraryStats(this.ctx, library)).rows) >= sample;
     const data = encodeEvent({
       type: "migration.started",
       libraryId: library.libraryId,
@@ -81,6 +90,7 @@ export class MigrationService {
       from: library.quantization,
       to,
       atMs: Date.now(),
+      ...(trains ? { trainingId: newTrainingId() } : {}),
     });
     await Promise.all(
       Array.from({ length: partitionsOf(library) }, (_, p) =>
@@ -89,6 +99,7 @@ export class MigrationService {
     );
     const { seq } = await this.ctx.log.append(CATALOG_PARTITION, data, `migrate:${migrationId}`);
     await this.ctx.catalog.waitFor(seq, CATALOG_WAIT_MS);
+    this.onStarted();
     return migrationId;
   }
 

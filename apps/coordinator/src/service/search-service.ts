@@ -119,6 +119,7 @@ export class SearchService {
               if (
                 code === "PARTITION_NOT_SERVED" ||
                 code === "PARTITION_HALTED" ||
+                code === "LIBRARY_FAILED" ||
                 code === "INTERNAL"
               )
                 retry.push(r.partition);

@@ -1,10 +1,12 @@
 import {
   effectiveQuantization,
   type LibraryRecord,
+  type LibraryTrained,
   type PolicyDecision,
   type QuantizationConfig,
   type RecallMeasured,
 } from "@quiver/events";
+import { libraryRows } from "@quiver/cluster";
 import { strategyName } from "../policy/strategy-name.js";
 import type { PartitionLibraryStats, StatisticsResponse } from "@quiver/api";
 import { partitionsOf } from "../catalog/catalog.js";
@@ -22,19 +24,7 @@ export async function gatherLibraryStats(
   ctx: ServiceContext,
   library: LibraryRecord,
 ): Promise<LibraryStatsRows> {
-  const partitions = Array.from({ length: partitionsOf(library) }, (_, p) => p);
-  const shards = new Map(
-    partitions.flatMap((p) => ctx.router.replicas(p)).map((s) => [s.shardId, s]),
-  );
-  const rows: LibraryStatsRows["rows"] = [];
-  await Promise.all(
-    [...shards.values()].map(async (shard) => {
-      // a shard that does not answer is left out: its partitions are missing from the counts
-      const stats = await shard.libraryStats(library.libraryId, partitions).catch(() => undefined);
-      for (const p of stats?.partitions ?? []) rows.push({ ...p, shard: shard.shardId });
-    }),
-  );
-  rows.sort((a, b) => a.partition - b.partition || (a.shard < b.shard ? -1 : 1));
+  const rows = await libraryRows(ctx.router, library.libraryId, partitionsOf(library));
   const vectorsByPartition = new Map<number, number>();
   for (const r of rows) {
     if (!vectorsByPartition.has(r.partition)) vectorsByPartition.set(r.partition, r.vectors);
@@ -154,6 +144,7 @@ export class StatisticsService {
         strategy: library.quantization.strategy,
         ...accuracyMetrics(this.ctx.catalog.recall(library.libraryId)),
         current: strategyName(effectiveQuantization(library.quantization)),
+        training: trainingView(this.ctx.catalog.currentTraining(library)),
         ...policyView(library.quantization, this.ctx.catalog.lastDecision(library.libraryId)),
       },
       partitions: rows.map((r) => ({
@@ -162,9 +153,19 @@ export class StatisticsService {
         vectors: r.vectors,
         phase: r.phase,
         bytes: r.index.total + r.metadataBytes,
+        ...(r.trainingId ? { training_id: r.trainingId } : {}),
       })),
     };
   }
+}
+
+function trainingView(t: LibraryTrained | undefined) {
+  if (!t) return null;
+  return {
+    training_id: t.trainingId,
+    sample_size: t.sampleSize,
+    trained_at: new Date(t.trainedAtMs).toISOString(),
+  };
 }
 
 /** An adaptive library's targets and the policy's latest decision (nothing for the others). */

@@ -15,6 +15,8 @@ export interface RebuiltIndex {
 export interface RebuildRequest {
   /** The library under the config to build. */
   record: PartitionLibrary;
+  /** The trained quantizer the codes are built with (undefined: float32, or exact until trained). */
+  quantizer?: Uint8Array;
   /**
    * Called when the rebuild's turn comes: the vectors to build from, read at that moment (the
    * caller tracks what changes after it).
@@ -93,7 +95,13 @@ export class IndexRebuilder {
     let input: RebuildInput;
     try {
       const { ids, values, capacity } = job.request.collect();
-      input = { record: job.request.record, ids, values, capacity };
+      input = {
+        record: job.request.record,
+        quantizer: job.request.quantizer,
+        ids,
+        values,
+        capacity,
+      };
     } catch (error) {
       this.settle(job, () => job.reject(error));
       return;

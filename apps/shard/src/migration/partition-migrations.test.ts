@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { exactNeighbours, recallAtK } from "@quiver/engine";
 import {
+  type ConcreteQuantizationConfig,
   encodeEvent,
   type LibraryCreated,
   type QuantizationConfig,
@@ -12,12 +13,17 @@ import { LmdbLog } from "@quiver/log";
 import { PartitionStore } from "@quiver/store";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { PartitionApplier } from "../partition/partition-applier.js";
+import { quantizerTrainedEvents } from "../test-support/trained-quantizer.js";
 
 const P = 0;
 const DIM = 16;
 const LIB = "lib";
-const SCALAR: QuantizationConfig = { strategy: "scalar", bits: 8, calibration_samples: 500 };
-const PRODUCT: QuantizationConfig = {
+const SCALAR: ConcreteQuantizationConfig = {
+  strategy: "scalar",
+  bits: 8,
+  calibration_samples: 500,
+};
+const PRODUCT: ConcreteQuantizationConfig = {
   strategy: "product",
   subvectors: 4,
   codebook_size: 64,
@@ -57,8 +63,27 @@ function upsert(from: number, count: number): QuiverEvent {
   };
 }
 
-const started = (migrationId: string, from: QuantizationConfig, to: QuantizationConfig) =>
-  ({ type: "migration.started", libraryId: LIB, migrationId, from, to }) as const;
+const started = (
+  migrationId: string,
+  from: QuantizationConfig,
+  to: QuantizationConfig,
+  trainingId?: string,
+) =>
+  ({
+    type: "migration.started",
+    libraryId: LIB,
+    migrationId,
+    from,
+    to,
+    ...(trainingId ? { trainingId } : {}),
+  }) as const;
+
+/** The library's quantizer for `config`, trained on its first `n` vectors, as the log carries it. */
+const trained = (trainingId: string, config: ConcreteQuantizationConfig, n: number) => {
+  const rows = new Float32Array(n * DIM);
+  for (let i = 0; i < n; i++) rows.set(vectorOf(i), i * DIM);
+  return quantizerTrainedEvents({ libraryId: LIB, trainingId, config, dimension: DIM, rows, n });
+};
 
 async function until(what: string, ok: () => boolean, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -129,7 +154,12 @@ describe("PartitionMigrations", () => {
     for (let i = 0; i < 3000; i += 500) await append(upsert(i, 500));
     const a = await start();
     await applied(a);
-    await append(started("mig_1", created.quantization, SCALAR));
+    await append(started("mig_1", created.quantization, SCALAR, "trn_1"));
+    // the partition waits for the migration's quantizer, and serves the old index meanwhile
+    await applied(a);
+    expect(a.migrationProgress(LIB)).toMatchObject({ state: "building", done: 0 });
+    expect(a.index(LIB)?.record.quantization).toEqual(created.quantization);
+    for (const event of trained("trn_1", SCALAR, 500)) await append(event);
     // writes during the rebuild: new ids and overwrites
     for (let i = 3000; i < 3400; i += 100) await append(upsert(i, 100));
     await append(upsert(0, 50));
@@ -155,7 +185,8 @@ describe("PartitionMigrations", () => {
   it("resumes a rebuild after a restart, and a cancel after the switch rebuilds the old config", async () => {
     await append(created);
     for (let i = 0; i < 4000; i += 1000) await append(upsert(i, 1000));
-    await append(started("mig_2", created.quantization, PRODUCT));
+    await append(started("mig_2", created.quantization, PRODUCT, "trn_2"));
+    for (const event of trained("trn_2", PRODUCT, 1000)) await append(event);
     const a = await start();
     // stop before the rebuild can finish: the record says building
     await a.stop();

@@ -1,3 +1,4 @@
+import type { QuantizationConfig } from "@quiver/events";
 import type { PartitionLibrary, PartitionMigration, PartitionStore } from "@quiver/store";
 import type { Logger } from "@quiver/telemetry";
 import { LibraryIndex } from "../partition/library-index.js";
@@ -31,10 +32,19 @@ export interface MigrationHost {
   install(index: LibraryIndex): void;
 }
 
+/** What a library's record says its partition must build now. */
+interface Plan {
+  /** Identifies the build: a different key cancels the one running. */
+  key: string;
+  /** A migration toward its target or back to its origin, or a first training's codes. */
+  kind: "migrate" | "roll_back" | "train";
+  target: QuantizationConfig;
+  /** The trained quantizer to build the codes with (undefined: build it exact, float32). */
+  quantizer: Uint8Array | undefined;
+}
+
 interface Build {
-  migrationId: string;
-  /** `to`: building the migration's target; `from`: rebuilding the old config after an abort. */
-  toward: "to" | "from";
+  plan: Plan;
   handle?: RebuildHandle;
   /** Ids changed since the vectors were read for the rebuild (undefined until they are). */
   changed: Set<number> | undefined;
@@ -42,32 +52,71 @@ interface Build {
   total: number;
 }
 
+/** Under this name a partition keeps the quantizer a migration replaced, for its rollback. */
+function rollbackQuantizer(migrationId: string): string {
+  return `rollback:${migrationId}`;
+}
+
 /**
- * The migrations of one partition's libraries. The store's library record says where each stands
- * (PartitionMigration); this class makes the running rebuilds match it: a `building` record
- * rebuilds toward the target, a `rolling_back` one toward the old config, any other state runs
- * nothing. A finished rebuild catches up with the ids changed while it ran and replaces the
- * serving index in one step (record, quantizer and snapshot in one store transaction), so a
- * search sees the old index or the new one, never a mix; a restart resumes from the record.
+ * The background index builds of one partition's libraries: migrations and first trainings. The
+ * store's library record says where each stands (its PartitionMigration and PartitionTraining);
+ * this class makes the running builds match it: a `building` migration builds its target (with
+ * its training's quantizer, once that has arrived), a `rolling_back` one its origin (with the
+ * quantizer it had), a `building` training the library's config on the trained codes; any other
+ * state runs nothing. Builds run in a worker thread from the float32 originals; the old index
+ * serves until the new one, caught up with the ids changed while it was built, replaces it in
+ * one step (record, quantizer and snapshot in one store transaction), so a search sees the old
+ * index or the new one, never a mix; a restart resumes from the record.
  */
 export class PartitionMigrations {
   private readonly builds = new Map<string, Build>();
 
   constructor(private readonly host: MigrationHost) {}
 
-  /** Starts, keeps or drops the rebuild of `libraryId` to match its record. */
+  /** Starts, keeps or drops the build of `libraryId` to match its record. */
   reconcile(libraryId: string): void {
-    const { store, partition } = this.host;
-    const record = store.library(partition, libraryId);
-    const m = record?.migration;
-    const toward =
-      m?.state === "building" ? "to" : m?.state === "rolling_back" ? "from" : undefined;
+    const record = this.host.store.library(this.host.partition, libraryId);
+    const plan = record && this.plan(record);
     const current = this.builds.get(libraryId);
-    if (current && (current.migrationId !== m?.migrationId || current.toward !== toward)) {
+    if (current && current.plan.key !== plan?.key) {
       current.handle?.cancel();
       this.builds.delete(libraryId);
     }
-    if (record && m && toward && !this.builds.has(libraryId)) this.start(record, m, toward);
+    if (record && plan && !this.builds.has(libraryId)) this.start(record, plan);
+  }
+
+  private plan(record: PartitionLibrary): Plan | undefined {
+    const { store, partition } = this.host;
+    const lib = record.libraryId;
+    const m = record.migration;
+    if (m?.state === "building") {
+      const quantizer = m.trainingId
+        ? store.trainedQuantizer(partition, lib, m.trainingId)
+        : undefined;
+      // the migration's quantizer is still on its way: nothing to build yet
+      if (m.trainingId && !quantizer) return undefined;
+      return { key: `migrate:${m.migrationId}`, kind: "migrate", target: m.to, quantizer };
+    }
+    if (m?.state === "rolling_back") {
+      return {
+        key: `roll_back:${m.migrationId}`,
+        kind: "roll_back",
+        target: m.from,
+        quantizer: store.trainedQuantizer(partition, lib, rollbackQuantizer(m.migrationId)),
+      };
+    }
+    const t = record.training;
+    if (t?.state === "building") {
+      const quantizer = store.trainedQuantizer(partition, lib, t.trainingId);
+      if (!quantizer) return undefined;
+      return {
+        key: `train:${t.trainingId}`,
+        kind: "train",
+        target: record.quantization,
+        quantizer,
+      };
+    }
+    return undefined;
   }
 
   /** Notes ids changed by applied events: a running rebuild applies them before it switches. */
@@ -83,7 +132,7 @@ export class PartitionMigrations {
     if (!m) return undefined;
     const build = this.builds.get(libraryId);
     const count = store.count(partition, libraryId);
-    const running = build && build.migrationId === m.migrationId;
+    const running = build && build.plan.key.endsWith(`:${m.migrationId}`);
     return {
       migrationId: m.migrationId,
       state: m.state,
@@ -93,19 +142,22 @@ export class PartitionMigrations {
     };
   }
 
+  /** Whether a build of the library runs (or waits for its turn) in this partition. */
+  building(libraryId: string): boolean {
+    return this.builds.has(libraryId);
+  }
+
   /** Drops every rebuild (the partition stops here; its next host resumes from the records). */
   stop(): void {
     for (const build of this.builds.values()) build.handle?.cancel();
     this.builds.clear();
   }
 
-  private start(record: PartitionLibrary, m: PartitionMigration, toward: "to" | "from"): void {
+  private start(record: PartitionLibrary, plan: Plan): void {
     const { store, partition, rebuilder, logger } = this.host;
     const { libraryId, dimension } = record;
-    const target = toward === "to" ? m.to : m.from;
     const build: Build = {
-      migrationId: m.migrationId,
-      toward,
+      plan,
       changed: undefined,
       done: 0,
       total: store.count(partition, libraryId),
@@ -113,7 +165,8 @@ export class PartitionMigrations {
     this.builds.set(libraryId, build);
     const started = performance.now();
     build.handle = rebuilder.submit({
-      record: { ...record, quantization: target, migration: undefined },
+      record: { ...record, quantization: plan.target, migration: undefined, training: undefined },
+      quantizer: plan.quantizer,
       collect: () => {
         build.changed = new Set();
         const rows = store.originalRows(partition, libraryId, dimension);
@@ -134,10 +187,31 @@ export class PartitionMigrations {
       (error: unknown) => {
         if (error instanceof RebuildCancelledError || this.builds.get(libraryId) !== build) return;
         this.builds.delete(libraryId);
-        this.fail(libraryId, build, error);
+        this.fail(libraryId, build.plan, error);
       },
     );
-    logger.info({ library: libraryId, migration: m.migrationId, toward }, "rebuild queued");
+    logger.info({ library: libraryId, build: plan.key }, "rebuild queued");
+  }
+
+  /** The record once `plan` has switched, or undefined when the record moved on meanwhile. */
+  private switched(record: PartitionLibrary, plan: Plan): PartitionLibrary | undefined {
+    if (this.plan(record)?.key !== plan.key) return undefined;
+    const m = record.migration;
+    if (plan.kind === "train" && record.training) {
+      return { ...record, training: { ...record.training, state: "switched" } };
+    }
+    if (plan.kind === "migrate" && m) {
+      return {
+        ...record,
+        quantization: m.to,
+        migration: { ...m, state: "switched" },
+        training: undefined,
+      };
+    }
+    if (plan.kind === "roll_back" && m) {
+      return { ...record, quantization: m.from, migration: { ...m, state: "rolled_back" } };
+    }
+    return undefined;
   }
 
   private async finish(
@@ -148,14 +222,8 @@ export class PartitionMigrations {
   ): Promise<void> {
     const { store, partition, logger } = this.host;
     const record = store.library(partition, libraryId);
-    const m = record?.migration;
-    const expected = build.toward === "to" ? "building" : "rolling_back";
-    if (!record || !m || m.migrationId !== build.migrationId || m.state !== expected) return;
-    const switched: PartitionLibrary = {
-      ...record,
-      quantization: build.toward === "to" ? m.to : m.from,
-      migration: { ...m, state: build.toward === "to" ? "switched" : "rolled_back" },
-    };
+    const switched = record && this.switched(record, build.plan);
+    if (!record || !switched) return;
     try {
       const index = LibraryIndex.fromSnapshot(
         switched,
@@ -170,36 +238,50 @@ export class PartitionMigrations {
         index,
         new TimeSlice(APPLY_SLICE_MS),
       );
-      store.switchIndex(partition, switched, rebuilt.quantizer, snapshot);
+      const replaced = store.quantizer(partition, libraryId);
+      if (build.plan.kind === "migrate" && replaced && record.migration) {
+        store.keepQuantizer(
+          partition,
+          libraryId,
+          rollbackQuantizer(record.migration.migrationId),
+          replaced,
+        );
+      }
+      store.switchIndex(partition, switched, build.plan.quantizer, snapshot);
       this.host.install(index);
       logger.info(
         {
           library: libraryId,
-          migration: m.migrationId,
+          build: build.plan.key,
           strategy: switched.quantization.strategy,
+          phase: index.phase,
           vectors: index.size,
           ms: Math.round(ms),
         },
-        build.toward === "to" ? "migration switched the index" : "migration rolled back",
+        build.plan.kind === "roll_back" ? "migration rolled back" : "index switched",
       );
     } catch (error) {
-      this.fail(libraryId, build, error);
+      this.fail(libraryId, build.plan, error);
     }
   }
 
-  private fail(libraryId: string, build: Build, error: unknown): void {
+  private fail(libraryId: string, plan: Plan, error: unknown): void {
     const { store, partition, logger } = this.host;
     const record = store.library(partition, libraryId);
-    const m = record?.migration;
-    if (!record || !m || m.migrationId !== build.migrationId) return;
+    if (!record || this.plan(record)?.key !== plan.key) return;
     const message = error instanceof Error ? error.message : String(error);
-    store.updateLibrary(partition, {
-      ...record,
-      migration: { ...m, state: "failed", error: message },
-    });
+    const m = record.migration;
+    const t = record.training;
+    const failed: PartitionLibrary =
+      plan.kind === "train" && t
+        ? { ...record, training: { ...t, state: "failed", error: message } }
+        : m
+          ? { ...record, migration: { ...m, state: "failed", error: message } }
+          : record;
+    store.updateLibrary(partition, failed);
     logger.error(
-      { library: libraryId, migration: m.migrationId, err: error },
-      "migration rebuild failed; the current index keeps serving",
+      { library: libraryId, build: plan.key, err: error },
+      "index rebuild failed; the current index keeps serving",
     );
   }
 }

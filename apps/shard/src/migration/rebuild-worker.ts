@@ -1,10 +1,13 @@
 // Builds a library's index for a migration off the shard's event loop: the shard keeps applying
 // events and answering searches while this thread trains the quantizer and inserts every vector.
+import { setPriority } from "node:os";
 import { parentPort, workerData } from "node:worker_threads";
 import { buildLibraryIndex, serializeIndex } from "../partition/index-build.js";
 import type { RebuildInput, RebuildMessage } from "./rebuild-protocol.js";
 import { RowOriginals } from "./row-originals.js";
 
+// background work: the lowest CPU priority, for this thread only (the serving threads come first)
+setPriority(19);
 const input = (workerData as { input: RebuildInput }).input;
 const post = (message: RebuildMessage, transfer: ArrayBuffer[] = []) =>
   parentPort?.postMessage(message, transfer);
@@ -16,6 +19,7 @@ const built = buildLibraryIndex(
   input.capacity,
   new RowOriginals(rows, input.record.dimension),
   (done, total) => post({ type: "progress", done, total }),
+  input.quantizer,
 );
 const snapshot = serializeIndex(built.inner, built.phase);
 const quantizer = built.quantizer?.slice();

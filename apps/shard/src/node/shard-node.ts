@@ -9,12 +9,17 @@ import {
   type ShardGetRequest,
   type ShardGetResponse,
   type ShardLibraryStats,
+  type ShardNodeStats,
+  type ShardNodeStatsRequest,
   type ShardSampleRequest,
   type ShardSampleResponse,
   type ShardSearchRequest,
   type ShardSearchResponse,
   type ShardStatus,
+  type ShardTrainRequest,
+  type ShardTrainResponse,
 } from "@quiver/api";
+import type { EventLog } from "@quiver/log";
 import {
   AggregatorRegistry,
   type LibraryMemoryRow,
@@ -23,6 +28,7 @@ import {
   Registry,
   silentLogger,
 } from "@quiver/telemetry";
+import { type LibrarySampler, LibraryTrainings } from "../training/library-trainings.js";
 import type { PartitionWorkerConfig, WorkerLogConfig } from "../worker/protocol.js";
 import { defaultWorkerCount, type PartitionWorker, PartitionWorkers } from "./partition-workers.js";
 
@@ -40,6 +46,11 @@ export interface ShardNodeOptions {
   snapshotEveryMs?: number;
   /** The main thread's own metrics (process metrics), exported with the workers'. */
   registry?: Registry;
+  /**
+   * Trainings of libraries' quantizers: the log they are appended to, and how a sample across a
+   * library's partitions is drawn (default: from this node, which then serves them all).
+   */
+  training?: { log: EventLog; sampler?: LibrarySampler };
 }
 
 /**
@@ -57,6 +68,7 @@ export class ShardNode implements ShardClient {
   private readonly stateOf = new Map<number, PartitionServingState>();
   private readonly logger: Logger;
   private readonly registry: Registry;
+  private readonly trainings: LibraryTrainings | undefined;
   private closed = false;
   /** Assignment changes run one after another. */
   private assigning: Promise<void> = Promise.resolve();
@@ -82,6 +94,20 @@ export class ShardNode implements ShardClient {
         if (this.workers.workerOf(partition)) this.stateOf.set(partition, state);
       },
     });
+    const training = options.training;
+    this.trainings =
+      training &&
+      new LibraryTrainings({
+        log: training.log,
+        logger: this.logger,
+        sampler:
+          training.sampler ??
+          (async (library, count, seed) => {
+            const partitions = Array.from({ length: library.partitions }, (_, p) => p);
+            const { libraryId } = library;
+            return (await this.sample({ libraryId, partitions, count, seed })).vectors;
+          }),
+      });
   }
 
   /** A node with its worker threads started (each has opened the store and the log). */
@@ -204,6 +230,24 @@ export class ShardNode implements ShardClient {
     return { shardId: this.shardId, partitions: out };
   }
 
+  async nodeStats(request: ShardNodeStatsRequest = {}): Promise<ShardNodeStats> {
+    const answers = await Promise.all(
+      this.workers.all().map((w) => w.call("allLibraryStats").catch(() => [])),
+    );
+    const rows = answers.flat();
+    rows.sort(
+      (a, b) =>
+        a.partition - b.partition ||
+        (a.libraryId < b.libraryId ? -1 : a.libraryId > b.libraryId ? 1 : 0),
+    );
+    const offset = request.offset ?? 0;
+    const end = request.limit === undefined ? rows.length : offset + request.limit;
+    const page = rows.slice(offset, end);
+    return end < rows.length
+      ? { shardId: this.shardId, rows: page, next: end }
+      : { shardId: this.shardId, rows: page };
+  }
+
   /** What every serving partition holds of every library (bytes by component). */
   async libraryMemory(): Promise<LibraryMemoryRow[]> {
     const answers = await Promise.all(
@@ -256,6 +300,12 @@ export class ShardNode implements ShardClient {
       start = end;
     }
     return { vectors };
+  }
+
+  /** Trains a library's quantizer once for all its partitions (see ShardTrainRequest). */
+  async train(request: ShardTrainRequest): Promise<ShardTrainResponse> {
+    if (!this.trainings) throw new Error(`shard ${this.shardId} runs no trainings`);
+    return this.trainings.train(request);
   }
 
   /** The node's metrics: this thread's registry and every worker's, merged. */

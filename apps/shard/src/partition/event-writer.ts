@@ -156,6 +156,7 @@ export class EventWriter {
             from: record.quantization,
             to: event.to,
             state: already ? "switched" : "building",
+            ...(event.trainingId && !already ? { trainingId: event.trainingId } : {}),
           },
         });
         effects.push({ kind: "migration", libraryId: event.libraryId });
@@ -170,6 +171,39 @@ export class EventWriter {
         const state =
           m.state === "building" ? "abandoned" : m.state === "switched" ? "rolling_back" : m.state;
         tx.putLibrary({ ...record, migration: { ...m, state } });
+        effects.push({ kind: "migration", libraryId: event.libraryId });
+        return;
+      }
+      case "quantizer.trained": {
+        const record = this.libraryOf(event.libraryId);
+        const { trainingId } = event;
+        const whole = tx.putQuantizerPart(
+          event.libraryId,
+          trainingId,
+          event.runId,
+          event.part,
+          event.parts,
+          event.parameters,
+        );
+        if (!whole) return;
+        const m = record.migration;
+        // a migration waiting for this quantizer builds with it now
+        if (m?.trainingId === trainingId) {
+          effects.push({ kind: "migration", libraryId: event.libraryId });
+          return;
+        }
+        // trained for a config the library no longer runs, or one a migration is replacing
+        const rebuilding = m?.state === "building" || m?.state === "rolling_back";
+        if (rebuilding || !sameJson(effectiveQuantization(record.quantization), event.config)) {
+          return;
+        }
+        // two trainings of one config (a new leader retrying): every partition keeps the later
+        const t = record.training;
+        if (t && sameJson(t.config, event.config) && t.trainingId > trainingId) return;
+        tx.putLibrary({
+          ...record,
+          training: { trainingId, config: event.config, state: "building" },
+        });
         effects.push({ kind: "migration", libraryId: event.libraryId });
         return;
       }

@@ -7,7 +7,12 @@ import {
   type StoredIndex,
   type StoreSpec,
 } from "@quiver/engine";
-import { effectiveQuantization, type QuantizationConfig } from "@quiver/events";
+import {
+  codesOf,
+  effectiveQuantization,
+  type QuantizationConfig,
+  trainingSampleSize,
+} from "@quiver/events";
 import type { PartitionLibrary } from "@quiver/store";
 
 /**
@@ -33,29 +38,6 @@ export interface BuiltIndex {
 const SNAPSHOT_MAGIC = [0x51, 0x56, 0x4c, 0x49]; // "QVLI"
 const SNAPSHOT_VERSION = 1;
 const HEADER_BYTES = 8;
-
-/** Vectors a quantized strategy trains on (0: the strategy does not train). */
-export function trainingSampleSize(config: QuantizationConfig): number {
-  const q = effectiveQuantization(config);
-  switch (q.strategy) {
-    case "scalar":
-      return q.calibration_samples;
-    case "product":
-      return q.training_samples;
-    case "hybrid":
-      return q.initial_search === "scalar" ? q.calibration_samples : q.training_samples;
-    default:
-      return 0;
-  }
-}
-
-/** The codes a strategy searches on (undefined: float32). */
-export function codesOf(config: QuantizationConfig): "scalar" | "product" | undefined {
-  const q = effectiveQuantization(config);
-  if (q.strategy === "scalar" || q.strategy === "product") return q.strategy;
-  if (q.strategy === "hybrid") return q.initial_search;
-  return undefined;
-}
 
 function hnswOptions(record: PartitionLibrary) {
   return {
@@ -129,7 +111,7 @@ export function codesIndex(
 
 /** The training sample: the first rows (in internal id order), unit length for cosine. */
 export function trainingSample(
-  record: PartitionLibrary,
+  record: Pick<PartitionLibrary, "dimension" | "metric" | "quantization">,
   rows: Iterable<Float32Array>,
 ): { sample: Float32Array; n: number } {
   const { dimension, metric } = record;
@@ -146,8 +128,8 @@ export function trainingSample(
 
 /**
  * Builds a library's index from all its vectors, as a partition would have it: float32 for
- * `none`; for a quantized strategy, exact until the training sample is full, else trained on the
- * first rows and built on codes. `progress(done, total)` follows the inserts.
+ * `none`; for a strategy on codes, the codes of `quantizer` (trained once for the library,
+ * elsewhere), or exact float32 while there is none. `progress(done, total)` follows the inserts.
  */
 export function buildLibraryIndex(
   record: PartitionLibrary,
@@ -155,23 +137,19 @@ export function buildLibraryIndex(
   capacity: number,
   originals: OriginalsSource,
   progress?: (done: number, total: number) => void,
+  quantizer?: Uint8Array,
 ): BuiltIndex {
   const dim = record.dimension;
   const total = rows.ids.length;
   const row = (i: number) => rows.values.subarray(i * dim, (i + 1) * dim);
-  const sampleSize = trainingSampleSize(record.quantization);
-  let built: BuiltIndex;
-  if (sampleSize > 0 && total >= sampleSize) {
-    const { sample, n } = trainingSample(record, rowsOf(rows, dim));
-    const spec = trainQuantizer(record.quantization, sample, n, dim);
-    built = {
-      inner: codesIndex(record, spec, capacity, originals),
-      phase: "quantized",
-      quantizer: spec.kind === "f32" ? undefined : spec.quantizer.serialize(),
-    };
-  } else {
-    built = { inner: exactIndex(record, capacity), phase: "exact", quantizer: undefined };
-  }
+  const built: BuiltIndex =
+    quantizer && codesOf(record.quantization)
+      ? {
+          inner: codesIndex(record, quantizerSpec(record, quantizer), capacity, originals),
+          phase: "quantized",
+          quantizer,
+        }
+      : { inner: exactIndex(record, capacity), phase: "exact", quantizer: undefined };
   const every = Math.max(1, Math.floor(total / 100));
   for (let i = 0; i < total; i++) {
     built.inner.upsert(rows.ids[i], row(i));
@@ -179,10 +157,6 @@ export function buildLibraryIndex(
   }
   progress?.(total, total);
   return built;
-}
-
-function* rowsOf(rows: VectorRows, dim: number): Generator<Float32Array> {
-  for (let i = 0; i < rows.ids.length; i++) yield rows.values.subarray(i * dim, (i + 1) * dim);
 }
 
 /** The engine snapshot behind a small header: magic, version, phase, flat or HNSW. */

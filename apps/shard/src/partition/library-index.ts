@@ -16,9 +16,6 @@ import {
   type IndexPhase,
   quantizerSpec,
   serializeIndex,
-  trainingSample,
-  trainingSampleSize,
-  trainQuantizer,
 } from "./index-build.js";
 import { StoreOriginals } from "./store-originals.js";
 
@@ -167,30 +164,6 @@ export class LibraryIndex {
 
   memoryUsage(): MemoryUsage {
     return (this.hybrid ?? this.inner).memoryUsage();
-  }
-
-  /** True when a quantized strategy's training sample is full and it still searches exactly. */
-  readyToTrain(): boolean {
-    const sample = trainingSampleSize(this.record.quantization);
-    return this.phaseNow === "exact" && sample > 0 && this.inner.size >= sample;
-  }
-
-  /**
-   * Trains the quantizer on the first vectors of the store (in internal id order), rebuilds the
-   * index on codes from every stored vector, and returns the quantizer's parameters to persist.
-   */
-  train(store: PartitionStore, partition: number): Uint8Array {
-    const { libraryId, dimension } = this.record;
-    const vectors = (function* () {
-      for (const v of store.vectors(partition, libraryId)) yield v.vector;
-    })();
-    const { sample, n } = trainingSample(this.record, vectors);
-    const spec = trainQuantizer(this.record.quantization, sample, n, dimension);
-    const parameters = spec.kind === "f32" ? new Uint8Array(0) : spec.quantizer.serialize();
-    this.inner = filledCodesIndex(this.record, store, partition, spec, this.originals);
-    this.phaseNow = "quantized";
-    this.wrap();
-    return parameters;
   }
 
   /** The engine snapshot behind a small header: magic, version, phase, flat or HNSW. */

@@ -6,8 +6,18 @@ import { encodeEvent, type LibraryCreated, type QuiverEvent } from "@quiver/even
 import { LmdbLog } from "@quiver/log";
 import { PartitionStore } from "@quiver/store";
 import { createShardMetrics } from "@quiver/telemetry";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { quantizerTrainedEvents } from "../test-support/trained-quantizer.js";
+import { LibraryIndex } from "./library-index.js";
 import { PartitionApplier } from "./partition-applier.js";
+
+async function until(ok: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!ok()) {
+    if (Date.now() > deadline) throw new Error("timed out");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 
 const P = 3;
 const DIM = 8;
@@ -181,23 +191,83 @@ describe("PartitionApplier", () => {
     for (const id of zero?.ids ?? []) expect(store.vectorId(P, "lib", id)).not.toBe("v0");
   });
 
-  it("searches exactly until the training sample is full, then on codes, also after a restart", async () => {
-    await append(library("q", { strategy: "scalar", bits: 8, calibration_samples: 100 }));
-    for (let i = 0; i < 99; i++) await append(upsert("q", [i]));
+  it("searches exactly until its trained quantizer arrives, then builds on codes in the background and switches, also after a restart", async () => {
+    const scalar = { strategy: "scalar", bits: 8, calibration_samples: 100 } as const;
+    await append(library("q", scalar));
+    for (let i = 0; i < 150; i++) await append(upsert("q", [i]));
     const a = applier();
     a.restore();
     await a.catchUp();
+    void a.run();
+    // enough vectors, but no training yet: the partition never trains by itself
     expect(a.index("q")?.phase).toBe("exact");
-    await append(upsert("q", [99, 100, 101]));
-    await a.catchUp();
-    expect(a.index("q")?.phase).toBe("quantized");
-    expect(store.quantizer(P, "q")?.length).toBeGreaterThan(0);
+    const rows = new Float32Array(100 * DIM);
+    for (let i = 0; i < 100; i++) rows.set(vectorOf(i), i * DIM);
+    const events = quantizerTrainedEvents({
+      libraryId: "q",
+      trainingId: "trn_1",
+      config: scalar,
+      dimension: DIM,
+      rows,
+      n: 100,
+      parts: 3,
+    });
+    // a torn run (its last part never came) and a complete one: the complete one is used
+    await append({ ...events[0], runId: "torn" });
+    for (const event of events) await append(event);
+    await until(() => a.index("q")?.phase === "quantized");
+    expect(store.library(P, "q")?.training).toMatchObject({
+      trainingId: "trn_1",
+      state: "switched",
+    });
+    expect(Array.from(store.quantizer(P, "q") ?? [])).toEqual(
+      Array.from(store.trainedQuantizer(P, "q", "trn_1") ?? [1]),
+    );
     const hit = a.index("q")?.search(vectorOf(42), 1);
     expect(store.vectorId(P, "q", hit?.ids[0] ?? -1)).toBe("v42");
+    await a.stop();
     const b = applier();
     b.restore();
     expect(b.index("q")?.phase).toBe("quantized");
-    expect(b.index("q")?.size).toBe(102);
+    expect(b.index("q")?.size).toBe(150);
+  });
+
+  it("a library whose index cannot be built fails alone; the partition and its other libraries go on", async () => {
+    await append(library("good"));
+    await append(library("bad"));
+    const make = LibraryIndex.create.bind(LibraryIndex);
+    const spy = vi.spyOn(LibraryIndex, "create").mockImplementation((record, ...rest) => {
+      if (record.libraryId === "bad") {
+        throw new RangeError("WebAssembly.Memory(): could not allocate memory");
+      }
+      return make(record, ...rest);
+    });
+    const metrics = createShardMetrics();
+    const a = applier({ metrics });
+    a.restore();
+    // an empty library holds no index
+    await a.catchUp();
+    expect(a.index("good")).toBeUndefined();
+    await append(upsert("bad", [1, 2]));
+    await append(upsert("good", [1, 2, 3]));
+    await append(upsert("bad", [3]));
+    await a.catchUp();
+    spy.mockRestore();
+    expect(a.status().state).not.toBe("halted");
+    expect(a.appliedSeq).toBe(await log.lastSeq(P));
+    expect(a.index("good")?.size).toBe(3);
+    expect(a.index("bad")).toBeUndefined();
+    expect(a.libraryFailure("bad")).toMatch(/could not allocate memory/);
+    expect(a.libraries().sort()).toEqual(["bad", "good"]);
+    // its events are stored: a restore serves it again
+    expect(store.count(P, "bad")).toBe(3);
+    expect(await metrics.registry.metrics()).toContain(
+      `quiver_library_index_failures_total{partition="${P}"} 1`,
+    );
+    const b = applier();
+    b.restore();
+    expect(b.libraryFailure("bad")).toBeUndefined();
+    expect(b.index("bad")?.size).toBe(3);
   });
 
   it("halts on an unexpected failure instead of skipping the event", async () => {

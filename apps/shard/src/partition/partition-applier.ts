@@ -63,6 +63,16 @@ export class PartitionApplier {
   private readonly snapshotEveryEvents: number;
   private readonly snapshotEveryMs: number;
   private readonly indexes = new Map<string, LibraryIndex>();
+  /**
+   * Every library of the partition; its index is made at its first vector (an empty library
+   * holds nothing in RAM).
+   */
+  private readonly known = new Set<string>();
+  /**
+   * Libraries whose index could not be built or updated here (a resource error): they fail
+   * alone, their events still stored, and come back when the partition is restored.
+   */
+  private readonly failures = new Map<string, string>();
   private readonly writer: EventWriter;
   private eventsSinceSnapshot = 0;
   private lastSnapshotMs = Date.now();
@@ -94,7 +104,7 @@ export class PartitionApplier {
       serial: (task) => this.serial(task),
       install: (index) => {
         this.indexes.set(index.record.libraryId, index);
-        this.trainIfReady(index);
+        this.failures.delete(index.record.libraryId);
       },
     });
   }
@@ -119,8 +129,14 @@ export class PartitionApplier {
     return this.indexes.get(libraryId);
   }
 
+  /** Every library of the partition, with an index or not (yet). */
   libraries(): string[] {
-    return [...this.indexes.keys()];
+    return [...this.known];
+  }
+
+  /** Why the library's index cannot serve here (undefined: it can, or it has no vector yet). */
+  libraryFailure(libraryId: string): string | undefined {
+    return this.failures.get(libraryId);
   }
 
   /** Where this partition stands in the library's latest migration (undefined: none). */
@@ -174,10 +190,19 @@ export class PartitionApplier {
   /** Loads every library's index as of the store's state (call once, before applying). */
   restore(): void {
     for (const record of this.store.libraries(this.partition)) {
-      const index = LibraryIndex.restore(record, this.store, this.partition);
-      this.indexes.set(record.libraryId, index);
-      this.trainIfReady(index);
-      this.migrations.reconcile(record.libraryId);
+      const { libraryId } = record;
+      this.known.add(libraryId);
+      const empty =
+        this.store.count(this.partition, libraryId) === 0 &&
+        !this.store.snapshotInfo(this.partition, libraryId);
+      if (!empty) {
+        try {
+          this.indexes.set(libraryId, LibraryIndex.restore(record, this.store, this.partition));
+        } catch (error) {
+          this.failLibrary(libraryId, error);
+        }
+      }
+      this.migrations.reconcile(libraryId);
     }
     this.indexedSeq = this.store.appliedSeq(this.partition);
     this.logger.info(
@@ -348,15 +373,12 @@ export class PartitionApplier {
     for (const effect of effects) {
       switch (effect.kind) {
         case "create":
-          if (!this.indexes.has(effect.record.libraryId)) {
-            this.indexes.set(
-              effect.record.libraryId,
-              LibraryIndex.create(effect.record, this.store, p),
-            );
-          }
+          this.known.add(effect.record.libraryId);
           break;
         case "drop":
           this.indexes.delete(effect.libraryId);
+          this.known.delete(effect.libraryId);
+          this.failures.delete(effect.libraryId);
           this.migrations.reconcile(effect.libraryId);
           break;
         case "migration":
@@ -365,20 +387,26 @@ export class PartitionApplier {
         case "upsert": {
           const { record, ids, vectors } = effect;
           const dim = record.dimension;
-          for (let i = 0; i < ids.length; i++) {
-            // looked up each time: a slice boundary may have let a library be dropped
-            this.indexFor(record).upsert(ids[i], vectors.subarray(i * dim, (i + 1) * dim));
-            if (slice.due()) await slice.pause();
+          try {
+            for (let i = 0; i < ids.length && !this.failures.has(record.libraryId); i++) {
+              // looked up each time: a slice boundary may have let a library be dropped
+              this.indexFor(record).upsert(ids[i], vectors.subarray(i * dim, (i + 1) * dim));
+              if (slice.due()) await slice.pause();
+            }
+          } catch (error) {
+            this.failLibrary(record.libraryId, error);
           }
           this.migrations.touched(record.libraryId, ids);
           this.metrics?.vectorsApplied.inc({ partition: p, operation: "upsert" }, ids.length);
-          const index = this.indexes.get(record.libraryId);
-          if (index) this.trainIfReady(index);
           break;
         }
         case "delete": {
           const index = this.indexes.get(effect.libraryId);
-          for (const id of effect.ids) if (id !== undefined) index?.delete(id);
+          try {
+            for (const id of effect.ids) if (id !== undefined) index?.delete(id);
+          } catch (error) {
+            this.failLibrary(effect.libraryId, error);
+          }
           this.migrations.touched(effect.libraryId, effect.ids);
           this.metrics?.vectorsApplied.inc(
             { partition: p, operation: "delete" },
@@ -390,6 +418,21 @@ export class PartitionApplier {
     }
   }
 
+  /**
+   * Takes a library whose index failed (e.g. no memory to be had for it) out of service in this
+   * partition: its index goes, its events are still stored, and the other libraries go on.
+   */
+  private failLibrary(libraryId: string, error: unknown): void {
+    const message = error instanceof Error ? error.message : String(error);
+    this.indexes.delete(libraryId);
+    this.failures.set(libraryId, message);
+    this.metrics?.libraryFailures.inc({ partition: this.partition });
+    this.logger.error(
+      { library: libraryId, err: error },
+      "library index failed in this partition: its searches fail until the partition is restored; the other libraries go on",
+    );
+  }
+
   private halt(seq: number, error: unknown): never {
     this.failure = { seq, error: (error as Error).message };
     this.wakeWaiters();
@@ -397,21 +440,7 @@ export class PartitionApplier {
     throw error;
   }
 
-  private trainIfReady(index: LibraryIndex): void {
-    if (!index.readyToTrain()) return;
-    const started = performance.now();
-    const parameters = index.train(this.store, this.partition);
-    this.store.saveQuantizer(this.partition, index.record.libraryId, parameters);
-    this.logger.info(
-      {
-        library: index.record.libraryId,
-        vectors: index.size,
-        ms: Math.round(performance.now() - started),
-      },
-      "quantizer trained, index rebuilt on codes",
-    );
-  }
-
+  /** The library's index, made at its first vector. */
   private indexFor(record: LibraryIndex["record"]): LibraryIndex {
     let index = this.indexes.get(record.libraryId);
     if (!index) {

@@ -57,6 +57,10 @@ export class ShardRpcServer {
           };
         case "sample":
           return { ok: true, sample: await this.shard.sample(request.request) };
+        case "nodeStats":
+          return { ok: true, nodeStats: await this.shard.nodeStats(request.request) };
+        case "train":
+          return { ok: true, train: await this.shard.train(request.request) };
         default:
           return { ok: false, message: `unknown operation ${(request as { op: unknown }).op}` };
       }

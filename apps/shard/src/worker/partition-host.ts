@@ -1,5 +1,6 @@
 import {
   isApiError,
+  type LibraryPartitionStats,
   type PartitionFailure,
   type PartitionLibraryStats,
   type PartitionSearchResult,
@@ -11,7 +12,7 @@ import {
   type ShardSearchRequest,
 } from "@quiver/api";
 import type { EventLogReader } from "@quiver/log";
-import type { PartitionStore } from "@quiver/store";
+import type { PartitionLibrary, PartitionStore } from "@quiver/store";
 import {
   type LibraryMemoryRow,
   type Logger,
@@ -177,6 +178,11 @@ export class PartitionHost {
         const hosted = await this.ready(partition, request.minSeqs?.[partition], deadline);
         if (!("applier" in hosted)) return { partition, error: hosted };
         const index = hosted.applier.index(request.libraryId);
+        const failure = hosted.applier.libraryFailure(request.libraryId);
+        if (failure) {
+          const message = `library ${request.libraryId} cannot be served in partition ${partition}: ${failure}`;
+          return { partition, error: { code: "LIBRARY_FAILED", message } };
+        }
         if (!index)
           return { partition, hits: Array.from({ length: queryCount(request) }, () => []) };
         if (index.record.dimension !== request.dimension) {
@@ -255,17 +261,27 @@ export class PartitionHost {
     });
   }
 
-  /** What a library holds in the serving partitions of those asked. */
+  /**
+   * What a library holds in the serving partitions of those asked (a library the partition knows
+   * but holds no vector of yet: zeros; one whose index failed: zeros and the error).
+   */
   libraryStats(libraryId: string, partitions: number[]): PartitionLibraryStats[] {
     const out: PartitionLibraryStats[] = [];
     for (const partition of partitions) {
-      const index = this.servingIndex(partition, libraryId);
-      if (!index) continue;
-      const applier = (this.hosted.get(partition) as Hosted).applier;
+      const hosted = this.hosted.get(partition);
+      if (hosted?.state !== "serving") continue;
+      const record = this.options.store.library(partition, libraryId);
+      if (!record) continue;
+      const { applier } = hosted;
+      const index = applier.index(libraryId);
       const migration = applier.migrationProgress(libraryId);
-      const cache = index.float32CacheStats();
+      const cache = index?.float32CacheStats();
+      const trainingId = runningTraining(record);
+      const error = applier.libraryFailure(libraryId);
       out.push({
-        ...partitionStats(partition, index),
+        ...(index ? partitionStats(partition, index) : emptyStats(partition, record)),
+        ...(trainingId && index?.phase === "quantized" ? { trainingId } : {}),
+        ...(error ? { error } : {}),
         ...(migration ? { migration } : {}),
         ...(cache && {
           float32Cache: {
@@ -278,6 +294,20 @@ export class PartitionHost {
       });
     }
     return out;
+  }
+
+  /** Every library of every serving partition, as libraryStats reports each. */
+  allLibraryStats(): LibraryPartitionStats[] {
+    const rows: LibraryPartitionStats[] = [];
+    for (const partition of this.partitions()) {
+      const hosted = this.hosted.get(partition) as Hosted;
+      if (hosted.state !== "serving") continue;
+      for (const libraryId of hosted.applier.libraries()) {
+        for (const row of this.libraryStats(libraryId, [partition]))
+          rows.push({ ...row, libraryId });
+      }
+    }
+    return rows;
   }
 
   /**
@@ -335,6 +365,26 @@ export class PartitionHost {
     this.closed = true;
     for (const partition of this.partitions()) await this.release(partition);
   }
+}
+
+/** The training whose quantizer a partition's library index runs, as its record says. */
+function runningTraining(record: PartitionLibrary | undefined): string | undefined {
+  if (record?.training?.state === "switched") return record.training.trainingId;
+  const m = record?.migration;
+  return m?.state === "switched" ? m.trainingId : undefined;
+}
+
+/** A library without an index in the partition: nothing held. */
+function emptyStats(partition: number, record: PartitionLibrary): PartitionLibraryStats {
+  const none = { vectors: 0, quantizer: 0, graph: 0, originals: 0, other: 0, total: 0 };
+  return {
+    partition,
+    vectors: 0,
+    phase: "exact",
+    index: none,
+    metadataBytes: 0,
+    strategy: record.quantization.strategy,
+  };
 }
 
 function partitionStats(partition: number, index: LibraryIndex): PartitionLibraryStats {

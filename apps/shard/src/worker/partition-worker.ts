@@ -59,6 +59,7 @@ const handlers: Handlers = {
   waitApplied: ({ minSeqs, timeoutMs }) => host.waitApplied(minSeqs, timeoutMs),
   status: () => host.status(),
   libraryStats: ({ libraryId, partitions }) => host.libraryStats(libraryId, partitions),
+  allLibraryStats: () => host.allLibraryStats(),
   libraryMemory: () => host.libraryMemory(),
   sizes: ({ libraryId, partitions }) => host.sizes(libraryId, partitions),
   samplePage: (request) => host.samplePage(request),

@@ -1,4 +1,5 @@
 import type {
+  LibraryPartitionStats,
   PartitionLibraryStats,
   PartitionSearchResult,
   PartitionServingState,
@@ -37,6 +38,8 @@ export interface PartitionWorkerOps {
   waitApplied: [{ minSeqs: Record<number, number>; timeoutMs: number }, Record<number, number>];
   status: [undefined, PartitionState[]];
   libraryStats: [{ libraryId: string; partitions: number[] }, PartitionLibraryStats[]];
+  /** Every library of every serving partition of the thread. */
+  allLibraryStats: [undefined, LibraryPartitionStats[]];
   libraryMemory: [undefined, LibraryMemoryRow[]];
   sizes: [{ libraryId: string; partitions: number[] }, Record<number, number>];
   samplePage: [SamplePageRequest, { vectors: SampledVector[]; next?: number }];

@@ -130,7 +130,7 @@ export const StatisticsResponse = Type.Object({
     [Type.Literal("training"), Type.Literal("serving"), Type.Literal("migrating")],
     {
       description:
-        "training: a quantized strategy still collecting its sample (searches are exact); migrating: a migration is rebuilding the library in the background",
+        "training: a quantized strategy collecting its sample, training, or building its codes (searches are exact meanwhile); migrating: a migration is rebuilding the library in the background",
     },
   ),
   migration: Type.Optional(Type.Object({ migration_id: Type.String(), to: Type.String() })),
@@ -173,6 +173,20 @@ export const StatisticsResponse = Type.Object({
       description:
         "what the index runs: none, scalar, product, hybrid-scalar, hybrid-product (an adaptive library's current choice)",
     }),
+    training: Type.Union(
+      [
+        Type.Object({
+          training_id: Type.String(),
+          sample_size: Type.Integer({ description: "vectors the quantizer was trained on" }),
+          trained_at: Type.String(),
+        }),
+        Type.Null(),
+      ],
+      {
+        description:
+          "the quantizer the library's partitions share, trained once on a sample drawn across them; null while the library collects its sample (or runs float32)",
+      },
+    ),
     policy: Type.Optional(
       Type.Object(
         {
@@ -192,6 +206,9 @@ export const StatisticsResponse = Type.Object({
       vectors: Type.Integer(),
       phase: Type.String(),
       bytes: Type.Integer(),
+      training_id: Type.Optional(
+        Type.String({ description: "the training whose quantizer the partition's index runs" }),
+      ),
     }),
   ),
 });

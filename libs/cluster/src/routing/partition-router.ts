@@ -7,6 +7,8 @@ import type { ShardClient } from "@quiver/api";
 export interface PartitionRouter {
   /** Shards serving `partition`, the preferred first; empty when it has no live replica. */
   replicas(partition: number): ShardClient[];
+  /** Every shard node known now (the fan-outs that ask each node once). */
+  shards(): ShardClient[];
   /** Whether the router can route (e.g. it has read the assignment). */
   ready(): boolean;
 }

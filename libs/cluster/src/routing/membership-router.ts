@@ -1,5 +1,6 @@
 import type { ShardClient } from "@quiver/api";
-import { type Membership, owners } from "@quiver/cluster";
+import type { Membership } from "../membership.js";
+import { owners } from "../rendezvous.js";
 import type { PartitionRouter } from "./partition-router.js";
 
 /**
@@ -23,6 +24,14 @@ export class MembershipRouter implements PartitionRouter {
       members.length,
     );
     return ranked.filter((id) => serving.includes(id)).map((id) => this.client(id));
+  }
+
+  shards(): ShardClient[] {
+    return this.membership
+      .members()
+      .map((m) => m.shardId)
+      .sort()
+      .map((id) => this.client(id));
   }
 
   ready(): boolean {

@@ -5,6 +5,7 @@ import {
   type ShardGetRequest,
   type ShardGetResponse,
   type ShardLibraryStats,
+  type ShardNodeStats,
   type ShardRpcReply,
   type ShardRpcRequest,
   type ShardSampleRequest,
@@ -12,6 +13,8 @@ import {
   type ShardSearchRequest,
   type ShardSearchResponse,
   type ShardStatus,
+  type ShardTrainRequest,
+  type ShardTrainResponse,
   shardRpcSubject,
 } from "@quiver/api";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -20,6 +23,9 @@ import type { NatsConnection } from "@nats-io/transport-node";
 /** Vector bytes in one sample reply, well under nats-server's default 1 MB max_payload. */
 const SAMPLE_PAGE_BYTES = 768 * 1024;
 const REPLY_SLACK_MS = 2_000;
+const TRAIN_TIMEOUT_MS = 15 * 60_000;
+/** Rows of a node's statistics per reply: about 300 bytes each. */
+const NODE_STATS_PAGE_ROWS = 2_000;
 
 /** A shard node in another process, reached over NATS request/reply. */
 export class NatsShardClient implements ShardClient {
@@ -57,6 +63,20 @@ export class NatsShardClient implements ShardClient {
     return (reply as { libraryStats: ShardLibraryStats }).libraryStats;
   }
 
+  /** Page by page: ten thousand libraries' rows are more than one NATS message holds. */
+  async nodeStats(): Promise<ShardNodeStats> {
+    const rows: ShardNodeStats["rows"] = [];
+    let offset: number | undefined = 0;
+    while (offset !== undefined) {
+      const request = { offset, limit: NODE_STATS_PAGE_ROWS };
+      const reply = await this.call({ op: "nodeStats", request }, 10_000);
+      const page: ShardNodeStats = (reply as { nodeStats: ShardNodeStats }).nodeStats;
+      rows.push(...page.rows);
+      offset = page.next;
+    }
+    return { shardId: this.shardId, rows };
+  }
+
   /** Page by page: a NATS message holds 1 MB by default, a sample of large vectors more. */
   async sample(request: ShardSampleRequest): Promise<ShardSampleResponse> {
     const vectors: ShardSampleResponse["vectors"] = [];
@@ -69,6 +89,12 @@ export class NatsShardClient implements ShardClient {
       offset = sample.next;
     }
     return { vectors };
+  }
+
+  /** A training runs for as long as it takes (a PQ codebook on 50,000 vectors: about a minute). */
+  async train(request: ShardTrainRequest): Promise<ShardTrainResponse> {
+    const reply = await this.call({ op: "train", request }, TRAIN_TIMEOUT_MS);
+    return (reply as { train: ShardTrainResponse }).train;
   }
 
   private async call(request: ShardRpcRequest, timeoutMs: number): Promise<ShardRpcReply> {
