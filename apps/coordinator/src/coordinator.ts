@@ -4,6 +4,7 @@ import {
   createCoordinatorMetrics,
   type Logger,
   type MetricsSource,
+  maxLibrarySeries,
   registerRecallMetrics,
 } from "@quiver/telemetry";
 import type { FastifyInstance } from "fastify";
@@ -58,7 +59,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     waitTimeoutMs: options.waitTimeoutMs ?? 30_000,
   };
   const metrics = createCoordinatorMetrics();
-  registerRecallMetrics(metrics.registry, () => catalog.allRecalls());
+  registerRecallMetrics(metrics.registry, () => catalog.allRecalls(), maxLibrarySeries());
   let closing = false;
   const services = createServices(ctx, options.policy, options.trainingIntervalMs);
   services.migrations.startDriving(options.migrationCheckMs ?? 1000);

@@ -5,11 +5,17 @@ export {
   type CoordinatorMetrics,
   createCoordinatorMetrics,
   createShardMetrics,
+  type ShardMetrics,
+} from "./metrics.js";
+export {
+  DEFAULT_MAX_LIBRARY_SERIES,
   LIBRARY_MEMORY_COMPONENTS,
   type LibraryMemoryComponent,
   type LibraryMemoryRow,
-  type ShardMetrics,
-} from "./metrics.js";
+  maxLibrarySeries,
+  OTHER_LIBRARIES,
+  registerLibraryMetrics,
+} from "./library-metrics.js";
 export { type RecallReading, registerRecallMetrics } from "./recall-metrics.js";
 export { AggregatorRegistry, Registry } from "prom-client";
 

@@ -1,72 +1,14 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import { memoryLimitBytes } from "./memory-limit.js";
 
-/** Components of a library's memory, as the statistics endpoint reports them (`total` sums them). */
-export const LIBRARY_MEMORY_COMPONENTS = [
-  "codes",
-  "graph",
-  "float32_cache",
-  "metadata",
-  "quantizer",
-  "other",
-  "total",
-] as const;
-
-export type LibraryMemoryComponent = (typeof LIBRARY_MEMORY_COMPONENTS)[number];
-
-/** What a shard holds of one library in one partition: its vectors and bytes by component. */
-export interface LibraryMemoryRow {
-  libraryId: string;
-  partition: number;
-  vectors: number;
-  bytes: Record<LibraryMemoryComponent, number>;
-}
-
 /**
- * The metrics a shard exports at /metrics. One set per process (or per test, on its own
- * registry). Names follow Prometheus conventions: `quiver_` prefix, unit suffix, `_total` for
+ * The metrics of a shard's partitions (each worker thread has its set; the node merges them
+ * with its own library gauges, library-metrics.ts) at /metrics. Names follow Prometheus conventions: `quiver_` prefix, unit suffix, `_total` for
  * counters.
  */
 export function createShardMetrics(registry: Registry = new Registry()) {
-  // Read when Prometheus scrapes (the gauges' collect callbacks), from what the node hosts then.
-  let libraries: () => LibraryMemoryRow[] = () => [];
   return {
     registry,
-    /** Sets where the library gauges read their rows at each scrape (the shard node). */
-    observeLibraries(source: () => LibraryMemoryRow[]): void {
-      libraries = source;
-    },
-    libraryMemoryBytes: new Gauge({
-      name: "quiver_library_memory_bytes",
-      help: "Bytes a library's index holds in RAM in a partition on this shard, by component (total sums the others)",
-      labelNames: ["library_id", "partition", "component"] as const,
-      registers: [registry],
-      collect() {
-        this.reset();
-        for (const row of libraries()) {
-          for (const component of LIBRARY_MEMORY_COMPONENTS) {
-            const labels = {
-              library_id: row.libraryId,
-              partition: String(row.partition),
-              component,
-            };
-            this.set(labels, row.bytes[component]);
-          }
-        }
-      },
-    }),
-    libraryVectors: new Gauge({
-      name: "quiver_library_vectors",
-      help: "Vectors a library holds in a partition on this shard",
-      labelNames: ["library_id", "partition"] as const,
-      registers: [registry],
-      collect() {
-        this.reset();
-        for (const row of libraries()) {
-          this.set({ library_id: row.libraryId, partition: String(row.partition) }, row.vectors);
-        }
-      },
-    }),
     eventsApplied: new Counter({
       name: "quiver_events_applied_total",
       help: "Events applied to a partition's store and index, by event type",

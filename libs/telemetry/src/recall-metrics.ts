@@ -1,4 +1,5 @@
 import { Gauge, type Registry } from "prom-client";
+import { DEFAULT_MAX_LIBRARY_SERIES } from "./library-metrics.js";
 
 /** A library's latest recall probe measurement, as the gauges export it. */
 export interface RecallReading {
@@ -11,9 +12,18 @@ export interface RecallReading {
 
 /**
  * The recall probe's gauges, read from `latest` at every scrape (so a deleted library's series
- * disappear and every coordinator exports what the catalog holds, whoever measured it).
+ * disappear and every coordinator exports what the catalog holds, whoever measured it). At most
+ * `maxLibraries` libraries get series: those with the lowest recall@10, the ones to look at.
  */
-export function registerRecallMetrics(registry: Registry, latest: () => RecallReading[]): void {
+export function registerRecallMetrics(
+  registry: Registry,
+  readings: () => RecallReading[],
+  maxLibraries = DEFAULT_MAX_LIBRARY_SERIES,
+): void {
+  const latest = () =>
+    readings()
+      .sort((a, b) => a.recallAt10 - b.recallAt10 || (a.libraryId < b.libraryId ? -1 : 1))
+      .slice(0, maxLibraries);
   new Gauge({
     name: "quiver_library_recall",
     help: "Recall@k of the library's live search against exact search, latest probe measurement",

@@ -24,8 +24,10 @@ import {
   AggregatorRegistry,
   type LibraryMemoryRow,
   type Logger,
+  maxLibrarySeries,
   type MetricsSource,
   Registry,
+  registerLibraryMetrics,
   silentLogger,
 } from "@quiver/telemetry";
 import { type LibrarySampler, LibraryTrainings } from "../training/library-trainings.js";
@@ -46,6 +48,8 @@ export interface ShardNodeOptions {
   snapshotEveryMs?: number;
   /** The main thread's own metrics (process metrics), exported with the workers'. */
   registry?: Registry;
+  /** Libraries the node exports per-library series for (QUIVER_METRICS_MAX_LIBRARIES). */
+  maxLibrarySeries?: number;
   /**
    * Trainings of libraries' quantizers: the log they are appended to, and how a sample across a
    * library's partitions is drawn (default: from this node, which then serves them all).
@@ -77,6 +81,11 @@ export class ShardNode implements ShardClient {
     this.shardId = options.shardId;
     this.logger = (options.logger ?? silentLogger()).child({ shard: options.shardId });
     this.registry = options.registry ?? new Registry();
+    registerLibraryMetrics(
+      this.registry,
+      () => this.libraryMemory(),
+      options.maxLibrarySeries ?? maxLibrarySeries(),
+    );
     const config: Omit<PartitionWorkerConfig, "workerIndex"> = {
       shardId: options.shardId,
       storePath: options.storePath,

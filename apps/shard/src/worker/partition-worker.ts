@@ -43,7 +43,6 @@ const host = new PartitionHost({
   snapshotEveryMs: config.snapshotEveryMs,
   onState: (partition, state) => events.emit({ type: "state", partition, state }),
 });
-metrics.observeLibraries(() => host.libraryMemory());
 
 type Handlers = {
   [Op in PartitionWorkerOp]: (
