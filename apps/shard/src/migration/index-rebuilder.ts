@@ -1,9 +1,9 @@
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
+import { WORKER_BOOT } from "@quiver/threads";
 import type { PartitionLibrary } from "@quiver/store";
 import type { RebuildInput, RebuildMessage } from "./rebuild-protocol.js";
 
-const WORKER_BOOT = new URL("../threads/worker-boot.mjs", import.meta.url);
 const WORKER_ENTRY = fileURLToPath(new URL("./rebuild-worker.ts", import.meta.url));
 
 /** The index a rebuild produced: serializeIndex's bytes and the quantizer to persist. */

@@ -3,7 +3,7 @@ import type { PartitionLibrary, PartitionMigration, PartitionStore } from "@quiv
 import type { Logger } from "@quiver/telemetry";
 import { LibraryIndex } from "../partition/library-index.js";
 import { writeIndexSnapshot } from "../partition/snapshot-writing.js";
-import { APPLY_SLICE_MS, TimeSlice } from "../threads/time-slice.js";
+import { APPLY_SLICE_MS, TimeSlice } from "@quiver/threads";
 import {
   type IndexRebuilder,
   RebuildCancelledError,

@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { PartitionServingState } from "@quiver/api";
 import { type Logger, silentLogger } from "@quiver/telemetry";
-import { RpcClient, ThreadClosedError } from "../threads/rpc-port.js";
+import { RpcClient, ThreadClosedError, WORKER_BOOT } from "@quiver/threads";
 import type {
   PartitionWorkerConfig,
   PartitionWorkerEvent,
@@ -11,7 +11,6 @@ import type {
   PartitionWorkerOps,
 } from "../worker/protocol.js";
 
-const WORKER_BOOT = new URL("../threads/worker-boot.mjs", import.meta.url);
 const WORKER_ENTRY = fileURLToPath(new URL("../worker/partition-worker.ts", import.meta.url));
 
 /** Worker threads a shard node runs its partitions on: QUIVER_SHARD_WORKERS, else one per core. */

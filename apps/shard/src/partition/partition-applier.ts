@@ -3,7 +3,7 @@ import type { PartitionStore } from "@quiver/store";
 import { type Logger, type ShardMetrics, silentLogger } from "@quiver/telemetry";
 import { IndexRebuilder } from "../migration/index-rebuilder.js";
 import { type MigrationProgress, PartitionMigrations } from "../migration/partition-migrations.js";
-import { APPLY_SLICE_MS, TimeSlice } from "../threads/time-slice.js";
+import { APPLY_SLICE_MS, TimeSlice } from "@quiver/threads";
 import { EventWriter, type IndexEffect, type WrittenBatch } from "./event-writer.js";
 import { LibraryIndex } from "./library-index.js";
 import { writeIndexSnapshot } from "./snapshot-writing.js";

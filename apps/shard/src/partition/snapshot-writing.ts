@@ -1,5 +1,5 @@
 import type { PartitionStore, SnapshotWriter } from "@quiver/store";
-import type { TimeSlice } from "../threads/time-slice.js";
+import type { TimeSlice } from "@quiver/threads";
 import type { LibraryIndex } from "./library-index.js";
 
 /** Bytes written to the store between two chances for a search to run. */

@@ -1,8 +1,8 @@
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
+import { WORKER_BOOT } from "@quiver/threads";
 import type { TrainingInput } from "./train-quantizer.js";
 
-const WORKER_BOOT = new URL("../threads/worker-boot.mjs", import.meta.url);
 const WORKER_ENTRY = fileURLToPath(new URL("./training-thread.ts", import.meta.url));
 
 /** Trains in a thread of its own; the sample's buffer moves to it (the caller's copy empties). */

@@ -5,7 +5,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { type EventLogReader, JetStreamLog, LmdbLog } from "@quiver/log";
 import { PartitionStore } from "@quiver/store";
 import { createLogger, createShardMetrics } from "@quiver/telemetry";
-import { serveRpc } from "../threads/rpc-port.js";
+import { serveRpc } from "@quiver/threads";
 import { PartitionHost } from "./partition-host.js";
 import type {
   PartitionWorkerConfig,

@@ -1,0 +1,10 @@
+export {
+  type EventMessage,
+  type MessageEndpoint,
+  RemoteError,
+  RpcClient,
+  serveRpc,
+  ThreadClosedError,
+} from "./rpc-port.js";
+export { APPLY_SLICE_MS, TimeSlice } from "./time-slice.js";
+export { WORKER_BOOT, workerEntry } from "./worker-url.js";
