@@ -1,11 +1,11 @@
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { type CoordinatorMetrics, type Logger, type Registry } from "@quiver/telemetry";
 import { ApiError, ApiErrorCode } from "@quiver/api";
-import { Ajv } from "ajv";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import { errorsPlugin } from "./plugins/errors.js";
 import { openapiPlugin } from "./plugins/openapi.js";
 import { tenantPlugin } from "./plugins/tenant.js";
+import { validatorCompiler } from "./plugins/validation.js";
 import { healthRoutes, type HealthOptions } from "./routes/health.js";
 import { benchmarkRoutes } from "./routes/v1/benchmark.js";
 import { libraryRoutes } from "./routes/v1/libraries.js";
@@ -33,23 +33,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimit ?? 64 * 1024 * 1024,
   }).withTypeProvider<TypeBoxTypeProvider>();
-  // Bodies are JSON and validated as sent (an unknown field is an error, "10" is not a number);
-  // query strings and paths are text, coerced to the schema's types.
-  const strict = new Ajv({
-    coerceTypes: false,
-    removeAdditional: false,
-    useDefaults: false,
-    strict: false,
-  });
-  const coercing = new Ajv({
-    coerceTypes: true,
-    removeAdditional: false,
-    useDefaults: false,
-    strict: false,
-  });
-  app.setValidatorCompiler(({ schema, httpPart }) =>
-    (httpPart === "body" ? strict : coercing).compile(schema),
-  );
+  app.setValidatorCompiler(validatorCompiler);
 
   // JSON bodies; an empty one (a DELETE sent with a content-type) is no body.
   app.removeContentTypeParser("application/json");

@@ -89,6 +89,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       await services.migrations.stop();
       await scheduler.stop();
       await app.close();
+      await services.ingest.close();
       await catalog.stop();
     },
   };

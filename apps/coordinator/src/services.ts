@@ -9,6 +9,7 @@ import { LibraryService } from "./service/library-service.js";
 import { MigrationService } from "./service/migration-service.js";
 import { RecallProbe } from "./service/probe/recall-probe.js";
 import { SearchService } from "./service/search-service.js";
+import { IngestPool } from "./service/ingest/ingest-pool.js";
 import { StatisticsService } from "./service/statistics-service.js";
 import { TrainingController } from "./service/training/training-controller.js";
 import { VectorService } from "./service/vector-service.js";
@@ -24,6 +25,8 @@ export interface Services {
   recommendations: RecommendationService;
   benchmarks: BenchmarkService;
   training: TrainingController;
+  /** The threads that prepare upserts; closed with the coordinator. */
+  ingest: IngestPool;
 }
 
 /** The policy's options; each one has a default (figures from the shards, a process-local lease). */
@@ -48,9 +51,10 @@ export function createServices(
     intervalMs: trainingIntervalMs,
   });
   migrations.onStarted = () => training.poke();
+  const ingest = new IngestPool();
   return {
     libraries: new LibraryService(ctx),
-    vectors: new VectorService(ctx),
+    vectors: new VectorService(ctx, ingest),
     search,
     statistics: new StatisticsService(ctx),
     migrations,
@@ -59,5 +63,6 @@ export function createServices(
     probe: new RecallProbe(ctx, search),
     benchmarks: new BenchmarkService(ctx),
     training,
+    ingest,
   };
 }

@@ -30,3 +30,4 @@ export {
   type ShardRpcRequest,
   shardRpcSubject,
 } from "./shard-rpc-wire.js";
+export { type SchemaIssue, schemaIssueError } from "./schema-error.js";

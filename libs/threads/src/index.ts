@@ -5,6 +5,7 @@ export {
   RpcClient,
   serveRpc,
   ThreadClosedError,
+  Transferring,
 } from "./rpc-port.js";
 export { APPLY_SLICE_MS, TimeSlice } from "./time-slice.js";
 export { WORKER_BOOT, workerEntry } from "./worker-url.js";

@@ -94,6 +94,14 @@ export class RpcClient {
   }
 }
 
+/** A handler's result whose buffers move to the caller instead of being copied. */
+export class Transferring<T> {
+  constructor(
+    readonly value: T,
+    readonly transfer: ArrayBuffer[],
+  ) {}
+}
+
 /** The answering side: runs the handler of each request, posts its result or error. */
 export function serveRpc(
   endpoint: MessageEndpoint,
@@ -102,8 +110,13 @@ export function serveRpc(
   endpoint.on("message", (message) => {
     const m = message as RequestMessage;
     if (m.rpc !== "request") return;
-    const reply = (body: Omit<ReplyMessage, "rpc" | "id">) =>
-      endpoint.postMessage({ rpc: "reply", id: m.id, ...body } satisfies ReplyMessage);
+    const reply = (body: Omit<ReplyMessage, "rpc" | "id">) => {
+      const result = body.result;
+      if (result instanceof Transferring) {
+        const message: ReplyMessage = { rpc: "reply", id: m.id, result: result.value };
+        endpoint.postMessage(message, result.transfer);
+      } else endpoint.postMessage({ rpc: "reply", id: m.id, ...body } satisfies ReplyMessage);
+    };
     let result: unknown;
     try {
       result = handle(m.op, m.args);

@@ -1,43 +1,17 @@
-import { ApiError, ApiErrorCode, isApiError } from "@quiver/api";
+import {
+  ApiError,
+  ApiErrorCode,
+  isApiError,
+  type SchemaIssue,
+  schemaIssueError,
+} from "@quiver/api";
 import type { FastifyError, FastifyInstance } from "fastify";
 import fp from "fastify-plugin";
 
-/** "/vectors/0/vector/3" -> "vectors[0].vector[3]" */
-function fieldOf(instancePath: string, missing?: string): string {
-  const parts = instancePath.split("/").filter(Boolean);
-  if (missing) parts.push(missing);
-  let out = "";
-  for (const part of parts) out += /^\d+$/.test(part) ? `[${part}]` : out ? `.${part}` : part;
-  return out;
-}
-
-interface ValidationIssue {
-  instancePath: string;
-  keyword: string;
-  message?: string;
-  params: Record<string, unknown>;
-}
-
 /** A schema failure as an API error naming the field. */
 function validationError(error: FastifyError): ApiError {
-  const issue = (error.validation as ValidationIssue[] | undefined)?.[0];
-  const context = error.validationContext ?? "body";
-  if (!issue) return new ApiError(ApiErrorCode.InvalidRequest, error.message, { in: context });
-  const missing = issue.keyword === "required" ? String(issue.params.missingProperty) : undefined;
-  const extra =
-    issue.keyword === "additionalProperties" ? String(issue.params.additionalProperty) : undefined;
-  const field = fieldOf(issue.instancePath, missing ?? extra) || context;
-  const message =
-    missing !== undefined
-      ? "is required"
-      : extra !== undefined
-        ? "is not a known field"
-        : (issue.message ?? "is invalid");
-  return new ApiError(ApiErrorCode.InvalidRequest, `${field} ${message}`, {
-    field,
-    in: context,
-    rule: issue.keyword,
-  });
+  const issue = (error.validation as SchemaIssue[] | undefined)?.[0];
+  return schemaIssueError(issue, error.validationContext ?? "body", error.message);
 }
 
 /** Turns a framework error (parsing, limits, routing) into the API's error format. */

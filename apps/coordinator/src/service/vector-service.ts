@@ -1,27 +1,22 @@
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import {
   ApiError,
   ApiErrorCode,
   type Consistency,
-  invalidField,
-  type UpsertBody,
   type VectorResponse,
   type WriteResponse,
 } from "@quiver/api";
-import { encodeEvent, type LibraryRecord, type Metadata, partitionOf } from "@quiver/events";
+import { encodeEvent, type LibraryRecord, partitionOf } from "@quiver/events";
 import { partitionsOf } from "../catalog/catalog.js";
 import type { ServiceContext } from "./context.js";
 import { readSeqs, waitForShards } from "./consistency.js";
+import type { IngestPool } from "./ingest/ingest-pool.js";
+import { chunks, type PreparedEvent } from "./ingest/prepare-upsert.js";
 import { encodeWriteToken } from "./write-token.js";
 
-/** An event stays well under NATS's default 1 MiB payload limit. */
-const MAX_EVENT_BYTES = 768 * 1024;
-const MAX_VECTORS_PER_EVENT = 1000;
-
+/** A vector id to delete, filed under its partition. */
 interface PendingVector {
   id: string;
-  vector: number[];
-  metadata: Metadata | null;
   bytes: number;
 }
 
@@ -32,76 +27,48 @@ interface PendingVector {
  * is durable.
  */
 export class VectorService {
-  constructor(private readonly ctx: ServiceContext) {}
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly ingest: IngestPool,
+  ) {}
 
+  /**
+   * Upserts the vectors of a request body (JSON bytes): prepared into events off this thread
+   * (IngestPool), appended per partition in order, acknowledged once every event is durable.
+   */
   async upsert(
     library: LibraryRecord,
-    body: UpsertBody,
+    body: Uint8Array,
     idempotencyKey: string | undefined,
   ): Promise<WriteResponse> {
-    const dim = library.dimension;
-    const byPartition = new Map<number, PendingVector[]>();
-    const seen = new Set<string>();
-    body.vectors.forEach((v, i) => {
-      if (v.vector.length !== dim) {
-        throw invalidField(
-          `vectors[${i}].vector`,
-          `has ${v.vector.length} values; library ${library.libraryId} has dimension ${dim}`,
-          ApiErrorCode.DimensionMismatch,
-        );
-      }
-      for (let j = 0; j < dim; j++) {
-        const x = v.vector[j];
-        if (!Number.isFinite(x) || Math.abs(x) > 3.4e38) {
-          throw invalidField(
-            `vectors[${i}].vector[${j}]`,
-            "must be a finite float32",
-            ApiErrorCode.InvalidVector,
-          );
-        }
-      }
-      if (seen.has(v.id)) {
-        throw invalidField(
-          `vectors[${i}].id`,
-          `repeats id ${v.id} of an earlier vector in the request`,
-        );
-      }
-      seen.add(v.id);
-      const metadata = v.metadata ?? null;
-      const metaBytes = metadata ? JSON.stringify(metadata).length : 0;
-      if (metaBytes > 64 * 1024) {
-        throw invalidField(`vectors[${i}].metadata`, "is larger than 64 KiB as JSON");
-      }
-      addTo(byPartition, library, {
-        id: v.id,
-        vector: v.vector,
-        metadata,
-        bytes: dim * 4 + metaBytes + v.id.length,
-      });
-    });
-    // A retried request (same key, same vectors) is deduplicated by the log; the same key with
-    // other vectors is a different write and is applied, never dropped.
-    const requestId = idempotencyKey ? `key:${idempotencyKey}:${contentHash(body)}` : randomUUID();
-    const seqs = await this.appendChunks(
-      byPartition,
-      (p, chunk, vectors) =>
-        encodeEvent({
-          type: "vectors.upserted",
-          libraryId: library.libraryId,
-          ids: vectors.map((v) => v.id),
-          dimension: dim,
-          vectors: rowsOf(vectors, dim),
-          metadata: vectors.map((v) => v.metadata),
-        }),
-      `up:${library.libraryId}:${requestId}`,
+    const prepared = await this.ingest.prepareUpsert(
+      body,
+      {
+        libraryId: library.libraryId,
+        dimension: library.dimension,
+        partitions: partitionsOf(library),
+      },
+      idempotencyKey,
     );
-    return this.acknowledge(library, seqs, body.vectors.length, body.wait ?? false);
+    const byPartition = new Map<number, PreparedEvent[]>();
+    for (const e of prepared.events) {
+      const list = byPartition.get(e.partition);
+      if (list) list.push(e);
+      else byPartition.set(e.partition, [e]);
+    }
+    const seqs: Record<number, number> = {};
+    await Promise.all(
+      [...byPartition].map(async ([p, events]) => {
+        for (const e of events) seqs[p] = (await this.ctx.log.append(p, e.data, e.msgId)).seq;
+      }),
+    );
+    return this.acknowledge(library, seqs, prepared.count, prepared.wait);
   }
 
   async delete(library: LibraryRecord, ids: string[], wait: boolean): Promise<WriteResponse> {
     const byPartition = new Map<number, PendingVector[]>();
     for (const id of new Set(ids)) {
-      addTo(byPartition, library, { id, vector: [], metadata: null, bytes: id.length + 8 });
+      addTo(byPartition, library, { id, bytes: id.length + 8 });
     }
     const seqs = await this.appendChunks(
       byPartition,
@@ -172,10 +139,7 @@ export class VectorService {
     });
   }
 
-  /**
-   * Appends each partition's vectors as events of at most MAX_EVENT_BYTES, in parallel across
-   * partitions and in order within one; answers the last sequence per partition.
-   */
+  /** Appends each partition's items as events cut to fit the log (chunks), in order within one. */
   private async appendChunks(
     byPartition: Map<number, PendingVector[]>,
     encode: (partition: number, chunk: number, vectors: PendingVector[]) => Uint8Array,
@@ -185,25 +149,14 @@ export class VectorService {
     await Promise.all(
       [...byPartition].map(async ([p, vectors]) => {
         let chunk = 0;
-        for (let start = 0; start < vectors.length;) {
-          let end = start;
-          let bytes = 0;
-          while (
-            end < vectors.length &&
-            end - start < MAX_VECTORS_PER_EVENT &&
-            (end === start || bytes + vectors[end].bytes <= MAX_EVENT_BYTES)
-          ) {
-            bytes += vectors[end].bytes;
-            end++;
-          }
+        for (const part of chunks(vectors)) {
           const { seq } = await this.ctx.log.append(
             p,
-            encode(p, chunk, vectors.slice(start, end)),
+            encode(p, chunk, part),
             `${msgIdPrefix}:${p}:${chunk}`,
           );
           seqs[p] = seq;
           chunk++;
-          start = end;
         }
       }),
     );
@@ -223,13 +176,6 @@ export class VectorService {
   }
 }
 
-/** The vectors of an event, row by row, in one buffer. */
-function rowsOf(vectors: PendingVector[], dim: number): Float32Array {
-  const out = new Float32Array(vectors.length * dim);
-  vectors.forEach((v, i) => out.set(v.vector, i * dim));
-  return out;
-}
-
 /** Files a vector under its partition. */
 function addTo(
   byPartition: Map<number, PendingVector[]>,
@@ -240,18 +186,4 @@ function addTo(
   let list = byPartition.get(p);
   if (!list) byPartition.set(p, (list = []));
   list.push(vector);
-}
-
-/** A digest of an upsert's content: ids, vectors and metadata. */
-function contentHash(body: UpsertBody): string {
-  const hash = createHash("sha256");
-  for (const v of body.vectors) {
-    hash.update(v.id);
-    hash.update("\u0000");
-    const values = Float64Array.from(v.vector);
-    hash.update(new Uint8Array(values.buffer));
-    hash.update(v.metadata === undefined ? "" : JSON.stringify(v.metadata));
-    hash.update("\u0001");
-  }
-  return hash.digest("base64url").slice(0, 22);
 }

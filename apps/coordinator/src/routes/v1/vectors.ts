@@ -10,7 +10,11 @@ import {
   WaitQuery,
   WriteResponse,
 } from "@quiver/api";
-import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import type {
+  FastifyPluginAsyncTypebox,
+  TypeBoxTypeProvider,
+} from "@fastify/type-provider-typebox";
+import { bodyCheckedElsewhere } from "../../plugins/validation.js";
 import type { Services } from "../../services.js";
 
 const errors = { 400: ErrorResponse, 404: ErrorResponse, 503: ErrorResponse, 504: ErrorResponse };
@@ -19,26 +23,35 @@ export const vectorRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
   app,
   { services },
 ) => {
-  app.post(
-    "/libraries/:id/vectors",
-    {
-      schema: {
-        tags: ["vectors"],
-        summary: "Upsert vectors (a batch); acknowledged once durable in the log",
-        params: LibraryParams,
-        body: UpsertBody,
-        response: { 200: WriteResponse, ...errors },
+  // Upsert bodies (megabytes of JSON) are parsed and checked by the ingest threads, not here:
+  // this scope hands them over as bytes.
+  await app.register(async (raw) => {
+    raw.removeContentTypeParser("application/json");
+    raw.addContentTypeParser("application/json", { parseAs: "buffer" }, (_request, body, done) =>
+      done(null, body),
+    );
+    raw.setValidatorCompiler(bodyCheckedElsewhere);
+    raw.withTypeProvider<TypeBoxTypeProvider>().post(
+      "/libraries/:id/vectors",
+      {
+        schema: {
+          tags: ["vectors"],
+          summary: "Upsert vectors (a batch); acknowledged once durable in the log",
+          params: LibraryParams,
+          body: UpsertBody,
+          response: { 200: WriteResponse, ...errors },
+        },
       },
-    },
-    async (request) => {
-      const library = services.libraries.find(request.tenantId, request.params.id);
-      const key = request.headers["idempotency-key"];
-      if (Array.isArray(key) || (key !== undefined && (key.length === 0 || key.length > 256))) {
-        throw invalidField("Idempotency-Key", "must be one header of 1 to 256 characters");
-      }
-      return services.vectors.upsert(library, request.body, key);
-    },
-  );
+      async (request) => {
+        const library = services.libraries.find(request.tenantId, request.params.id);
+        const key = request.headers["idempotency-key"];
+        if (Array.isArray(key) || (key !== undefined && (key.length === 0 || key.length > 256))) {
+          throw invalidField("Idempotency-Key", "must be one header of 1 to 256 characters");
+        }
+        return services.vectors.upsert(library, request.body as unknown as Uint8Array, key);
+      },
+    );
+  });
 
   app.get(
     "/libraries/:id/vectors/:vid",
