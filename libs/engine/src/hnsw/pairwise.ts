@@ -98,8 +98,8 @@ export class Pairwise {
   fromIds(from: number, ids: ArrayLike<number>, n: number, out: Float32Array): void {
     const s = this.scratch;
     const ptrs = s.candidatePtrs;
-    // slots 0..chunk-1 hold a chunk's decoded vectors: fit() keeps slotCount = batchCapacity
-    const chunk = s.batchCapacity;
+    // slots 0..chunk-1 hold a chunk's decoded vectors (a float32 store needs none)
+    const chunk = this.store.kind === "f32" ? s.batchCapacity : s.slotCount;
     for (let start = 0; start < n; start += chunk) {
       const m = Math.min(chunk, n - start);
       for (let i = 0; i < m; i++) ptrs[i] = this.floatOf(ids[start + i], i);

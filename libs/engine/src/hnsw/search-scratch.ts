@@ -20,7 +20,10 @@ export class SearchScratch {
   /** u32 record offsets / f32 distances for pairwise float32 distances. */
   ptrsPtr = 0;
   pairOutPtr = 0;
-  /** One float32 vector slot for the base of pairwise distances, then `slotCount` more. */
+  /**
+   * One float32 vector slot for the base of pairwise distances, then `slotCount` more (as many
+   * as the largest batch of an index whose store decodes into slots).
+   */
   baseSlotPtr = 0;
   slotsPtr = 0;
   slotCount = 0;
@@ -62,8 +65,8 @@ export class SearchScratch {
    */
   fit(maxBatch: number, floatDim: number, slots: boolean, capacity: number): this {
     if (maxBatch > this.batchCapacity) this.growBatch(maxBatch);
-    if (slots && (this.slotCount < this.batchCapacity || this.slotBytes < floatDim * 4))
-      this.growSlots(floatDim * 4);
+    if (slots && (this.slotCount < maxBatch || this.slotBytes < floatDim * 4))
+      this.growSlots(maxBatch, floatDim * 4);
     if (capacity > this.visited.tags.length) this.visited.reserve(capacity);
     return this;
   }
@@ -113,9 +116,9 @@ export class SearchScratch {
     this.pruneDists = new Float32Array(n);
   }
 
-  private growSlots(slotBytes: number): void {
+  private growSlots(maxBatch: number, slotBytes: number): void {
     this.slotBytes = Math.max(this.slotBytes, Math.ceil(slotBytes / 64) * 64);
-    this.slotCount = this.batchCapacity;
+    this.slotCount = Math.max(this.slotCount, Math.ceil(maxBatch / 16) * 16);
     const at = this.slots.fit((this.slotCount + 1) * this.slotBytes);
     this.baseSlotPtr = at;
     this.slotsPtr = at + this.slotBytes;
