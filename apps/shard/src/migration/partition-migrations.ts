@@ -1,5 +1,6 @@
 import type { PartitionLibrary, PartitionMigration, PartitionStore } from "@quiver/store";
 import type { Logger } from "@quiver/telemetry";
+import type { KernelWorkspace } from "@quiver/engine";
 import { LibraryIndex } from "../partition/library-index.js";
 import {
   type IndexRebuilder,
@@ -23,7 +24,9 @@ export interface MigrationHost {
   store: PartitionStore;
   rebuilder: IndexRebuilder;
   logger: Logger;
-  /** Puts a rebuilt index in place of the library's current one. */
+  /** The workspace rebuilt indexes are restored into (the partition's thread's). */
+  workspace?: KernelWorkspace;
+  /** Puts a rebuilt index in place of the library's current one (which it frees). */
   install(index: LibraryIndex): void;
 }
 
@@ -152,6 +155,7 @@ export class PartitionMigrations {
         store,
         partition,
         rebuilt.snapshot,
+        this.host.workspace,
         build.changed ?? [],
       );
       store.switchIndex(partition, switched, rebuilt.quantizer, index.serialize());

@@ -16,12 +16,17 @@ import {
   type ShardSearchResponse,
   type ShardStatus,
 } from "@quiver/api";
+import { KernelWorkspace, type WorkspaceFigures } from "@quiver/engine";
 import { type LibraryMemoryRow, type Logger, silentLogger } from "@quiver/telemetry";
 import { IndexRebuilder } from "../migration/index-rebuilder.js";
 import type { LibraryIndex } from "../partition/library-index.js";
 import { type ApplierOptions, PartitionApplier } from "../partition/partition-applier.js";
 import { readSample, samplePartition } from "./partition-sample.js";
 import { searchPartition } from "./partition-search.js";
+
+/** How often the node looks for a kernel memory worth compacting, and how much one step moves. */
+const COMPACTION_EVERY_MS = 1000;
+const COMPACTION_STEP_BYTES = 4 << 20;
 
 /** The applier's options but the partition; `store` is one LMDB environment for them all. */
 export interface ShardNodeOptions extends Omit<ApplierOptions, "partition"> {
@@ -49,11 +54,29 @@ export class ShardNode implements ShardClient {
   private assigning: Promise<void> = Promise.resolve();
   /** Migrations' rebuilds of every hosted partition, one at a time. */
   private readonly rebuilder: IndexRebuilder;
+  /**
+   * The kernel memory of every library index of this thread: a few Wasm memories shared by all
+   * partitions, instead of one per index (V8 runs out after some thousands).
+   */
+  private readonly workspace: KernelWorkspace;
+  private readonly compaction: ReturnType<typeof setInterval>;
 
   constructor(private readonly options: ShardNodeOptions) {
     this.shardId = options.shardId;
     this.rebuilder = options.rebuilder ?? new IndexRebuilder();
     this.logger = (options.logger ?? silentLogger()).child({ shard: options.shardId });
+    this.workspace = options.workspace ?? new KernelWorkspace();
+    // One bounded step at a time between searches, so that the pages of deleted libraries go
+    // back to the OS without a stall.
+    this.compaction = setInterval(() => {
+      if (this.workspace.needsCompaction()) this.workspace.compactStep(COMPACTION_STEP_BYTES);
+    }, COMPACTION_EVERY_MS);
+    this.compaction.unref();
+  }
+
+  /** The kernel workspace's figures (memories, committed, region and scratch bytes). */
+  workspaceFigures(): WorkspaceFigures {
+    return this.workspace.figures();
   }
 
   /** Each hosted partition and its state, now. */
@@ -100,6 +123,7 @@ export class ShardNode implements ShardClient {
       snapshotEveryEvents: this.options.snapshotEveryEvents,
       snapshotEveryMs: this.options.snapshotEveryMs,
       rebuilder: this.rebuilder,
+      workspace: this.workspace,
     });
     const hosted: Hosted = { applier, state: "catching_up" };
     this.hosted.set(partition, hosted);
@@ -138,6 +162,7 @@ export class ShardNode implements ShardClient {
     } catch (error) {
       this.logger.warn({ partition, err: error }, "snapshot on release failed");
     }
+    hosted.applier.dispose();
     this.logger.info({ partition }, "partition released");
   }
 
@@ -332,6 +357,7 @@ export class ShardNode implements ShardClient {
   async close(): Promise<void> {
     await this.assign([]);
     this.closed = true;
+    clearInterval(this.compaction);
   }
 }
 

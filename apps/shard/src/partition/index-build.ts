@@ -1,20 +1,26 @@
 import {
+  buildStrategyIndex,
+  type BuiltStrategyIndex,
+  codesOf,
   FlatIndex,
   HnswIndex,
+  type IndexBlueprint,
+  type IndexPhase,
+  type KernelWorkspace,
   type OriginalsSource,
-  ProductQuantizer,
-  ScalarQuantizer,
   type StoredIndex,
-  type StoreSpec,
+  type StrategyConfig,
+  type StrategyIndexOptions,
+  trainingSampleSize as engineSampleSize,
 } from "@quiver/engine";
-import { effectiveQuantization, type QuantizationConfig } from "@quiver/events";
+import {
+  effectiveQuantization,
+  QUANTIZATION_DEFAULTS,
+  type QuantizationConfig,
+} from "@quiver/events";
 import type { PartitionLibrary } from "@quiver/store";
 
-/**
- * `exact`: float32 vectors (strategy none, or a quantized strategy still collecting its training
- * sample); `quantized`: codes of a trained quantizer.
- */
-export type IndexPhase = "exact" | "quantized";
+export type { IndexPhase } from "@quiver/engine";
 
 /** The vectors an index is built from, row by row, with their internal ids (ascending). */
 export interface VectorRows {
@@ -22,167 +28,76 @@ export interface VectorRows {
   values: Float32Array;
 }
 
-/** A library's index built from its vectors, with the quantizer parameters to persist. */
-export interface BuiltIndex {
-  inner: StoredIndex;
-  phase: IndexPhase;
-  /** Serialized quantizer (undefined in the exact phase). */
-  quantizer: Uint8Array | undefined;
-}
-
 const SNAPSHOT_MAGIC = [0x51, 0x56, 0x4c, 0x49]; // "QVLI"
 const SNAPSHOT_VERSION = 1;
 const HEADER_BYTES = 8;
 
-/** Vectors a quantized strategy trains on (0: the strategy does not train). */
-export function trainingSampleSize(config: QuantizationConfig): number {
-  const q = effectiveQuantization(config);
-  switch (q.strategy) {
-    case "scalar":
-      return q.calibration_samples;
-    case "product":
-      return q.training_samples;
-    case "hybrid":
-      return q.initial_search === "scalar" ? q.calibration_samples : q.training_samples;
-    default:
-      return 0;
-  }
-}
-
-/** The codes a strategy searches on (undefined: float32). */
-export function codesOf(config: QuantizationConfig): "scalar" | "product" | undefined {
-  const q = effectiveQuantization(config);
-  if (q.strategy === "scalar" || q.strategy === "product") return q.strategy;
-  if (q.strategy === "hybrid") return q.initial_search;
-  return undefined;
-}
-
-function hnswOptions(record: PartitionLibrary) {
+/** What the engine builds for a library: its config mapped onto the engine's strategy. */
+export function blueprintOf(record: PartitionLibrary): IndexBlueprint {
+  // the events' concrete config is the engine's StrategyConfig plus keys the engine ignores
+  const strategy: StrategyConfig = effectiveQuantization(record.quantization);
   return {
-    m: record.hnsw.m,
-    efConstruction: record.hnsw.ef_construction,
-    efSearch: record.hnsw.ef_search,
+    dim: record.dimension,
+    metric: record.metric,
+    indexType: record.indexType,
+    hnsw: {
+      m: record.hnsw.m,
+      efConstruction: record.hnsw.ef_construction,
+      efSearch: record.hnsw.ef_search,
+    },
+    strategy,
   };
 }
 
-/** Float32 index: the library's own for `none`, flat while a quantized strategy collects samples. */
-export function exactIndex(record: PartitionLibrary, capacity: number): StoredIndex {
-  const base = { dim: record.dimension, metric: record.metric, capacity };
-  const trains = trainingSampleSize(record.quantization) > 0;
-  if (record.indexType === "flat" || trains) return new FlatIndex(base);
-  return new HnswIndex({ ...base, ...hnswOptions(record) });
-}
-
-/** Trains the strategy's quantizer on the first `n` rows of `sample`. */
-export function trainQuantizer(
-  config: QuantizationConfig,
-  sample: Float32Array,
-  n: number,
-  dim: number,
-): StoreSpec {
-  const q = effectiveQuantization(config);
-  const codes = codesOf(q);
-  if (codes === "scalar") {
-    const bits = "bits" in q ? q.bits : 8;
-    return { kind: "scalar", quantizer: ScalarQuantizer.train(sample, n, dim, { bits }) };
-  }
-  if (codes === "product") {
-    const subvectors = "subvectors" in q ? q.subvectors : undefined;
-    const codebookSize = "codebook_size" in q ? q.codebook_size : undefined;
-    return {
-      kind: "product",
-      quantizer: ProductQuantizer.train(sample, n, dim, { subvectors, codebookSize }),
-    };
-  }
-  return { kind: "f32" };
-}
-
-/** A quantizer spec from stored parameters. */
-export function quantizerSpec(record: PartitionLibrary, parameters: Uint8Array): StoreSpec {
-  const codes = codesOf(record.quantization);
-  if (codes === "scalar")
-    return { kind: "scalar", quantizer: ScalarQuantizer.deserialize(parameters, record.dimension) };
-  if (codes === "product")
-    return {
-      kind: "product",
-      quantizer: ProductQuantizer.deserialize(parameters, record.dimension),
-    };
-  return { kind: "f32" };
-}
-
-/** An empty index over codes; PQ links are chosen on the originals. */
-export function codesIndex(
-  record: PartitionLibrary,
-  spec: StoreSpec,
-  capacity: number,
-  originals: OriginalsSource,
-): StoredIndex {
-  const base = { dim: record.dimension, metric: record.metric, storage: spec, capacity };
-  return record.indexType === "flat"
-    ? new FlatIndex(base)
-    : new HnswIndex({
-        ...base,
-        ...hnswOptions(record),
-        originals: spec.kind === "product" ? originals : undefined,
-      });
-}
-
-/** The training sample: the first rows (in internal id order), unit length for cosine. */
-export function trainingSample(
-  record: PartitionLibrary,
-  rows: Iterable<Float32Array>,
-): { sample: Float32Array; n: number } {
-  const { dimension, metric } = record;
-  const size = trainingSampleSize(record.quantization);
-  const sample = new Float32Array(size * dimension);
-  let n = 0;
-  for (const v of rows) {
-    if (n === size) break;
-    sample.set(metric === "cosine" ? unit(v) : v, n * dimension);
-    n++;
-  }
-  return { sample, n };
+/** Vectors a library's strategy trains on (0: it does not train). */
+export function trainingSampleSize(config: QuantizationConfig): number {
+  return engineSampleSize(effectiveQuantization(config));
 }
 
 /**
- * Builds a library's index from all its vectors, as a partition would have it: float32 for
- * `none`; for a quantized strategy, exact until the training sample is full, else trained on the
- * first rows and built on codes. `progress(done, total)` follows the inserts.
+ * The engine options of a library's index in this partition: its originals, the thread's
+ * workspace, an id capacity hint, and its share of the hybrid's float32 cache budget.
+ */
+export function indexOptions(
+  record: PartitionLibrary,
+  originals: OriginalsSource,
+  workspace: KernelWorkspace | undefined,
+  capacity?: number,
+): StrategyIndexOptions {
+  return {
+    originals,
+    workspace,
+    capacity: capacity || undefined,
+    float32CacheRows: cacheRows(record),
+  };
+}
+
+/** Rows of this partition's share of the library's float32 cache budget (MB = 10^6 bytes). */
+function cacheRows(record: PartitionLibrary): number {
+  const q = effectiveQuantization(record.quantization);
+  if (q.strategy !== "hybrid") return 0;
+  const mb = q.float32_cache_mb ?? QUANTIZATION_DEFAULTS.hybrid.float32_cache_mb;
+  return Math.floor((mb * 1e6) / (record.partitions ?? 1) / (record.dimension * 4));
+}
+
+/**
+ * Builds a library's index from all its vectors, as a partition would have it (the engine's
+ * builder: exact until the training sample is full, else trained on the first rows and built on
+ * codes). `progress(done, total)` follows the inserts.
  */
 export function buildLibraryIndex(
   record: PartitionLibrary,
   rows: VectorRows,
   capacity: number,
   originals: OriginalsSource,
+  workspace?: KernelWorkspace,
   progress?: (done: number, total: number) => void,
-): BuiltIndex {
-  const dim = record.dimension;
-  const total = rows.ids.length;
-  const row = (i: number) => rows.values.subarray(i * dim, (i + 1) * dim);
-  const sampleSize = trainingSampleSize(record.quantization);
-  let built: BuiltIndex;
-  if (sampleSize > 0 && total >= sampleSize) {
-    const { sample, n } = trainingSample(record, rowsOf(rows, dim));
-    const spec = trainQuantizer(record.quantization, sample, n, dim);
-    built = {
-      inner: codesIndex(record, spec, capacity, originals),
-      phase: "quantized",
-      quantizer: spec.kind === "f32" ? undefined : spec.quantizer.serialize(),
-    };
-  } else {
-    built = { inner: exactIndex(record, capacity), phase: "exact", quantizer: undefined };
-  }
-  const every = Math.max(1, Math.floor(total / 100));
-  for (let i = 0; i < total; i++) {
-    built.inner.upsert(rows.ids[i], row(i));
-    if (progress && (i + 1) % every === 0) progress(i + 1, total);
-  }
-  progress?.(total, total);
-  return built;
-}
-
-function* rowsOf(rows: VectorRows, dim: number): Generator<Float32Array> {
-  for (let i = 0; i < rows.ids.length; i++) yield rows.values.subarray(i * dim, (i + 1) * dim);
+): BuiltStrategyIndex {
+  return buildStrategyIndex(
+    blueprintOf(record),
+    { values: rows.values, count: rows.ids.length, ids: rows.ids },
+    { ...indexOptions(record, originals, workspace, capacity), onProgress: progress },
+  );
 }
 
 /** The engine snapshot behind a small header: magic, version, phase, flat or HNSW. */
@@ -202,28 +117,21 @@ export function deserializeIndex(
   record: PartitionLibrary,
   bytes: Uint8Array,
   originals: OriginalsSource,
+  workspace?: KernelWorkspace,
 ): { inner: StoredIndex; phase: IndexPhase } {
   const ok = SNAPSHOT_MAGIC.every((b, i) => bytes[i] === b) && bytes[4] === SNAPSHOT_VERSION;
   if (!ok || bytes.byteLength < HEADER_BYTES)
     throw new Error("not a library index snapshot of a known version");
   const phase: IndexPhase = bytes[5] === 0 ? "exact" : "quantized";
   const engineBytes = bytes.subarray(HEADER_BYTES);
+  const product = phase === "quantized" && codesOf(blueprintOf(record).strategy) === "product";
   const inner =
     bytes[6] === 0
-      ? FlatIndex.deserialize(engineBytes)
+      ? FlatIndex.deserialize(engineBytes, { workspace })
       : HnswIndex.deserialize(engineBytes, {
-          originals:
-            phase === "quantized" && codesOf(record.quantization) === "product"
-              ? originals
-              : undefined,
+          workspace,
+          // PQ graphs keep choosing links on the originals, as createStrategyIndex builds them
+          originals: product ? originals : undefined,
         });
   return { inner, phase };
-}
-
-function unit(v: Float32Array): Float32Array {
-  let s = 0;
-  for (let i = 0; i < v.length; i++) s += v[i] * v[i];
-  if (s === 0) return v;
-  const inv = 1 / Math.sqrt(s);
-  return v.map((x) => x * inv);
 }

@@ -4,6 +4,7 @@ import {
   isEventDecodeError,
   type QuiverEvent,
 } from "@quiver/events";
+import type { KernelWorkspace } from "@quiver/engine";
 import type { EventLog, LogEntry, LogSubscription } from "@quiver/log";
 import type { PartitionLibrary, PartitionStore, PartitionWriter } from "@quiver/store";
 import { type Logger, type ShardMetrics, silentLogger } from "@quiver/telemetry";
@@ -23,6 +24,11 @@ export interface ApplierOptions {
   snapshotEveryMs?: number;
   /** Runs migrations' index rebuilds (one per shard node; a private one when absent). */
   rebuilder?: IndexRebuilder;
+  /**
+   * The kernel workspace of the thread the partition runs on, shared by every library index of
+   * every partition there (one per shard thread); a private one per index when absent.
+   */
+  workspace?: KernelWorkspace;
 }
 
 export type ApplierStatus =
@@ -93,8 +99,10 @@ export class PartitionApplier {
   /** Callers waiting for a sequence to be applied (consistency levels, `wait` writes). */
   private waiters: { seq: number; resolve: (applied: boolean) => void }[] = [];
   private readonly migrations: PartitionMigrations;
+  private readonly workspace: KernelWorkspace | undefined;
 
   constructor(options: ApplierOptions) {
+    this.workspace = options.workspace;
     this.partition = options.partition;
     this.store = options.store;
     this.log = options.log;
@@ -107,8 +115,11 @@ export class PartitionApplier {
       store: this.store,
       rebuilder: options.rebuilder ?? new IndexRebuilder(),
       logger: this.logger,
+      workspace: this.workspace,
       install: (index) => {
+        const old = this.indexes.get(index.record.libraryId);
         this.indexes.set(index.record.libraryId, index);
+        if (old !== index) old?.dispose();
         this.trainIfReady(index);
       },
     });
@@ -181,7 +192,7 @@ export class PartitionApplier {
   /** Loads every library's index as of the store's state (call once, before applying). */
   restore(): void {
     for (const record of this.store.libraries(this.partition)) {
-      const index = LibraryIndex.restore(record, this.store, this.partition);
+      const index = LibraryIndex.restore(record, this.store, this.partition, this.workspace);
       this.indexes.set(record.libraryId, index);
       this.trainIfReady(index);
       this.migrations.reconcile(record.libraryId);
@@ -312,6 +323,15 @@ export class PartitionApplier {
     await this.subscription?.stop();
     this.state = "stopped";
     this.wakeWaiters();
+  }
+
+  /**
+   * Frees every library index (the node no longer hosts the partition; its store state stays).
+   * Call after stop().
+   */
+  dispose(): void {
+    for (const index of this.indexes.values()) index.dispose();
+    this.indexes.clear();
   }
 
   /** Writes a snapshot of every library index changed since its last one. */
@@ -475,11 +495,12 @@ export class PartitionApplier {
         if (!this.indexes.has(effect.record.libraryId)) {
           this.indexes.set(
             effect.record.libraryId,
-            LibraryIndex.create(effect.record, this.store, p),
+            LibraryIndex.create(effect.record, this.store, p, this.workspace),
           );
         }
         return;
       case "drop":
+        this.indexes.get(effect.libraryId)?.dispose();
         this.indexes.delete(effect.libraryId);
         this.migrations.reconcile(effect.libraryId);
         return;
@@ -541,7 +562,7 @@ export class PartitionApplier {
   private indexFor(record: PartitionLibrary): LibraryIndex {
     let index = this.indexes.get(record.libraryId);
     if (!index) {
-      index = LibraryIndex.create(record, this.store, this.partition);
+      index = LibraryIndex.create(record, this.store, this.partition, this.workspace);
       this.indexes.set(record.libraryId, index);
     }
     return index;
