@@ -22,7 +22,6 @@ export type FlatOptions = StoredIndexOptions;
 const SNAPSHOT_MAGIC = "QVFL";
 const SNAPSHOT_VERSION = 1;
 const CHUNK = 1024;
-const INITIAL_IDS = 16;
 const GROWTH = 1.5;
 
 /**
@@ -46,10 +45,16 @@ export class FlatIndex implements StoredIndex {
     this.metric = checkMetric(options.metric);
     this.workspace = options.workspace ?? new KernelWorkspace();
     this.home = this.workspace.open();
-    const capacity = options.capacity || INITIAL_IDS;
     const storage = options.storage ?? { kind: "f32" };
-    this.store = createStore(this.home, this.dim, this.metric, storage, capacity);
-    this.present = new Uint8Array(capacity);
+    // without a capacity the store picks a small start (4 to 64 rows, ~4 KiB)
+    this.store = createStore(
+      this.home,
+      this.dim,
+      this.metric,
+      storage,
+      options.capacity || undefined,
+    );
+    this.present = new Uint8Array(this.store.capacity);
     this.input = new VectorInput(this.dim, this.metric, this.home);
   }
 

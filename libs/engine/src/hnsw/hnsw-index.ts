@@ -47,8 +47,7 @@ export interface HnswOptions extends Partial<HnswParams>, StoredIndexOptions {
   originals?: OriginalsSource;
 }
 
-/** Ids a graph has room for before it grows, unless told a capacity. */
-const INITIAL_IDS = 16;
+/** A graph grows by half when an id does not fit (it starts as large as its store's arena). */
 const GROWTH = 1.5;
 
 const SNAPSHOT_MAGIC = "QVHN";
@@ -99,13 +98,14 @@ export class HnswIndex implements StoredIndex {
     this.params = checkHnswParams(options);
     this.workspace = options.workspace ?? new KernelWorkspace();
     this.home = this.workspace.open();
-    const capacity = options.capacity || INITIAL_IDS;
+    // without a capacity the store picks a small start (4 to 64 rows, ~4 KiB)
+    const storage = options.storage ?? { kind: "f32" };
     this.store = createStore(
       this.home,
       this.dim,
       this.metric,
-      options.storage ?? { kind: "f32" },
-      capacity,
+      storage,
+      options.capacity || undefined,
     );
     this.graph = new HnswGraph(this.params.m);
     this.batch = this.graph.m0 + 1;
@@ -114,7 +114,7 @@ export class HnswIndex implements StoredIndex {
     this.input = new VectorInput(this.dim, this.metric, this.home);
     this.rng = new Rng(this.params.seed);
     this.levelMult = 1 / Math.log(this.params.m);
-    this.reserve(capacity);
+    this.reserve(this.store.capacity);
   }
 
   get size(): number {

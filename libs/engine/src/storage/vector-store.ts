@@ -5,7 +5,7 @@ import type { Region, RegionSet } from "../workspace/region.js";
 export type StoreKind = "f32" | "scalar" | "product";
 
 /** A new arena holds about this many bytes of records (4 to 64 rows), unless told a capacity. */
-const INITIAL_ARENA_BYTES = 16 * 1024;
+const INITIAL_ARENA_BYTES = 4 * 1024;
 const MIN_INITIAL_ROWS = 4;
 const MAX_INITIAL_ROWS = 64;
 
