@@ -8,6 +8,8 @@ export const EngineErrorCode = {
   CapacityExceeded: "CAPACITY_EXCEEDED",
   InvalidSnapshot: "INVALID_SNAPSHOT",
   UnsupportedSnapshotVersion: "UNSUPPORTED_SNAPSHOT_VERSION",
+  /** The index was disposed: its memory went back to the workspace. */
+  Disposed: "DISPOSED",
 } as const;
 
 export type EngineErrorCode = (typeof EngineErrorCode)[keyof typeof EngineErrorCode];

@@ -41,14 +41,41 @@ export {
   type HybridOptions,
   type HybridSearchOptions,
 } from "./hybrid/hybrid-index.js";
-export { InMemoryOriginals, type OriginalsSource } from "./hybrid/originals-source.js";
+export {
+  InMemoryOriginals,
+  type OriginalsSource,
+  readOriginals,
+} from "./hybrid/originals-source.js";
 export {
   type BenchmarkInput,
-  type BenchmarkStrategy,
-  codesKey,
   type StrategyMeasurement,
   strategyLabel,
 } from "./benchmark/benchmark-config.js";
+export {
+  codesKey,
+  codesOf,
+  type IndexBlueprint,
+  type StrategyConfig,
+  trainingSampleSize,
+} from "./build/strategy-config.js";
+export { loadQuantizer, quantizerBytes, trainQuantizer } from "./build/train-quantizer.js";
+export {
+  type BuildOptions,
+  type BuiltStrategyIndex,
+  buildStrategyIndex,
+  createStrategyIndex,
+  type IndexPhase,
+  type IndexRows,
+  type StrategyIndex,
+  type StrategyIndexOptions,
+  wrapStrategyIndex,
+} from "./build/strategy-index.js";
+export { type ExactHits, ExactScan, type ExactScanOptions } from "./exact/exact-scan.js";
+export {
+  KernelWorkspace,
+  type KernelWorkspaceOptions,
+  type WorkspaceFigures,
+} from "./workspace/kernel-workspace.js";
 export { type BenchmarkProgress, percentile, runBenchmark } from "./benchmark/run-benchmark.js";
 export {
   DEFAULT_TARGET_RECALL,

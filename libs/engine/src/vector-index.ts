@@ -2,6 +2,7 @@ import type { IdFilter } from "./hnsw/layer-search.js";
 import type { Metric } from "./metric.js";
 import type { StoreSpec } from "./storage/create-store.js";
 import type { VectorStore } from "./storage/vector-store.js";
+import type { KernelWorkspace } from "./workspace/kernel-workspace.js";
 
 export type { IdFilter };
 
@@ -20,17 +21,21 @@ export interface SearchResult {
   distanceCount: number;
 }
 
-/** Bytes an index holds in RAM, by component. */
+/**
+ * Bytes an index holds in RAM, by component, as allocated (capacity grows geometrically with
+ * the ids). The scratch its operations use is its workspace's, shared by every index there, and
+ * reported by the workspace (KernelWorkspace.figures), not here.
+ */
 export interface MemoryUsage {
   /** Vectors or codes the search reads (float32 records, 8-bit codes, PQ codes). */
   vectors: number;
-  /** Quantizer parameters (ranges, codebooks). */
+  /** Quantizer parameters (ranges, codebooks), in the kernels' layout and the quantizer's. */
   quantizer: number;
   /** Graph links and per-node bookkeeping. */
   graph: number;
   /** Float32 originals held in RAM for reranking (hybrid). */
   originals: number;
-  /** Scratch buffers and visited marks. */
+  /** Anything else the index holds on its own. */
   other: number;
   total: number;
 }
@@ -42,26 +47,14 @@ export function memoryUsage(parts: Omit<MemoryUsage, "total">): MemoryUsage {
   };
 }
 
-/**
- * Memory of an index over a store, as resident pages: the records of ids < `records` (the arena
- * beyond them is reserved for growth, never written, so the OS backs it with no pages), the
- * quantizer's parameters, the index's own structures (`graph`), and as `other` the rest of the
- * Wasm memory below the arena (kernel scratch) plus the index's JS scratch.
- */
-export function storedMemoryUsage(
-  store: VectorStore,
-  records: number,
-  graph: number,
-  jsScratch: number,
-): MemoryUsage {
-  const vectors = Math.min(records, store.capacity) * store.recordBytes;
-  const quantizer = store.parameterBytes();
+/** Memory of an index over a store: its record arena, its quantizer, its own structures. */
+export function storedMemoryUsage(store: VectorStore, graph: number): MemoryUsage {
   return memoryUsage({
-    vectors,
-    quantizer,
+    vectors: store.arenaBytes(),
+    quantizer: store.parameterBytes(),
     graph,
     originals: 0,
-    other: Math.max(0, store.arenaOffset() - quantizer) + jsScratch,
+    other: 0,
   });
 }
 
@@ -71,8 +64,13 @@ export interface StoredIndexOptions {
   metric: Metric;
   /** Float32 (default) or codes of a trained quantizer. */
   storage?: StoreSpec;
-  /** Ids expected, to size the arrays once. */
+  /** Ids expected, to size the arrays once (else they start small and grow geometrically). */
   capacity?: number;
+  /**
+   * The thread's kernel workspace, shared by every index it builds; without one, the index gets
+   * a private workspace (one Wasm memory of its own: fine for a few indexes, not thousands).
+   */
+  workspace?: KernelWorkspace;
 }
 
 /** What every index (HNSW, flat, hybrid) offers. Ids are dense non-negative integers. */
@@ -88,11 +86,17 @@ export interface VectorIndex {
   delete(id: number): boolean;
   search(query: ArrayLike<number>, k: number, options?: SearchOptions): SearchResult;
   memoryUsage(): MemoryUsage;
+  /**
+   * Gives the index's memory back to its workspace (a deleted library). Idempotent; any other
+   * call afterwards throws EngineError DISPOSED.
+   */
+  dispose(): void;
 }
 
 /** An index whose vectors live in a VectorStore (flat and HNSW). */
 export interface StoredIndex extends VectorIndex {
   readonly store: VectorStore;
+  readonly workspace: KernelWorkspace;
   /** Makes room for ids < capacity without growing later (e.g. before a bulk load). */
   reserve(capacity: number): void;
   serialize(): Uint8Array;

@@ -1,25 +1,24 @@
 import { EngineError, EngineErrorCode } from "./errors.js";
 import type { Metric } from "./metric.js";
+import type { RegionSet } from "./workspace/region.js";
 import { checkVector, invalidComponent, normalizeInPlace } from "./vector-checks.js";
 
 /**
  * Validates incoming vectors and queries (dimension, finite components) and copies them into a
- * reusable float32 buffer, normalised for cosine. The caller's array is never modified.
+ * float32 buffer of the memory's shared scratch, normalised for cosine. The caller's array is
+ * never modified.
  */
 export class VectorInput {
-  private readonly buffer: Float32Array;
-
   constructor(
     readonly dim: number,
     readonly metric: Metric,
-  ) {
-    this.buffer = new Float32Array(dim);
-  }
+    private readonly home: RegionSet,
+  ) {}
 
-  /** The checked (and for cosine, normalised) copy; valid until the next call. */
+  /** The checked (and for cosine, normalised) copy; valid until the operation ends. */
   take(vector: ArrayLike<number>, field = "vector"): Float32Array {
     if (vector.length !== this.dim) checkVector(vector, this.dim, field);
-    const out = this.buffer;
+    const out = this.home.mem.scratch.vector(this.dim);
     if (vector instanceof Float32Array) out.set(vector);
     else for (let i = 0; i < this.dim; i++) out[i] = vector[i];
     // Checked on the float32 copy, which also catches numbers beyond the float32 range.

@@ -1,3 +1,4 @@
+import type { KernelWorkspace } from "@quiver/engine";
 import type { QuantizationConfig } from "@quiver/events";
 import type { PartitionLibrary, PartitionMigration, PartitionStore } from "@quiver/store";
 import type { Logger } from "@quiver/telemetry";
@@ -26,6 +27,8 @@ export interface MigrationHost {
   store: PartitionStore;
   rebuilder: IndexRebuilder;
   logger: Logger;
+  /** The workspace rebuilt indexes are restored into (the partition's thread's). */
+  workspace?: KernelWorkspace;
   /** Runs a task in the partition's order of batches and snapshots (never between two slices). */
   serial<T>(task: () => T | Promise<T>): Promise<T>;
   /** Puts a rebuilt index in place of the library's current one. */
@@ -230,6 +233,7 @@ export class PartitionMigrations {
         store,
         partition,
         rebuilt.snapshot,
+        this.host.workspace,
         build.changed ?? [],
       );
       const snapshot = await writeIndexSnapshot(

@@ -19,6 +19,7 @@ import {
   type ShardTrainRequest,
   type ShardTrainResponse,
 } from "@quiver/api";
+import type { WorkspaceFigures } from "@quiver/engine";
 import type { EventLog } from "@quiver/log";
 import {
   AggregatorRegistry,
@@ -315,6 +316,11 @@ export class ShardNode implements ShardClient {
   async train(request: ShardTrainRequest): Promise<ShardTrainResponse> {
     if (!this.trainings) throw new Error(`shard ${this.shardId} runs no trainings`);
     return this.trainings.train(request);
+  }
+
+  /** Each worker thread's kernel workspace figures. */
+  workspaceFigures(): Promise<WorkspaceFigures[]> {
+    return Promise.all(this.workers.all().map((w) => w.call("workspaceFigures")));
   }
 
   /** The node's metrics: this thread's registry and every worker's, merged. */

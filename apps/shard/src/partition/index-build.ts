@@ -1,25 +1,22 @@
 import {
+  codesOf,
+  createStrategyIndex,
   FlatIndex,
   HnswIndex,
+  type IndexBlueprint,
+  type IndexPhase,
+  type KernelWorkspace,
   type OriginalsSource,
-  ProductQuantizer,
-  ScalarQuantizer,
   type StoredIndex,
-  type StoreSpec,
+  type StrategyConfig,
+  loadQuantizer,
+  type StrategyIndex,
+  type StrategyIndexOptions,
 } from "@quiver/engine";
-import {
-  codesOf,
-  effectiveQuantization,
-  type QuantizationConfig,
-  trainingSampleSize,
-} from "@quiver/events";
+import { effectiveQuantization, QUANTIZATION_DEFAULTS } from "@quiver/events";
 import type { PartitionLibrary } from "@quiver/store";
 
-/**
- * `exact`: float32 vectors (strategy none, or a quantized strategy still collecting its training
- * sample); `quantized`: codes of a trained quantizer.
- */
-export type IndexPhase = "exact" | "quantized";
+export type { IndexPhase } from "@quiver/engine";
 
 /** The vectors an index is built from, row by row, with their internal ids (ascending). */
 export interface VectorRows {
@@ -27,103 +24,51 @@ export interface VectorRows {
   values: Float32Array;
 }
 
-/** A library's index built from its vectors, with the quantizer parameters to persist. */
-export interface BuiltIndex {
-  inner: StoredIndex;
-  phase: IndexPhase;
-  /** Serialized quantizer (undefined in the exact phase). */
-  quantizer: Uint8Array | undefined;
-}
-
 const SNAPSHOT_MAGIC = [0x51, 0x56, 0x4c, 0x49]; // "QVLI"
 const SNAPSHOT_VERSION = 1;
 const HEADER_BYTES = 8;
 
-function hnswOptions(record: PartitionLibrary) {
+/** What the engine builds for a library: its config mapped onto the engine's strategy. */
+export function blueprintOf(record: PartitionLibrary): IndexBlueprint {
+  // the events' concrete config is the engine's StrategyConfig plus keys the engine ignores
+  const strategy: StrategyConfig = effectiveQuantization(record.quantization);
   return {
-    m: record.hnsw.m,
-    efConstruction: record.hnsw.ef_construction,
-    efSearch: record.hnsw.ef_search,
+    dim: record.dimension,
+    metric: record.metric,
+    indexType: record.indexType,
+    hnsw: {
+      m: record.hnsw.m,
+      efConstruction: record.hnsw.ef_construction,
+      efSearch: record.hnsw.ef_search,
+    },
+    strategy,
   };
 }
 
-/** Float32 index: the library's own for `none`, flat while a quantized strategy collects samples. */
-export function exactIndex(record: PartitionLibrary, capacity: number): StoredIndex {
-  const base = { dim: record.dimension, metric: record.metric, capacity };
-  const trains = trainingSampleSize(record.quantization) > 0;
-  if (record.indexType === "flat" || trains) return new FlatIndex(base);
-  return new HnswIndex({ ...base, ...hnswOptions(record) });
-}
-
-/** Trains the strategy's quantizer on the first `n` rows of `sample`. */
-export function trainQuantizer(
-  config: QuantizationConfig,
-  sample: Float32Array,
-  n: number,
-  dim: number,
-): StoreSpec {
-  const q = effectiveQuantization(config);
-  const codes = codesOf(q);
-  if (codes === "scalar") {
-    const bits = "bits" in q ? q.bits : 8;
-    return { kind: "scalar", quantizer: ScalarQuantizer.train(sample, n, dim, { bits }) };
-  }
-  if (codes === "product") {
-    const subvectors = "subvectors" in q ? q.subvectors : undefined;
-    const codebookSize = "codebook_size" in q ? q.codebook_size : undefined;
-    return {
-      kind: "product",
-      quantizer: ProductQuantizer.train(sample, n, dim, { subvectors, codebookSize }),
-    };
-  }
-  return { kind: "f32" };
-}
-
-/** A quantizer spec from stored parameters. */
-export function quantizerSpec(record: PartitionLibrary, parameters: Uint8Array): StoreSpec {
-  const codes = codesOf(record.quantization);
-  if (codes === "scalar")
-    return { kind: "scalar", quantizer: ScalarQuantizer.deserialize(parameters, record.dimension) };
-  if (codes === "product")
-    return {
-      kind: "product",
-      quantizer: ProductQuantizer.deserialize(parameters, record.dimension),
-    };
-  return { kind: "f32" };
-}
-
-/** An empty index over codes; PQ links are chosen on the originals. */
-export function codesIndex(
+/**
+ * The engine options of a library's index in this partition: its originals, the thread's
+ * workspace, an id capacity hint, and its share of the hybrid's float32 cache budget.
+ */
+export function indexOptions(
   record: PartitionLibrary,
-  spec: StoreSpec,
-  capacity: number,
   originals: OriginalsSource,
-): StoredIndex {
-  const base = { dim: record.dimension, metric: record.metric, storage: spec, capacity };
-  return record.indexType === "flat"
-    ? new FlatIndex(base)
-    : new HnswIndex({
-        ...base,
-        ...hnswOptions(record),
-        originals: spec.kind === "product" ? originals : undefined,
-      });
+  workspace: KernelWorkspace | undefined,
+  capacity?: number,
+): StrategyIndexOptions {
+  return {
+    originals,
+    workspace,
+    capacity: capacity || undefined,
+    float32CacheRows: cacheRows(record),
+  };
 }
 
-/** The training sample: the first rows (in internal id order), unit length for cosine. */
-export function trainingSample(
-  record: Pick<PartitionLibrary, "dimension" | "metric" | "quantization">,
-  rows: Iterable<Float32Array>,
-): { sample: Float32Array; n: number } {
-  const { dimension, metric } = record;
-  const size = trainingSampleSize(record.quantization);
-  const sample = new Float32Array(size * dimension);
-  let n = 0;
-  for (const v of rows) {
-    if (n === size) break;
-    sample.set(metric === "cosine" ? unit(v) : v, n * dimension);
-    n++;
-  }
-  return { sample, n };
+/** Rows of this partition's share of the library's float32 cache budget (MB = 10^6 bytes). */
+function cacheRows(record: PartitionLibrary): number {
+  const q = effectiveQuantization(record.quantization);
+  if (q.strategy !== "hybrid") return 0;
+  const mb = q.float32_cache_mb ?? QUANTIZATION_DEFAULTS.hybrid.float32_cache_mb;
+  return Math.floor((mb * 1e6) / (record.partitions ?? 1) / (record.dimension * 4));
 }
 
 /**
@@ -136,23 +81,22 @@ export function buildLibraryIndex(
   rows: VectorRows,
   capacity: number,
   originals: OriginalsSource,
+  workspace?: KernelWorkspace,
   progress?: (done: number, total: number) => void,
   quantizer?: Uint8Array,
-): BuiltIndex {
-  const dim = record.dimension;
+): StrategyIndex {
+  const blueprint = blueprintOf(record);
+  const spec = quantizer ? loadQuantizer(blueprint.strategy, blueprint.dim, quantizer) : undefined;
+  const built = createStrategyIndex(
+    blueprint,
+    spec,
+    indexOptions(record, originals, workspace, capacity),
+  );
+  const { dimension: dim } = record;
   const total = rows.ids.length;
-  const row = (i: number) => rows.values.subarray(i * dim, (i + 1) * dim);
-  const built: BuiltIndex =
-    quantizer && codesOf(record.quantization)
-      ? {
-          inner: codesIndex(record, quantizerSpec(record, quantizer), capacity, originals),
-          phase: "quantized",
-          quantizer,
-        }
-      : { inner: exactIndex(record, capacity), phase: "exact", quantizer: undefined };
   const every = Math.max(1, Math.floor(total / 100));
   for (let i = 0; i < total; i++) {
-    built.inner.upsert(rows.ids[i], row(i));
+    built.stored.upsert(rows.ids[i], rows.values.subarray(i * dim, (i + 1) * dim));
     if (progress && (i + 1) % every === 0) progress(i + 1, total);
   }
   progress?.(total, total);
@@ -176,28 +120,21 @@ export function deserializeIndex(
   record: PartitionLibrary,
   bytes: Uint8Array,
   originals: OriginalsSource,
+  workspace?: KernelWorkspace,
 ): { inner: StoredIndex; phase: IndexPhase } {
   const ok = SNAPSHOT_MAGIC.every((b, i) => bytes[i] === b) && bytes[4] === SNAPSHOT_VERSION;
   if (!ok || bytes.byteLength < HEADER_BYTES)
     throw new Error("not a library index snapshot of a known version");
   const phase: IndexPhase = bytes[5] === 0 ? "exact" : "quantized";
   const engineBytes = bytes.subarray(HEADER_BYTES);
+  const product = phase === "quantized" && codesOf(blueprintOf(record).strategy) === "product";
   const inner =
     bytes[6] === 0
-      ? FlatIndex.deserialize(engineBytes)
+      ? FlatIndex.deserialize(engineBytes, { workspace })
       : HnswIndex.deserialize(engineBytes, {
-          originals:
-            phase === "quantized" && codesOf(record.quantization) === "product"
-              ? originals
-              : undefined,
+          workspace,
+          // PQ graphs keep choosing links on the originals, as createStrategyIndex builds them
+          originals: product ? originals : undefined,
         });
   return { inner, phase };
-}
-
-function unit(v: Float32Array): Float32Array {
-  let s = 0;
-  for (let i = 0; i < v.length; i++) s += v[i] * v[i];
-  if (s === 0) return v;
-  const inv = 1 / Math.sqrt(s);
-  return v.map((x) => x * inv);
 }

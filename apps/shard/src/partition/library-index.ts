@@ -1,20 +1,21 @@
 import {
-  CachedOriginals,
+  createStrategyIndex,
   type Float32CacheStats,
-  HybridIndex,
   type HybridSearchOptions,
+  type KernelWorkspace,
+  loadQuantizer,
   type MemoryUsage,
   type SearchResult,
-  type StoredIndex,
+  type StrategyIndex,
+  wrapStrategyIndex,
 } from "@quiver/engine";
-import { effectiveQuantization, type Metadata, QUANTIZATION_DEFAULTS } from "@quiver/events";
+import type { Metadata } from "@quiver/events";
 import type { PartitionLibrary, PartitionStore } from "@quiver/store";
 import {
-  codesIndex,
+  blueprintOf,
   deserializeIndex,
-  exactIndex,
   type IndexPhase,
-  quantizerSpec,
+  indexOptions,
   serializeIndex,
 } from "./index-build.js";
 import { StoreOriginals } from "./store-originals.js";
@@ -22,15 +23,13 @@ import { StoreOriginals } from "./store-originals.js";
 export type { IndexPhase } from "./index-build.js";
 
 /**
- * The engine index of one library in one partition, built from its config: float32 HNSW or flat
- * for `none`; for a quantized strategy, an exact flat index until the training sample is full,
- * then the quantized index (wrapped for reranking when hybrid). Its ids are the store's internal
- * ids; its snapshots carry the phase.
+ * The engine index of one library in one partition, built from its config by the engine's
+ * builder: float32 HNSW or flat for `none`; for a quantized strategy, an exact flat index until
+ * the training sample is full, then the quantized index (wrapped for reranking when hybrid, with
+ * its LRU float32 cache). Its ids are the store's internal ids; its snapshots carry the phase.
+ * Its memory is regions of the shard thread's kernel workspace; `dispose` gives it back.
  */
 export class LibraryIndex {
-  private hybrid: HybridIndex | undefined;
-  /** Hybrid's LRU float32 cache in front of the store's originals (only when hybrid). */
-  private cache: CachedOriginals | undefined;
   /**
    * Decoded metadata by internal id, filled as filters read it (undefined: not read yet). Filters
    * evaluate it for every candidate, too often for an LMDB read and a msgpack decode each time.
@@ -41,38 +40,41 @@ export class LibraryIndex {
 
   private constructor(
     readonly record: PartitionLibrary,
-    private inner: StoredIndex,
-    private phaseNow: IndexPhase,
+    private built: StrategyIndex,
     private readonly originals: StoreOriginals,
-  ) {
-    this.wrap();
-  }
+    readonly workspace: KernelWorkspace | undefined,
+  ) {}
 
-  static create(record: PartitionLibrary, store: PartitionStore, partition: number): LibraryIndex {
+  /** An empty index (the exact phase of a quantized strategy). */
+  static create(
+    record: PartitionLibrary,
+    store: PartitionStore,
+    partition: number,
+    workspace?: KernelWorkspace,
+  ): LibraryIndex {
     const originals = new StoreOriginals(store, partition, record.libraryId, record.dimension);
-    const capacity = Math.max(1024, store.idBound(partition, record.libraryId));
-    const index = new LibraryIndex(record, exactIndex(record, capacity), "exact", originals);
-    return index;
+    const capacity = store.idBound(partition, record.libraryId);
+    const options = indexOptions(record, originals, workspace, capacity);
+    const built = createStrategyIndex(blueprintOf(record), undefined, options);
+    return new LibraryIndex(record, built, originals, workspace);
   }
 
   /**
    * The index as of the store's state: its latest snapshot with the ids changed since then
    * reconciled from the store, or, without a snapshot, built from the stored vectors.
    */
-  static restore(record: PartitionLibrary, store: PartitionStore, partition: number): LibraryIndex {
-    const originals = new StoreOriginals(store, partition, record.libraryId, record.dimension);
+  static restore(
+    record: PartitionLibrary,
+    store: PartitionStore,
+    partition: number,
+    workspace?: KernelWorkspace,
+  ): LibraryIndex {
     const snapshot = store.readSnapshot(partition, record.libraryId);
-    if (snapshot) return LibraryIndex.fromSnapshot(record, store, partition, snapshot);
+    if (snapshot) return LibraryIndex.fromSnapshot(record, store, partition, snapshot, workspace);
     const parameters = store.quantizer(partition, record.libraryId);
-    const index = parameters
-      ? new LibraryIndex(
-          record,
-          quantizedIndex(record, store, partition, parameters, originals),
-          "quantized",
-          originals,
-        )
-      : LibraryIndex.create(record, store, partition);
-    if (!parameters)
+    const index = LibraryIndex.create(record, store, partition, workspace);
+    if (parameters) index.replace(index.quantizedIndex(store, partition, parameters));
+    else
       for (const v of store.vectors(partition, record.libraryId))
         index.upsert(v.internalId, v.vector);
     return index;
@@ -87,11 +89,14 @@ export class LibraryIndex {
     store: PartitionStore,
     partition: number,
     snapshot: Uint8Array,
+    workspace?: KernelWorkspace,
     changedIds: Iterable<number> = store.dirtyIds(partition, record.libraryId),
   ): LibraryIndex {
     const originals = new StoreOriginals(store, partition, record.libraryId, record.dimension);
-    const { inner, phase } = deserializeIndex(record, snapshot, originals);
-    const index = new LibraryIndex(record, inner, phase, originals);
+    const { inner, phase } = deserializeIndex(record, snapshot, originals, workspace);
+    const options = indexOptions(record, originals, workspace);
+    const built = wrapStrategyIndex(blueprintOf(record), inner, phase, options);
+    const index = new LibraryIndex(record, built, originals, workspace);
     for (const id of changedIds) {
       const vector = store.original(partition, record.libraryId, id);
       if (vector) index.upsert(id, vector);
@@ -101,37 +106,41 @@ export class LibraryIndex {
   }
 
   get phase(): IndexPhase {
-    return this.phaseNow;
+    return this.built.phase;
   }
 
   get size(): number {
-    return this.inner.size;
+    return this.built.stored.size;
   }
 
   has(id: number): boolean {
-    return this.inner.has(id);
+    return this.built.stored.has(id);
   }
 
   /** The index's own copy of vector `id` (reconstructed from codes when quantized). */
   read(id: number, out: Float32Array): void {
-    this.inner.store.read(id, out);
+    this.built.stored.store.read(id, out);
   }
 
+  /** Upserts `id` (a hybrid also forgets its cached original). */
   upsert(id: number, vector: Float32Array): void {
-    this.inner.upsert(id, vector);
+    this.built.index.upsert(id, vector);
     this.forgetMetadata(id);
-    this.cache?.invalidate(id);
   }
 
   delete(id: number): void {
-    this.inner.delete(id);
+    this.built.index.delete(id);
     this.forgetMetadata(id);
-    this.cache?.invalidate(id);
+  }
+
+  /** Gives the index's memory back to the workspace (the library left this partition). */
+  dispose(): void {
+    this.built.dispose();
   }
 
   /** Hybrid's float32 cache: capacity, bytes held, hits and misses (undefined: no cache). */
   float32CacheStats(): Float32CacheStats | undefined {
-    return this.cache?.stats();
+    return this.built.cache?.stats();
   }
 
   private forgetMetadata(id: number): void {
@@ -159,66 +168,53 @@ export class LibraryIndex {
   }
 
   search(query: ArrayLike<number>, k: number, options?: HybridSearchOptions): SearchResult {
-    return (this.hybrid ?? this.inner).search(query, k, options);
+    return this.built.index.search(query, k, options);
   }
 
   memoryUsage(): MemoryUsage {
-    return (this.hybrid ?? this.inner).memoryUsage();
+    return this.built.index.memoryUsage();
   }
 
   /** The engine snapshot behind a small header: magic, version, phase, flat or HNSW. */
   serialize(): Uint8Array {
-    return serializeIndex(this.inner, this.phaseNow);
+    return serializeIndex(this.built.stored, this.phase);
   }
 
-  private wrap(): void {
-    const q = effectiveQuantization(this.record.quantization);
-    const hybrid = this.phaseNow === "quantized" && q.strategy === "hybrid";
-    this.cache =
-      hybrid && !this.cache
-        ? new CachedOriginals(this.originals, cacheRows(this.record, q.float32_cache_mb))
-        : this.cache;
-    this.hybrid =
-      hybrid && this.cache
-        ? new HybridIndex({
-            quantized: this.inner,
-            originals: this.cache,
-            rerankTopK: q.rerank_top_k,
-          })
-        : undefined;
+  /** The quantized index of stored parameters, holding every stored vector. */
+  private quantizedIndex(
+    store: PartitionStore,
+    partition: number,
+    parameters: Uint8Array,
+  ): StrategyIndex {
+    const blueprint = blueprintOf(this.record);
+    return this.filled(
+      store,
+      partition,
+      loadQuantizer(blueprint.strategy, blueprint.dim, parameters),
+    );
   }
-}
 
-/** Rows of this partition's share of the library's float32 cache budget (MB = 10^6 bytes). */
-function cacheRows(
-  record: PartitionLibrary,
-  mb: number = QUANTIZATION_DEFAULTS.hybrid.float32_cache_mb,
-): number {
-  return Math.floor((mb * 1e6) / (record.partitions ?? 1) / (record.dimension * 4));
-}
+  /** An index over `spec`'s codes holding every stored vector. */
+  private filled(
+    store: PartitionStore,
+    partition: number,
+    spec: Parameters<typeof createStrategyIndex>[1],
+  ): StrategyIndex {
+    const { libraryId } = this.record;
+    const capacity = store.idBound(partition, libraryId);
+    const options = indexOptions(this.record, this.originals, this.workspace, capacity);
+    const built = createStrategyIndex(blueprintOf(this.record), spec, options);
+    for (const v of store.vectors(partition, libraryId))
+      built.stored.upsert(v.internalId, v.vector);
+    return built;
+  }
 
-function quantizedIndex(
-  record: PartitionLibrary,
-  store: PartitionStore,
-  partition: number,
-  parameters: Uint8Array,
-  originals: StoreOriginals,
-): StoredIndex {
-  return filledCodesIndex(record, store, partition, quantizerSpec(record, parameters), originals);
-}
-
-/** An index over codes holding every stored vector. */
-function filledCodesIndex(
-  record: PartitionLibrary,
-  store: PartitionStore,
-  partition: number,
-  spec: Parameters<typeof codesIndex>[1],
-  originals: StoreOriginals,
-): StoredIndex {
-  const capacity = Math.max(1024, store.idBound(partition, record.libraryId));
-  const index = codesIndex(record, spec, capacity, originals);
-  for (const v of store.vectors(partition, record.libraryId)) index.upsert(v.internalId, v.vector);
-  return index;
+  /** Puts `next` in place of the current index and frees the old one. */
+  private replace(next: StrategyIndex): void {
+    const old = this.built;
+    this.built = next;
+    old.dispose();
+  }
 }
 
 function jsonBytes(m: Metadata | null): number {

@@ -1,3 +1,4 @@
+import type { KernelWorkspace } from "@quiver/engine";
 import type { EventLogReader, LogEntry, LogSubscription } from "@quiver/log";
 import type { PartitionStore } from "@quiver/store";
 import { type Logger, type ShardMetrics, silentLogger } from "@quiver/telemetry";
@@ -20,6 +21,11 @@ export interface ApplierOptions {
   snapshotEveryMs?: number;
   /** Runs migrations' index rebuilds (one per thread; a private one when absent). */
   rebuilder?: IndexRebuilder;
+  /**
+   * The kernel workspace of the thread the partition runs on, shared by every library index of
+   * every partition there (one per thread); a private one per index when absent.
+   */
+  workspace?: KernelWorkspace;
 }
 
 export type ApplierStatus =
@@ -85,8 +91,10 @@ export class PartitionApplier {
   /** The last event applied to the store and the indexes both (what searches see). */
   private indexedSeq: number;
   private work: Promise<unknown> = Promise.resolve();
+  private readonly workspace: KernelWorkspace | undefined;
 
   constructor(options: ApplierOptions) {
+    this.workspace = options.workspace;
     this.partition = options.partition;
     this.store = options.store;
     this.log = options.log;
@@ -102,8 +110,11 @@ export class PartitionApplier {
       rebuilder: options.rebuilder ?? new IndexRebuilder(),
       logger: this.logger,
       serial: (task) => this.serial(task),
+      workspace: this.workspace,
       install: (index) => {
+        const old = this.indexes.get(index.record.libraryId);
         this.indexes.set(index.record.libraryId, index);
+        if (old !== index) old?.dispose();
         this.failures.delete(index.record.libraryId);
       },
     });
@@ -197,7 +208,8 @@ export class PartitionApplier {
         !this.store.snapshotInfo(this.partition, libraryId);
       if (!empty) {
         try {
-          this.indexes.set(libraryId, LibraryIndex.restore(record, this.store, this.partition));
+          const index = LibraryIndex.restore(record, this.store, this.partition, this.workspace);
+          this.indexes.set(libraryId, index);
         } catch (error) {
           this.failLibrary(libraryId, error);
         }
@@ -339,6 +351,15 @@ export class PartitionApplier {
     this.wakeWaiters();
   }
 
+  /**
+   * Frees every library index (the node no longer hosts the partition; its store state stays).
+   * Call after stop().
+   */
+  dispose(): void {
+    for (const index of this.indexes.values()) index.dispose();
+    this.indexes.clear();
+  }
+
   /** Writes a snapshot of every library index changed since its last one (after queued work). */
   snapshot(): Promise<void> {
     return this.serial(() => this.snapshotNow());
@@ -376,6 +397,7 @@ export class PartitionApplier {
           this.known.add(effect.record.libraryId);
           break;
         case "drop":
+          this.indexes.get(effect.libraryId)?.dispose();
           this.indexes.delete(effect.libraryId);
           this.known.delete(effect.libraryId);
           this.failures.delete(effect.libraryId);
@@ -424,6 +446,11 @@ export class PartitionApplier {
    */
   private failLibrary(libraryId: string, error: unknown): void {
     const message = error instanceof Error ? error.message : String(error);
+    try {
+      this.indexes.get(libraryId)?.dispose();
+    } catch {
+      // what it held may be half made; the workspace keeps it until compaction
+    }
     this.indexes.delete(libraryId);
     this.failures.set(libraryId, message);
     this.metrics?.libraryFailures.inc({ partition: this.partition });
@@ -444,7 +471,7 @@ export class PartitionApplier {
   private indexFor(record: LibraryIndex["record"]): LibraryIndex {
     let index = this.indexes.get(record.libraryId);
     if (!index) {
-      index = LibraryIndex.create(record, this.store, this.partition);
+      index = LibraryIndex.create(record, this.store, this.partition, this.workspace);
       this.indexes.set(record.libraryId, index);
     }
     return index;

@@ -1,5 +1,5 @@
 import type { ConcreteQuantizationConfig } from "@quiver/events";
-import { trainingSample, trainQuantizer } from "../partition/index-build.js";
+import { quantizerBytes, trainQuantizer } from "@quiver/engine";
 
 /** What a training thread trains on. */
 export interface TrainingInput {
@@ -11,14 +11,11 @@ export interface TrainingInput {
   n: number;
 }
 
-/** The serialized quantizer of `config` trained on the sample (unit-length rows for cosine). */
+/** The serialized quantizer of `config` trained on the sample (the engine's training). */
 export function trainedParameters(input: TrainingInput): Uint8Array {
   const { config, dimension, metric, values, n } = input;
-  const rows = (function* () {
-    for (let i = 0; i < n; i++) yield values.subarray(i * dimension, (i + 1) * dimension);
-  })();
-  const { sample, n: taken } = trainingSample({ dimension, metric, quantization: config }, rows);
-  const spec = trainQuantizer(config, sample, taken, dimension);
-  if (spec.kind === "f32") throw new Error(`strategy ${config.strategy} has no quantizer to train`);
-  return spec.quantizer.serialize();
+  // the events' concrete config is the engine's strategy (plus keys the engine ignores)
+  const parameters = quantizerBytes(trainQuantizer(config, values, n, dimension, metric));
+  if (!parameters) throw new Error(`strategy ${config.strategy} has no quantizer to train`);
+  return parameters;
 }

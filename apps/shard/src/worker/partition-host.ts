@@ -11,6 +11,7 @@ import {
   type ShardGetResponse,
   type ShardSearchRequest,
 } from "@quiver/api";
+import { KernelWorkspace, type WorkspaceFigures } from "@quiver/engine";
 import type { EventLogReader } from "@quiver/log";
 import type { PartitionLibrary, PartitionStore } from "@quiver/store";
 import {
@@ -35,6 +36,10 @@ export interface PartitionHostOptions {
   /** Told when a hosted partition changes state (the main thread keeps the node's view). */
   onState?: (partition: number, state: PartitionServingState) => void;
 }
+
+/** How often the thread looks for a kernel memory worth compacting, and how much one step moves. */
+const COMPACTION_EVERY_MS = 1000;
+const COMPACTION_STEP_BYTES = 4 << 20;
 
 interface Hosted {
   applier: PartitionApplier;
@@ -65,9 +70,26 @@ export class PartitionHost {
   private closed = false;
   /** Migrations' rebuilds of this host's partitions, one at a time. */
   private readonly rebuilder = new IndexRebuilder();
+  /**
+   * The kernel memory of every library index of this thread: a few Wasm memories shared by all
+   * its partitions, instead of one per index (V8 runs out after some thousands).
+   */
+  private readonly workspace = new KernelWorkspace();
+  private readonly compaction: NodeJS.Timeout;
 
   constructor(private readonly options: PartitionHostOptions) {
     this.logger = options.logger ?? silentLogger();
+    // one bounded step at a time between searches, so that the pages of deleted libraries go
+    // back to the OS without a stall
+    this.compaction = setInterval(() => {
+      if (this.workspace.needsCompaction()) this.workspace.compactStep(COMPACTION_STEP_BYTES);
+    }, COMPACTION_EVERY_MS);
+    this.compaction.unref();
+  }
+
+  /** The kernel workspace's figures (memories, committed, region and scratch bytes). */
+  workspaceFigures(): WorkspaceFigures {
+    return this.workspace.figures();
   }
 
   /** Partitions hosted now (serving or catching up). */
@@ -92,6 +114,7 @@ export class PartitionHost {
       snapshotEveryEvents: this.options.snapshotEveryEvents,
       snapshotEveryMs: this.options.snapshotEveryMs,
       rebuilder: this.rebuilder,
+      workspace: this.workspace,
     });
     const hosted: Hosted = { applier, state: "catching_up" };
     this.hosted.set(partition, hosted);
@@ -135,6 +158,7 @@ export class PartitionHost {
     } catch (error) {
       this.logger.warn({ partition, err: error }, "snapshot on release failed");
     }
+    hosted.applier.dispose();
     this.logger.info({ partition }, "partition released");
   }
 
@@ -363,6 +387,7 @@ export class PartitionHost {
   /** Stops every partition (with a last snapshot, for a fast restart). */
   async close(): Promise<void> {
     this.closed = true;
+    clearInterval(this.compaction);
     for (const partition of this.partitions()) await this.release(partition);
   }
 }

@@ -1,7 +1,8 @@
 import { compileFilter, type ShardHit, type ShardSearchRequest } from "@quiver/api";
+import { ExactScan } from "@quiver/engine";
 import type { PartitionStore } from "@quiver/store";
 import type { LibraryIndex } from "../partition/library-index.js";
-import { exactDistance } from "./exact-distance.js";
+import { StoreOriginals } from "../partition/store-originals.js";
 
 /** Below this estimated share of matching vectors, a filtered search scans the matches exactly. */
 const EXACT_SCAN_SELECTIVITY = 0.05;
@@ -36,13 +37,13 @@ export function searchPartition(
     ? (id: number) => matches(index.metadata(id, store, partition))
     : () => true;
   if (request.exact) {
-    found = exactScan(store, partition, index, queries, k, admits);
+    found = exactScan(store, partition, index, request.queries, k, admits);
   } else if (!matches) {
     found = queries.map((q) => index.search(q, k, { ef, rerankTopK: request.rerankTopK }));
   } else {
     const share = estimateShare(store, partition, index, admits);
     if (share < EXACT_SCAN_SELECTIVITY || index.size <= EXACT_SCAN_SIZE) {
-      found = exactScan(store, partition, index, queries, k, admits);
+      found = exactScan(store, partition, index, request.queries, k, admits);
     } else {
       const filteredEf = Math.min(MAX_FILTERED_EF, Math.ceil(Math.max(ef, k) / share));
       found = queries.map((q) =>
@@ -88,32 +89,34 @@ function estimateShare(
   return live === 0 ? 0 : admitted / live;
 }
 
-/** Exact top-k of the vectors the filter admits, per query, on the float32 originals. */
+/**
+ * Exact top-k of the vectors the filter admits, per query, on the float32 originals: the engine's
+ * ExactScan (batch kernels, a bounded heap per query, every query per chunk of originals read).
+ */
 function exactScan(
   store: PartitionStore,
   partition: number,
   index: LibraryIndex,
-  queries: Float32Array[],
+  queries: Float32Array,
   k: number,
   admits: (id: number) => boolean,
 ) {
   const { libraryId, dimension, metric } = index.record;
-  const ids: number[] = [];
   const bound = store.idBound(partition, libraryId);
-  for (let id = 0; id < bound; id++) if (index.has(id) && admits(id)) ids.push(id);
-  const vector = new Float32Array(dimension);
-  const scored = queries.map(() => new Float64Array(ids.length));
-  ids.forEach((id, i) => {
-    store.readOriginal(partition, libraryId, id, vector, 0);
-    queries.forEach((q, qi) => (scored[qi][i] = exactDistance(metric, vector, q)));
+  const ids = new Uint32Array(bound);
+  let count = 0;
+  for (let id = 0; id < bound; id++) if (index.has(id) && admits(id)) ids[count++] = id;
+  const queryCount = queries.length / dimension;
+  const scan = new ExactScan(queries, queryCount, {
+    dim: dimension,
+    metric,
+    k,
+    workspace: index.workspace,
   });
-  return scored.map((distances) => {
-    const order = Array.from(ids.keys())
-      .sort((a, b) => distances[a] - distances[b])
-      .slice(0, k);
-    return {
-      ids: order.map((i) => ids[i]),
-      distances: order.map((i) => distances[i]),
-    };
-  });
+  try {
+    scan.scanSource(ids, count, new StoreOriginals(store, partition, libraryId, dimension));
+    return scan.results();
+  } finally {
+    scan.dispose(); // after a failed read too: the scan's queries go back to the workspace
+  }
 }

@@ -62,6 +62,7 @@ const handlers: Handlers = {
   libraryMemory: () => host.libraryMemory(),
   sizes: ({ libraryId, partitions }) => host.sizes(libraryId, partitions),
   samplePage: (request) => host.samplePage(request),
+  workspaceFigures: () => host.workspaceFigures(),
   metrics: async () => (await metrics.registry.getMetricsAsJSON()) as unknown[],
   close: async () => {
     await host.close();

@@ -9,6 +9,7 @@ import type {
   ShardGetResponse,
   ShardSearchRequest,
 } from "@quiver/api";
+import type { WorkspaceFigures } from "@quiver/engine";
 import type { LibraryMemoryRow } from "@quiver/telemetry";
 import type { SamplePageRequest } from "./partition-host.js";
 
@@ -43,6 +44,8 @@ export interface PartitionWorkerOps {
   libraryMemory: [undefined, LibraryMemoryRow[]];
   sizes: [{ libraryId: string; partitions: number[] }, Record<number, number>];
   samplePage: [SamplePageRequest, { vectors: SampledVector[]; next?: number }];
+  /** The thread's kernel workspace figures. */
+  workspaceFigures: [undefined, WorkspaceFigures];
   /** The worker's metrics registry as prom-client JSON (the main thread aggregates them). */
   metrics: [undefined, unknown[]];
   /** Releases every partition (snapshots), closes the log and the store. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { randomVectors, referenceKnn, vectorOf } from "../test-support/reference.js";
-import type { BenchmarkInput, BenchmarkStrategy } from "./benchmark-config.js";
+import type { StrategyConfig } from "../build/strategy-config.js";
+import type { BenchmarkInput } from "./benchmark-config.js";
 import { groundTruth, percentile, runBenchmark } from "./run-benchmark.js";
 
 const DIM = 64;
@@ -9,14 +10,14 @@ const Q = 60;
 const base = randomVectors(N, DIM, 11);
 const outside = randomVectors(Q, DIM, 12);
 
-const scalar: BenchmarkStrategy = { strategy: "scalar", bits: 8, calibration_samples: 2000 };
-const product: BenchmarkStrategy = {
+const scalar: StrategyConfig = { strategy: "scalar", bits: 8, calibration_samples: 2000 };
+const product: StrategyConfig = {
   strategy: "product",
   subvectors: 16,
   codebook_size: 256,
   training_samples: 2000,
 };
-const hybrid: BenchmarkStrategy = {
+const hybrid: StrategyConfig = {
   strategy: "hybrid",
   initial_search: "scalar",
   rerank_top_k: 50,
@@ -26,7 +27,7 @@ const hybrid: BenchmarkStrategy = {
   codebook_size: 256,
   training_samples: 2000,
 };
-const strategies: BenchmarkStrategy[] = [{ strategy: "none" }, scalar, product, hybrid];
+const strategies: StrategyConfig[] = [{ strategy: "none" }, scalar, product, hybrid];
 
 function input(overrides: Partial<BenchmarkInput> = {}): BenchmarkInput {
   return {

@@ -1,40 +1,41 @@
+import {
+  buildStrategyIndex,
+  type StrategyIndex,
+  wrapStrategyIndex,
+} from "../build/strategy-index.js";
+import {
+  codesKey,
+  type IndexBlueprint,
+  type StrategyConfig,
+  trainingSampleSize,
+} from "../build/strategy-config.js";
 import { exactNeighbours } from "../exact/ground-truth.js";
 import { recallAtK } from "../exact/recall.js";
-import { FlatIndex } from "../flat/flat-index.js";
-import { HnswIndex } from "../hnsw/hnsw-index.js";
-import { HybridIndex } from "../hybrid/hybrid-index.js";
 import type { OriginalsSource } from "../hybrid/originals-source.js";
-import { ProductQuantizer } from "../quantization/product-quantizer.js";
-import { ScalarQuantizer } from "../quantization/scalar-quantizer.js";
-import type { StoreSpec } from "../storage/create-store.js";
-import type { StoredIndex } from "../vector-index.js";
-import {
-  type BenchmarkInput,
-  type BenchmarkStrategy,
-  codesKey,
-  type StrategyMeasurement,
-} from "./benchmark-config.js";
+import type { VectorIndex } from "../vector-index.js";
+import { KernelWorkspace } from "../workspace/kernel-workspace.js";
+import { type BenchmarkInput, type StrategyMeasurement } from "./benchmark-config.js";
 
 /** Fraction of the whole run done, in [0, 1], never decreasing. */
 export type BenchmarkProgress = (fraction: number) => void;
 
 const WARM_UP_QUERIES = 100;
 const LATENCY_PASSES = 3;
-const PROGRESS_EVERY = 1000;
 
 /**
- * Builds each strategy's index over the base the way a shard does (quantizer trained on the first
- * vectors, HNSW or flat over its codes, PQ links chosen on the originals, hybrid reranking from the
- * originals) and measures it against exact float32 search: memory, recall@k, latency per query.
- * Strategies searching the same codes (scalar and hybrid over scalar) share one build. Results
- * come in the order of `input.strategies`.
+ * Builds each strategy's index over the base with the shards' builder (buildStrategyIndex:
+ * quantizer trained on the first vectors, HNSW or flat over its codes, PQ links chosen on the
+ * originals, hybrid reranking from the originals) and measures it against exact float32 search:
+ * memory, recall@k, latency per query. Strategies searching the same codes (scalar and hybrid
+ * over scalar) share one build. Results come in the order of `input.strategies`; the indexes
+ * share one kernel workspace and are disposed once measured.
  */
 export function runBenchmark(
   input: BenchmarkInput,
   onProgress: BenchmarkProgress = () => {},
 ): StrategyMeasurement[] {
   const k = input.k ?? 10;
-  const groups = new Map<string, BenchmarkStrategy[]>();
+  const groups = new Map<string, StrategyConfig[]>();
   for (const s of input.strategies) {
     const key = codesKey(s);
     groups.set(key, [...(groups.get(key) ?? []), s]);
@@ -44,6 +45,7 @@ export function runBenchmark(
   const truthUnits = input.count;
   let total = truthUnits;
   for (const [, members] of groups) total += trainingRows(members[0], input.count) + input.count;
+  const workspace = new KernelWorkspace();
   let done = 0;
   const advance = (units: number) => {
     done += units;
@@ -55,16 +57,17 @@ export function runBenchmark(
   );
   done = truthUnits;
   const originals = new RowOriginals(input.base, input.dim);
-  const measured = new Map<BenchmarkStrategy, StrategyMeasurement>();
+  const measured = new Map<StrategyConfig, StrategyMeasurement>();
   for (const [, members] of groups) {
     const t0 = performance.now();
-    const index = buildIndex(input, members[0], originals, advance);
+    const built = buildIndex(input, members[0], originals, workspace, advance);
     const buildSeconds = (performance.now() - t0) / 1000;
     for (const s of members) {
-      const target =
-        s.strategy === "hybrid"
-          ? new HybridIndex({ quantized: index, originals, rerankTopK: s.rerank_top_k })
-          : index;
+      const wrapped =
+        s === members[0]
+          ? built
+          : wrapStrategyIndex(blueprintOf(input, s), built.stored, built.phase, { originals });
+      const target = wrapped.index;
       const memoryBytes = target.memoryUsage().total;
       measured.set(s, {
         config: s,
@@ -73,7 +76,9 @@ export function runBenchmark(
         buildSeconds,
         ...measureSearch(input, target, k, truth),
       });
+      if (wrapped !== built) wrapped.index.dispose();
     }
+    built.dispose();
   }
   onProgress(1);
   return input.strategies.map((s) => measured.get(s)!);
@@ -125,76 +130,41 @@ export function groundTruth(
   return truth;
 }
 
-function trainingRows(s: BenchmarkStrategy, count: number): number {
-  switch (s.strategy) {
-    case "none":
-      return 0;
-    case "scalar":
-      return Math.min(count, s.calibration_samples);
-    case "product":
-      return Math.min(count, s.training_samples);
-    case "hybrid":
-      return Math.min(
-        count,
-        s.initial_search === "scalar" ? s.calibration_samples : s.training_samples,
-      );
-  }
+function trainingRows(s: StrategyConfig, count: number): number {
+  return Math.min(count, trainingSampleSize(s));
 }
 
-/** A quantizer trained as a shard trains it: on the first vectors, unit length for cosine. */
-function storeSpec(input: BenchmarkInput, s: BenchmarkStrategy): StoreSpec {
-  if (s.strategy === "none") return { kind: "f32" };
-  const n = trainingRows(s, input.count);
-  const sample = input.base.slice(0, n * input.dim);
-  if (input.metric === "cosine") normalizeRows(sample, input.dim);
-  const codes = s.strategy === "hybrid" ? s.initial_search : s.strategy;
-  if (codes === "scalar" && "bits" in s)
-    return {
-      kind: "scalar",
-      quantizer: ScalarQuantizer.train(sample, n, input.dim, { bits: s.bits }),
-    };
-  if (codes === "product" && "subvectors" in s)
-    return {
-      kind: "product",
-      quantizer: ProductQuantizer.train(sample, n, input.dim, {
-        subvectors: s.subvectors,
-        codebookSize: s.codebook_size,
-      }),
-    };
-  throw new Error(`no codes for strategy ${s.strategy}`);
+function blueprintOf(input: BenchmarkInput, strategy: StrategyConfig): IndexBlueprint {
+  const { dim, metric, indexType, hnsw } = input;
+  return { dim, metric, indexType, hnsw, strategy };
 }
 
+/** The strategy's index as a shard builds it, trained on the first vectors of the base. */
 function buildIndex(
   input: BenchmarkInput,
-  s: BenchmarkStrategy,
+  s: StrategyConfig,
   originals: OriginalsSource,
+  workspace: KernelWorkspace,
   advance: (units: number) => void,
-): StoredIndex {
-  const storage = storeSpec(input, s);
-  advance(trainingRows(s, input.count));
-  const base = { dim: input.dim, metric: input.metric, storage, capacity: input.count };
-  const index =
-    input.indexType === "flat"
-      ? new FlatIndex(base)
-      : new HnswIndex({
-          ...base,
-          m: input.hnsw.m,
-          efConstruction: input.hnsw.efConstruction,
-          efSearch: input.hnsw.efSearch,
-          // PQ reconstructions are too coarse to choose links on (docs/engine.md)
-          originals: storage.kind === "product" ? originals : undefined,
-        });
-  const dim = input.dim;
+): StrategyIndex {
   let reported = 0;
-  for (let i = 0; i < input.count; i++) {
-    index.upsert(i, input.base.subarray(i * dim, (i + 1) * dim));
-    if (i + 1 - reported >= PROGRESS_EVERY) {
-      advance(i + 1 - reported);
-      reported = i + 1;
-    }
-  }
-  advance(input.count - reported);
-  return index;
+  const built = buildStrategyIndex(
+    blueprintOf(input, s),
+    { values: input.base, count: input.count },
+    {
+      capacity: input.count,
+      originals,
+      workspace,
+      // a benchmark measures the strategy, even on a sample smaller than its training sample
+      trainOnPartialSample: true,
+      onProgress: (done) => {
+        if (reported === 0) advance(trainingRows(s, input.count));
+        advance(done - reported);
+        reported = done;
+      },
+    },
+  );
+  return built;
 }
 
 /**
@@ -203,7 +173,7 @@ function buildIndex(
  */
 function measureSearch(
   input: BenchmarkInput,
-  target: Pick<HybridIndex, "search">,
+  target: Pick<VectorIndex, "search">,
   k: number,
   truth: Uint32Array,
 ): Pick<StrategyMeasurement, "recall" | "avgLatencyMs" | "p95LatencyMs"> {
@@ -248,14 +218,4 @@ function withoutId(ids: Uint32Array, id: number, k: number): Uint32Array {
 export function percentile(sorted: ArrayLike<number>, p: number): number {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)];
-}
-
-function normalizeRows(rows: Float32Array, dim: number): void {
-  for (let r = 0; r < rows.length; r += dim) {
-    let s = 0;
-    for (let i = r; i < r + dim; i++) s += rows[i] * rows[i];
-    if (s === 0) continue;
-    const inv = 1 / Math.sqrt(s);
-    for (let i = r; i < r + dim; i++) rows[i] *= inv;
-  }
 }

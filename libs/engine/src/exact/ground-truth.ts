@@ -1,5 +1,6 @@
-import { FlatIndex } from "../flat/flat-index.js";
 import type { Metric } from "../metric.js";
+import { KernelWorkspace } from "../workspace/kernel-workspace.js";
+import { ExactScan } from "./exact-scan.js";
 
 export interface Neighbours {
   /** queryCount * k ids, row by row, nearest first. */
@@ -8,9 +9,12 @@ export interface Neighbours {
   k: number;
 }
 
+/** Queries per pass over the base: each pass reads the base once for all of them. */
+const QUERIES_PER_PASS = 32;
+
 /**
- * Exact k nearest neighbours of every query by exhaustive float32 scan: the ground truth that
- * recall is measured against.
+ * Exact k nearest neighbours of every query by exhaustive float32 scan (ExactScan): the ground
+ * truth that recall is measured against.
  */
 export function exactNeighbours(
   base: Float32Array,
@@ -20,18 +24,27 @@ export function exactNeighbours(
   dim: number,
   k: number,
   metric: Metric,
-  /** Called after each query with the number of queries done so far. */
+  /** Called after each pass with the number of queries done so far. */
   onQuery?: (done: number) => void,
+  workspace?: KernelWorkspace,
 ): Neighbours {
-  const flat = new FlatIndex({ dim, metric, capacity: baseCount });
-  for (let i = 0; i < baseCount; i++) flat.upsert(i, base.subarray(i * dim, (i + 1) * dim));
+  const ws = workspace ?? new KernelWorkspace();
   const ids = new Uint32Array(queryCount * k);
   const distances = new Float32Array(queryCount * k);
-  for (let q = 0; q < queryCount; q++) {
-    const r = flat.search(queries.subarray(q * dim, (q + 1) * dim), k);
-    ids.set(r.ids, q * k);
-    distances.set(r.distances, q * k);
-    onQuery?.(q + 1);
+  for (let first = 0; first < queryCount; first += QUERIES_PER_PASS) {
+    const count = Math.min(QUERIES_PER_PASS, queryCount - first);
+    const scan = new ExactScan(queries.subarray(first * dim, (first + count) * dim), count, {
+      dim,
+      metric,
+      k,
+      workspace: ws,
+    });
+    scan.scanRows(base, baseCount);
+    scan.results().forEach((r, i) => {
+      ids.set(r.ids, (first + i) * k);
+      distances.set(r.distances, (first + i) * k);
+    });
+    onQuery?.(first + count);
   }
   return { ids, distances, k };
 }

@@ -1,5 +1,5 @@
-import { MaxHeap } from "../hnsw/heaps.js";
-import { KernelMemory } from "../kernels/kernel-memory.js";
+import { EngineError, EngineErrorCode } from "../errors.js";
+import type { SearchScratch } from "../hnsw/search-scratch.js";
 import { checkMetric, type Metric } from "../metric.js";
 import { readSnapshot, writeSnapshot } from "../snapshot/snapshot-format.js";
 import { createStore, storeSpecFromParameters } from "../storage/create-store.js";
@@ -14,38 +14,48 @@ import {
   type StoredIndexOptions,
 } from "../vector-index.js";
 import { checkK, VectorInput } from "../vector-input.js";
+import { KernelWorkspace } from "../workspace/kernel-workspace.js";
+import type { RegionSet } from "../workspace/region.js";
 
 export type FlatOptions = StoredIndexOptions;
 
 const SNAPSHOT_MAGIC = "QVFL";
 const SNAPSHOT_VERSION = 1;
 const CHUNK = 1024;
+const GROWTH = 1.5;
 
 /**
  * Exhaustive scan over a VectorStore: exact for float32, and the reference that HNSW and the
- * quantized stores are measured against.
+ * quantized stores are measured against. Its batches and heap are the workspace memory's shared
+ * search scratch.
  */
 export class FlatIndex implements StoredIndex {
   readonly dim: number;
   readonly metric: Metric;
   readonly store: VectorStore;
-  private present = new Uint8Array(0);
+  readonly workspace: KernelWorkspace;
+  private readonly home: RegionSet;
+  private present: Uint8Array;
   private idBound = 0;
   private live = 0;
-  private readonly idsPtr: number;
-  private readonly outPtr: number;
-  private readonly heap = new MaxHeap(64);
   private readonly input: VectorInput;
 
   constructor(options: FlatOptions) {
     this.dim = checkDimension(options.dim);
     this.metric = checkMetric(options.metric);
-    const mem = new KernelMemory();
-    this.store = createStore(mem, this.dim, this.metric, options.storage ?? { kind: "f32" });
-    this.idsPtr = mem.alloc(CHUNK * 4);
-    this.outPtr = mem.alloc(CHUNK * 4);
-    this.input = new VectorInput(this.dim, this.metric);
-    if (options.capacity) this.reserve(options.capacity);
+    this.workspace = options.workspace ?? new KernelWorkspace();
+    this.home = this.workspace.open();
+    const storage = options.storage ?? { kind: "f32" };
+    // without a capacity the store picks a small start (4 to 64 rows, ~4 KiB)
+    this.store = createStore(
+      this.home,
+      this.dim,
+      this.metric,
+      storage,
+      options.capacity || undefined,
+    );
+    this.present = new Uint8Array(this.store.capacity);
+    this.input = new VectorInput(this.dim, this.metric, this.home);
   }
 
   get size(): number {
@@ -57,6 +67,7 @@ export class FlatIndex implements StoredIndex {
   }
 
   reserve(capacity: number): void {
+    this.checkLive();
     if (capacity <= this.present.length) return;
     this.store.reserve(capacity);
     const present = new Uint8Array(capacity);
@@ -65,10 +76,11 @@ export class FlatIndex implements StoredIndex {
   }
 
   upsert(id: number, vector: ArrayLike<number>): void {
+    this.checkLive();
     checkId(id);
     const v = this.input.take(vector);
     if (id >= this.present.length)
-      this.reserve(Math.max(id + 1, Math.ceil(this.present.length * 1.5), 1024));
+      this.reserve(Math.max(id + 1, Math.ceil(this.present.length * GROWTH)));
     this.store.set(id, v);
     if (this.present[id] === 0) {
       this.present[id] = 1;
@@ -78,6 +90,7 @@ export class FlatIndex implements StoredIndex {
   }
 
   delete(id: number): boolean {
+    this.checkLive();
     if (!this.has(id)) return false;
     this.present[id] = 0;
     this.live--;
@@ -85,14 +98,17 @@ export class FlatIndex implements StoredIndex {
   }
 
   search(query: ArrayLike<number>, k: number, options: SearchOptions = {}): SearchResult {
+    this.checkLive();
     checkK(k);
     const q = this.input.take(query, "query");
+    const s = this.scratch();
     this.store.setQuery(q);
-    const heap = this.heap;
+    const heap = s.results;
     heap.clear();
     const mem = this.store.mem;
-    const ids0 = this.idsPtr >> 2;
-    const out0 = this.outPtr >> 2;
+    const { idsPtr, outPtr } = s;
+    const ids0 = idsPtr >>> 2;
+    const out0 = outPtr >>> 2;
     const filter = options.filter;
     let computed = 0;
     let id = 0;
@@ -103,7 +119,7 @@ export class FlatIndex implements StoredIndex {
         if (this.present[id] === 1 && (filter === undefined || filter(id))) u32[ids0 + n++] = id;
       }
       if (n === 0) continue;
-      this.store.score(this.idsPtr, n, this.outPtr);
+      this.store.score(idsPtr, n, outPtr);
       computed += n;
       const f32 = mem.f32;
       for (let j = 0; j < n; j++) {
@@ -120,15 +136,34 @@ export class FlatIndex implements StoredIndex {
   }
 
   memoryUsage(): MemoryUsage {
-    return storedMemoryUsage(
-      this.store,
-      this.idBound,
-      Math.min(this.idBound, this.present.length),
-      this.heap.bytes() + this.dim * 4,
-    );
+    return storedMemoryUsage(this.store, this.present.byteLength);
+  }
+
+  /** Frees the index's regions and arrays; later calls throw. */
+  dispose(): void {
+    if (this.home.disposed) return;
+    this.home.dispose();
+    this.present = new Uint8Array(0);
+  }
+
+  get disposed(): boolean {
+    return this.home.disposed;
+  }
+
+  private checkLive(): void {
+    if (this.home.disposed)
+      throw new EngineError(
+        EngineErrorCode.Disposed,
+        "the index was disposed: its memory is freed",
+      );
+  }
+
+  private scratch(): SearchScratch {
+    return this.home.mem.scratch.search.fit(CHUNK, this.store.floatDim, false, 0);
   }
 
   serialize(): Uint8Array {
+    this.checkLive();
     const n = this.idBound;
     return writeSnapshot(
       SNAPSHOT_MAGIC,
@@ -142,7 +177,8 @@ export class FlatIndex implements StoredIndex {
     );
   }
 
-  static deserialize(bytes: Uint8Array): FlatIndex {
+  /** Restores a snapshot into `workspace` (else a private one). */
+  static deserialize(bytes: Uint8Array, options: { workspace?: KernelWorkspace } = {}): FlatIndex {
     const snap = readSnapshot(bytes, SNAPSHOT_MAGIC, [SNAPSHOT_VERSION]);
     const h = snap.header;
     const dim = h.dim as number;
@@ -152,6 +188,7 @@ export class FlatIndex implements StoredIndex {
       metric: h.metric as Metric,
       storage: storeSpecFromParameters(String(h.store), dim, snap.section("quantizer")),
       capacity: n,
+      workspace: options.workspace,
     });
     index.store.loadRecords(snap.section("records", n * index.store.recordBytes), n);
     index.present.set(snap.section("present", n));

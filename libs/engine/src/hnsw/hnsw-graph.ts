@@ -33,7 +33,8 @@ export class HnswGraph {
     this.stride0 = 1 + this.m0;
     this.strideUpper = 1 + m;
     this.links0 = new Uint32Array(0);
-    this.upper = new Uint32Array(64 * this.strideUpper);
+    // about one node in m has upper levels: room for a few of them to start with
+    this.upper = new Uint32Array(4 * this.strideUpper);
     this.upperOffset = new Int32Array(0);
     this.levels = new Uint8Array(0);
     this.flags = new Uint8Array(0);
@@ -100,13 +101,25 @@ export class HnswGraph {
     for (let i = 0; i < count; i++) links[at + 1 + i] = ids[i];
   }
 
-  /**
-   * Bytes of the link structures that are resident: the rows of ids < idBound and the upper
-   * links in use (the arrays are reserved ahead, zero-filled, and the OS backs unwritten pages
-   * with nothing), plus `upperOffset` whole (filled with -1 when reserved).
-   */
+  /** Bytes of the link structures as allocated (they grow geometrically with the ids). */
   bytes(): number {
-    return this.idBound * (this.stride0 * 4 + 2) + this.upperUsed * 4 + this.upperOffset.byteLength;
+    return (
+      this.links0.byteLength +
+      this.upper.byteLength +
+      this.upperOffset.byteLength +
+      this.levels.byteLength +
+      this.flags.byteLength
+    );
+  }
+
+  /** Drops the arrays (a disposed index holds nothing). */
+  clear(): void {
+    this.links0 = new Uint32Array(0);
+    this.upper = new Uint32Array(0);
+    this.upperOffset = new Int32Array(0);
+    this.levels = new Uint8Array(0);
+    this.flags = new Uint8Array(0);
+    this.capacity = 0;
   }
 }
 

@@ -1,4 +1,4 @@
-import { KernelMemory } from "../kernels/kernel-memory.js";
+import { EngineError, EngineErrorCode } from "../errors.js";
 import { checkMetric, type Metric } from "../metric.js";
 import { Rng } from "../random.js";
 import { readSnapshot, writeSnapshot } from "../snapshot/snapshot-format.js";
@@ -15,6 +15,8 @@ import {
   type StoredIndexOptions,
 } from "../vector-index.js";
 import { checkEf, checkK, VectorInput } from "../vector-input.js";
+import { KernelWorkspace } from "../workspace/kernel-workspace.js";
+import type { RegionSet } from "../workspace/region.js";
 import { type GraphHeader, graphHeader, graphSections, restoreGraph } from "./graph-snapshot.js";
 import { DELETED, HnswGraph } from "./hnsw-graph.js";
 import { greedyDescent, searchLayer } from "./layer-search.js";
@@ -45,6 +47,9 @@ export interface HnswOptions extends Partial<HnswParams>, StoredIndexOptions {
   originals?: OriginalsSource;
 }
 
+/** A graph grows by half when an id does not fit (it starts as large as its store's arena). */
+const GROWTH = 1.5;
+
 const SNAPSHOT_MAGIC = "QVHN";
 const SNAPSHOT_VERSION = 1;
 const MAX_LEVEL = 32;
@@ -68,33 +73,48 @@ export function checkHnswParams(p: Partial<HnswParams>): HnswParams {
  * VectorStore. The graph sees ids and batch distances only; the store decides what a vector is
  * (float32, 8-bit codes, PQ codes). Inserts, updates (the links around the node are repaired),
  * deletes (a tombstone: traversed, never returned) and filtered search.
+ *
+ * The records and quantizer parameters are regions of a KernelWorkspace (given, or private);
+ * the search scratch is the workspace memory's, shared with every index placed there.
  */
 export class HnswIndex implements StoredIndex {
   readonly dim: number;
   readonly metric: Metric;
   readonly params: HnswParams;
   readonly store: VectorStore;
+  readonly workspace: KernelWorkspace;
+  private readonly home: RegionSet;
   private readonly graph: HnswGraph;
-  private readonly scratch: SearchScratch;
   private readonly input: VectorInput;
   private readonly rng: Rng;
   private readonly levelMult: number;
   private readonly links: LinkBuilder;
+  /** Ids of one batch: an expanded node's neighbours (and the node itself in a repair). */
+  private readonly batch: number;
 
   constructor(options: HnswOptions) {
     this.dim = checkDimension(options.dim);
     this.metric = checkMetric(options.metric);
     this.params = checkHnswParams(options);
-    const mem = new KernelMemory();
-    this.store = createStore(mem, this.dim, this.metric, options.storage ?? { kind: "f32" });
+    this.workspace = options.workspace ?? new KernelWorkspace();
+    this.home = this.workspace.open();
+    // without a capacity the store picks a small start (4 to 64 rows, ~4 KiB)
+    const storage = options.storage ?? { kind: "f32" };
+    this.store = createStore(
+      this.home,
+      this.dim,
+      this.metric,
+      storage,
+      options.capacity || undefined,
+    );
     this.graph = new HnswGraph(this.params.m);
-    this.scratch = new SearchScratch(this.store, this.graph.m0 + 1);
-    const pairwise = new Pairwise(this.store, this.scratch, this.metric, options.originals);
-    this.links = new LinkBuilder(this.graph, this.store, this.scratch, pairwise, this.params);
-    this.input = new VectorInput(this.dim, this.metric);
+    this.batch = this.graph.m0 + 1;
+    const pairwise = new Pairwise(this.store, this.metric, options.originals);
+    this.links = new LinkBuilder(this.graph, this.store, pairwise, this.params);
+    this.input = new VectorInput(this.dim, this.metric, this.home);
     this.rng = new Rng(this.params.seed);
     this.levelMult = 1 / Math.log(this.params.m);
-    if (options.capacity) this.reserve(options.capacity);
+    this.reserve(this.store.capacity);
   }
 
   get size(): number {
@@ -110,18 +130,20 @@ export class HnswIndex implements StoredIndex {
   }
 
   reserve(capacity: number): void {
+    this.checkLive();
     if (capacity <= this.graph.capacity) return;
     this.store.reserve(capacity);
     this.graph.reserve(capacity);
-    this.scratch.visited.reserve(capacity);
   }
 
   upsert(id: number, vector: ArrayLike<number>): void {
+    this.checkLive();
     checkId(id);
     const v = this.input.take(vector);
     if (id >= this.graph.capacity) {
-      this.reserve(Math.max(id + 1, Math.ceil(this.graph.capacity * 1.5), 1024));
+      this.reserve(Math.max(id + 1, Math.ceil(this.graph.capacity * GROWTH)));
     }
+    this.scratch();
     if (!this.graph.has(id)) {
       this.insert(id, v);
       return;
@@ -134,6 +156,7 @@ export class HnswIndex implements StoredIndex {
   }
 
   delete(id: number): boolean {
+    this.checkLive();
     if (!this.has(id)) return false;
     this.graph.flags[id] |= DELETED;
     this.graph.deletedCount++;
@@ -141,27 +164,19 @@ export class HnswIndex implements StoredIndex {
   }
 
   search(query: ArrayLike<number>, k: number, options: SearchOptions = {}): SearchResult {
+    this.checkLive();
     checkK(k);
     const q = this.input.take(query, "query");
     const ef = Math.max(checkEf(options.ef) ?? this.params.efSearch, k);
     const graph = this.graph;
     if (this.size === 0)
       return { ids: new Uint32Array(0), distances: new Float32Array(0), distanceCount: 0 };
+    const s = this.scratch();
     this.store.setQuery(q);
-    const current = this.descend(0);
-    const dist = this.scratch.entryDist;
-    const computed = searchLayer(
-      graph,
-      this.store,
-      this.scratch,
-      current,
-      dist,
-      ef,
-      0,
-      true,
-      options.filter,
-    );
-    const results = this.scratch.results;
+    const current = this.descend(s, 0);
+    const dist = s.entryDist;
+    const computed = searchLayer(graph, this.store, s, current, dist, ef, 0, true, options.filter);
+    const results = s.results;
     const n = Math.min(k, results.size);
     const ids = new Uint32Array(n);
     const distances = new Float32Array(n);
@@ -170,11 +185,36 @@ export class HnswIndex implements StoredIndex {
   }
 
   memoryUsage(): MemoryUsage {
-    return storedMemoryUsage(
-      this.store,
-      this.graph.idBound,
-      this.graph.bytes(),
-      this.scratch.bytes() + this.dim * 4,
+    return storedMemoryUsage(this.store, this.graph.bytes());
+  }
+
+  /** Frees the index's regions (records, parameters) and arrays; later calls throw. */
+  dispose(): void {
+    if (this.home.disposed) return;
+    this.home.dispose();
+    this.graph.clear();
+  }
+
+  get disposed(): boolean {
+    return this.home.disposed;
+  }
+
+  private checkLive(): void {
+    if (this.home.disposed)
+      throw new EngineError(
+        EngineErrorCode.Disposed,
+        "the index was disposed: its memory is freed",
+      );
+  }
+
+  /** The shared scratch of the index's memory, fitted to this index (start of an operation). */
+  private scratch(): SearchScratch {
+    const kind = this.store.kind;
+    return this.home.mem.scratch.search.fit(
+      this.batch,
+      this.store.floatDim,
+      kind !== "f32",
+      this.graph.capacity,
     );
   }
 
@@ -188,13 +228,14 @@ export class HnswIndex implements StoredIndex {
       graph.maxLevel = level;
       return;
     }
+    const s = this.home.mem.scratch.search;
     this.store.setQuery(v);
-    let current = this.descend(level);
-    let dist = this.scratch.entryDist;
+    let current = this.descend(s, level);
+    let dist = s.entryDist;
     for (let l = Math.min(level, graph.maxLevel); l >= 0; l--) {
       const n = this.links.searchForLinks(current, dist, l, -1);
-      current = this.scratch.sortedIds[0];
-      dist = this.scratch.sortedDists[0];
+      current = s.sortedIds[0];
+      dist = s.sortedDists[0];
       this.links.rescoreWithOriginals(v, n);
       this.links.connect(id, l, n, false);
     }
@@ -216,38 +257,31 @@ export class HnswIndex implements StoredIndex {
     const level = graph.levels[id];
     for (let l = 0; l <= level; l++) this.links.repairNeighbours(id, l);
 
+    const s = this.home.mem.scratch.search;
     this.store.setQuery(v);
-    let current = this.descend(level);
-    let dist = this.scratch.entryDist;
+    let current = this.descend(s, level);
+    let dist = s.entryDist;
     for (let l = level; l >= 0; l--) {
       const n = this.links.searchForLinks(current, dist, l, id);
       if (n === 0) continue;
-      current = this.scratch.sortedIds[0];
-      dist = this.scratch.sortedDists[0];
+      current = s.sortedIds[0];
+      dist = s.sortedDists[0];
       this.links.rescoreWithOriginals(v, n);
       this.links.connect(id, l, n, true);
     }
   }
 
   /** Greedy descent from the entry point to `level` + 1 for the prepared query. */
-  private descend(level: number): number {
+  private descend(s: SearchScratch, level: number): number {
     const entry = this.graph.entry;
-    return greedyDescent(
-      this.graph,
-      this.store,
-      this.scratch,
-      entry,
-      this.distanceTo(entry),
-      level,
-    );
+    return greedyDescent(this.graph, this.store, s, entry, this.distanceTo(s, entry), level);
   }
 
-  private distanceTo(id: number): number {
-    const s = this.scratch;
+  private distanceTo(s: SearchScratch, id: number): number {
     const mem = s.mem;
-    mem.u32[s.idsPtr >> 2] = id;
+    mem.u32[s.idsPtr >>> 2] = id;
     this.store.score(s.idsPtr, 1, s.outPtr);
-    return mem.f32[s.outPtr >> 2];
+    return mem.f32[s.outPtr >>> 2];
   }
 
   private randomLevel(): number {
@@ -257,6 +291,7 @@ export class HnswIndex implements StoredIndex {
 
   /** A compact binary snapshot: parameters, quantizer, records and graph of ids < idBound. */
   serialize(): Uint8Array {
+    this.checkLive();
     const n = this.graph.idBound;
     return writeSnapshot(
       SNAPSHOT_MAGIC,
@@ -277,10 +312,13 @@ export class HnswIndex implements StoredIndex {
     );
   }
 
-  /** Restores a snapshot; `originals` as for the constructor (they are not part of a snapshot). */
+  /**
+   * Restores a snapshot into `workspace` (else a private one); `originals` as for the
+   * constructor (they are not part of a snapshot).
+   */
   static deserialize(
     bytes: Uint8Array,
-    options: { capacity?: number; originals?: OriginalsSource } = {},
+    options: { capacity?: number; originals?: OriginalsSource; workspace?: KernelWorkspace } = {},
   ): HnswIndex {
     const snap = readSnapshot(bytes, SNAPSHOT_MAGIC, [SNAPSHOT_VERSION]);
     const h = snap.header;
@@ -297,6 +335,7 @@ export class HnswIndex implements StoredIndex {
       storage: storeSpecFromParameters(String(h.store), dim, snap.section("quantizer")),
       capacity: Math.max(n, options.capacity ?? 0),
       originals: options.originals,
+      workspace: options.workspace,
     });
     index.store.loadRecords(snap.section("records", n * index.store.recordBytes), n);
     restoreGraph(index.graph, graph, snap);

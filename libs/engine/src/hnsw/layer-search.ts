@@ -34,8 +34,8 @@ export function searchLayer(
   const bare = !checkDeleted && filter === undefined;
   const u32 = mem.u32;
   const f32 = mem.f32;
-  const ids0 = idsPtr >> 2;
-  const out0 = outPtr >> 2;
+  const ids0 = idsPtr >>> 2;
+  const out0 = outPtr >>> 2;
   let computed = 0;
 
   candidates.clear();
@@ -121,8 +121,8 @@ function greedyOnLevel(
 ): number {
   const { idsPtr, outPtr, mem } = scratch;
   const links = graph.linkArray(level);
-  const ids0 = idsPtr >> 2;
-  const out0 = outPtr >> 2;
+  const ids0 = idsPtr >>> 2;
+  const out0 = outPtr >>> 2;
   let current = start;
   let best = scratch.entryDist;
   let changed = true;

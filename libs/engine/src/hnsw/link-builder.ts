@@ -1,3 +1,4 @@
+import { writePadded } from "../storage/f32-store.js";
 import type { VectorStore } from "../storage/vector-store.js";
 import type { HnswGraph } from "./hnsw-graph.js";
 import { searchLayer } from "./layer-search.js";
@@ -14,10 +15,14 @@ export class LinkBuilder {
   constructor(
     private readonly graph: HnswGraph,
     private readonly store: VectorStore,
-    private readonly scratch: SearchScratch,
     private readonly pairwise: Pairwise,
     private readonly params: { m: number; efConstruction: number },
   ) {}
+
+  /** The shared scratch of the store's memory, fitted by the index at the operation's start. */
+  private get scratch(): SearchScratch {
+    return this.store.mem.scratch.search;
+  }
 
   /** ef_construction search on one level; leaves the results, minus `exclude`, sorted in scratch. */
   searchForLinks(entry: number, entryDist: number, level: number, exclude: number): number {
@@ -54,7 +59,7 @@ export class LinkBuilder {
   rescoreWithOriginals(v: Float32Array, n: number): void {
     if (this.pairwise.originals === undefined || n === 0) return;
     const s = this.scratch;
-    s.mem.f32.set(v, s.baseSlotPtr >> 2);
+    writePadded(s.mem.f32, s.baseSlotPtr >>> 2, v, this.store.dim, this.store.floatDim);
     this.pairwise.fromIds(s.baseSlotPtr, s.sortedIds, n, s.sortedDists);
     sortPairs(s.sortedIds, s.sortedDists, n, s.sortHeap);
   }

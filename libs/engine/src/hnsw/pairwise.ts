@@ -15,12 +15,16 @@ export class Pairwise {
 
   constructor(
     private readonly store: VectorStore,
-    private readonly scratch: SearchScratch,
     private readonly metric: Metric,
     originals: OriginalsSource | undefined,
   ) {
     this.bias = metric === "cosine" ? 1 : 0;
     this.originals = store.kind === "f32" ? undefined : originals;
+  }
+
+  /** The shared scratch of the store's memory, fitted by the index at the operation's start. */
+  private get scratch(): SearchScratch {
+    return this.store.mem.scratch.search;
   }
 
   /** Offset of the float32 form of `id`, written into slot `slot` when the store needs it. */
@@ -35,9 +39,12 @@ export class Pairwise {
 
   private floatInto(id: number, slotPtr: number): number {
     const originals = this.originals;
-    if (originals !== undefined && originals.read(id, this.scratch.mem.f32, slotPtr >> 2)) {
-      if (this.metric === "cosine")
-        this.scratch.mem.kernels.normalize_f32(slotPtr, this.store.floatDim);
+    const mem = this.store.mem;
+    if (originals !== undefined && originals.read(id, mem.f32, slotPtr >>> 2)) {
+      // the slot is shared scratch: clear the padding the float32 kernels read
+      const f32 = mem.f32;
+      for (let d = this.store.dim; d < this.store.floatDim; d++) f32[(slotPtr >>> 2) + d] = 0;
+      if (this.metric === "cosine") mem.kernels.normalize_f32(slotPtr, this.store.floatDim);
       return slotPtr;
     }
     return this.store.floatOf(id, slotPtr);
@@ -52,20 +59,20 @@ export class Pairwise {
     offset = 0,
   ): void {
     const { mem, ptrsPtr, pairOutPtr } = this.scratch;
-    const p0 = ptrsPtr >> 2;
+    const p0 = ptrsPtr >>> 2;
     for (let i = 0; i < n; i++) mem.u32[p0 + i] = ptrs[i];
     const dim = this.store.floatDim;
     if (this.metric === "l2") mem.kernels.l2_f32_batch(from, ptrsPtr, n, 0, 1, dim, pairOutPtr);
     else mem.kernels.dot_f32_batch(from, ptrsPtr, n, 0, 1, dim, this.bias, pairOutPtr);
     const f32 = mem.f32;
-    const o0 = pairOutPtr >> 2;
+    const o0 = pairOutPtr >>> 2;
     for (let i = 0; i < n; i++) out[offset + i] = f32[o0 + i];
   }
 
   /** Whether any vector at ptrs[0..n) is closer than `limit` to the vector at `from`. */
   anyCloser(from: number, ptrs: ArrayLike<number>, n: number, limit: number): boolean {
     const { mem, ptrsPtr } = this.scratch;
-    const p0 = ptrsPtr >> 2;
+    const p0 = ptrsPtr >>> 2;
     for (let i = 0; i < n; i++) mem.u32[p0 + i] = ptrs[i];
     const dot = this.metric === "l2" ? 0 : 1;
     return (
@@ -89,8 +96,10 @@ export class Pairwise {
    * live in them: use `baseOf`).
    */
   fromIds(from: number, ids: ArrayLike<number>, n: number, out: Float32Array): void {
-    const ptrs = this.scratch.candidatePtrs;
-    const chunk = ptrs.length;
+    const s = this.scratch;
+    const ptrs = s.candidatePtrs;
+    // slots 0..chunk-1 hold a chunk's decoded vectors (a float32 store needs none)
+    const chunk = this.store.kind === "f32" ? s.batchCapacity : s.slotCount;
     for (let start = 0; start < n; start += chunk) {
       const m = Math.min(chunk, n - start);
       for (let i = 0; i < m; i++) ptrs[i] = this.floatOf(ids[start + i], i);

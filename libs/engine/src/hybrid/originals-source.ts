@@ -10,8 +10,43 @@ export interface OriginalsSource {
    * false when the source has no vector for `id`.
    */
   read(id: number, out: Float32Array, offset: number): boolean;
+  /**
+   * Batch form of `read` (optional: `readOriginals` falls back to `read`): copies the original of
+   * ids[i] to out[offset + i * stride ..) and sets found[i] to 1, or to 0 when there is none
+   * (that row is left as it was); returns how many were found. The hybrid rerank and the exact
+   * scan read a chunk of rows this way, straight into kernel memory. It must not allocate in the
+   * memory `out` views (the view would go stale).
+   */
+  readMany?(
+    ids: ArrayLike<number>,
+    n: number,
+    out: Float32Array,
+    offset: number,
+    stride: number,
+    found: Uint8Array,
+  ): number;
   /** Bytes held in RAM (0 for a source that reads from disk without caching). */
   residentBytes(): number;
+}
+
+/** `source.readMany`, or a loop over `source.read` for a source without it. */
+export function readOriginals(
+  source: OriginalsSource,
+  ids: ArrayLike<number>,
+  n: number,
+  out: Float32Array,
+  offset: number,
+  stride: number,
+  found: Uint8Array,
+): number {
+  if (source.readMany !== undefined) return source.readMany(ids, n, out, offset, stride, found);
+  let count = 0;
+  for (let i = 0; i < n; i++) {
+    const ok = source.read(ids[i], out, offset + i * stride);
+    found[i] = ok ? 1 : 0;
+    if (ok) count++;
+  }
+  return count;
 }
 
 /** Originals in one growable Float32Array, for tests, benchmarks and embedded use. */

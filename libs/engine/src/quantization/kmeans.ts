@@ -80,8 +80,8 @@ export function writeCodebook(
   cnormPtr: number,
 ): void {
   const f32 = mem.f32;
-  const cb = cbPtr >> 2;
-  const cn = cnormPtr >> 2;
+  const cb = cbPtr >>> 2;
+  const cn = cnormPtr >>> 2;
   for (let j = 0; j < CODEBOOK_SLOTS; j++) {
     let norm = 0;
     for (let d = 0; d < dsub; d++) {
@@ -127,8 +127,8 @@ export function kMeans(
     );
     const f32 = mem.f32;
     const idx = mem.i32;
-    const idx0 = scratch.idxPtr >> 2;
-    const dist0 = scratch.distPtr >> 2;
+    const idx0 = scratch.idxPtr >>> 2;
+    const dist0 = scratch.distPtr >>> 2;
     let total = 0;
     sums.fill(0);
     sizes.fill(0);
@@ -136,7 +136,7 @@ export function kMeans(
       const c = idx[idx0 + i];
       total += f32[dist0 + i];
       sizes[c]++;
-      const p = (ptr + i * strideBytes) >> 2;
+      const p = (ptr + i * strideBytes) >>> 2;
       const s = c * dsub;
       for (let d = 0; d < dsub; d++) sums[s + d] += f32[p + d];
     }
@@ -161,12 +161,12 @@ function reseedEmpty(
 ): void {
   const { mem, ptr, strideBytes, count, dsub } = points;
   const f32 = mem.f32;
-  const dist0 = scratch.distPtr >> 2;
+  const dist0 = scratch.distPtr >>> 2;
   for (let c = 0; c < sizes.length; c++) {
     if (sizes[c] > 0) continue;
     let far = 0;
     for (let i = 1; i < count; i++) if (f32[dist0 + i] > f32[dist0 + far]) far = i;
-    const p = (ptr + far * strideBytes) >> 2;
+    const p = (ptr + far * strideBytes) >>> 2;
     for (let d = 0; d < dsub; d++) centroids[c * dsub + d] = f32[p + d] / POINT_SCALE;
     f32[dist0 + far] = 0;
   }
@@ -194,19 +194,19 @@ function seedPlusPlus(
   const dmin = scratch.seedDistPtr;
   let f32 = mem.f32;
   for (let i = 0; i < n; i++) {
-    const p = (ptr + pick[i] * strideBytes) >> 2;
-    for (let d = 0; d < dsub; d++) f32[(xT >> 2) + d * n4 + i] = f32[p + d] / POINT_SCALE;
+    const p = (ptr + pick[i] * strideBytes) >>> 2;
+    for (let d = 0; d < dsub; d++) f32[(xT >>> 2) + d * n4 + i] = f32[p + d] / POINT_SCALE;
   }
-  f32.fill(Infinity, dmin >> 2, (dmin >> 2) + n);
-  f32.fill(0, (dmin >> 2) + n, (dmin >> 2) + n4);
+  f32.fill(Infinity, dmin >>> 2, (dmin >>> 2) + n);
+  f32.fill(0, (dmin >>> 2) + n, (dmin >>> 2) + n4);
   const centroids = new Float32Array(k * dsub);
   let chosen = rng.int(n);
   for (let c = 0; c < k; c++) {
     f32 = mem.f32;
     for (let d = 0; d < dsub; d++) {
-      const v = f32[(xT >> 2) + d * n4 + chosen];
+      const v = f32[(xT >>> 2) + d * n4 + chosen];
       centroids[c * dsub + d] = v;
-      f32.fill(v, (cs >> 2) + d * 4, (cs >> 2) + d * 4 + 4);
+      f32.fill(v, (cs >>> 2) + d * 4, (cs >>> 2) + d * 4 + 4);
     }
     if (c === k - 1) break;
     const total = mem.kernels.kmeanspp_update(xT, n4, dsub, cs, dmin);
@@ -217,7 +217,7 @@ function seedPlusPlus(
     let target = rng.next() * total;
     chosen = n - 1;
     for (let i = 0; i < n; i++) {
-      target -= f32[(dmin >> 2) + i];
+      target -= f32[(dmin >>> 2) + i];
       if (target < 0) {
         chosen = i;
         break;

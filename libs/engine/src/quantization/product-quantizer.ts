@@ -99,7 +99,7 @@ export class ProductQuantizer {
     const dsub = dim / m;
     const mem = new KernelMemory();
     const pointsPtr = mem.alloc(count * dim * 4);
-    const points = mem.f32.subarray(pointsPtr >> 2, (pointsPtr >> 2) + count * dim);
+    const points = mem.f32.subarray(pointsPtr >>> 2, (pointsPtr >>> 2) + count * dim);
     for (let i = 0; i < points.length; i++) points[i] = samples[i] * POINT_SCALE;
     const scratch = allocKMeansScratch(mem, count, dsub, PRODUCT_DEFAULTS.seedSample);
     const rng = new Rng(options.seed ?? PRODUCT_DEFAULTS.seed);

@@ -1,5 +1,4 @@
 import { EngineError, EngineErrorCode } from "../errors.js";
-import type { KernelMemory } from "../kernels/kernel-memory.js";
 import type { Metric } from "../metric.js";
 import { ProductQuantizer } from "../quantization/product-quantizer.js";
 import { ScalarQuantizer } from "../quantization/scalar-quantizer.js";
@@ -7,6 +6,7 @@ import { F32Store } from "./f32-store.js";
 import { ProductStore } from "./product-store.js";
 import { ScalarStore } from "./scalar-store.js";
 import type { StoreKind, VectorStore } from "./vector-store.js";
+import type { RegionSet } from "../workspace/region.js";
 
 /** How to store vectors: float32, or codes of a trained quantizer. */
 export type StoreSpec =
@@ -14,19 +14,21 @@ export type StoreSpec =
   | { kind: "scalar"; quantizer: ScalarQuantizer }
   | { kind: "product"; quantizer: ProductQuantizer };
 
+/** A store with its regions in `home`; `capacity` sizes its arena (else it starts small). */
 export function createStore(
-  mem: KernelMemory,
+  home: RegionSet,
   dim: number,
   metric: Metric,
   spec: StoreSpec,
+  capacity?: number,
 ): VectorStore {
   switch (spec.kind) {
     case "f32":
-      return new F32Store(mem, dim, metric);
+      return new F32Store(home, dim, metric, capacity);
     case "scalar":
-      return new ScalarStore(mem, dim, metric, spec.quantizer);
+      return new ScalarStore(home, dim, metric, spec.quantizer, capacity);
     case "product":
-      return new ProductStore(mem, dim, metric, spec.quantizer);
+      return new ProductStore(home, dim, metric, spec.quantizer, capacity);
   }
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { KernelMemory } from "../kernels/kernel-memory.js";
+import type { KernelMemory } from "../kernels/kernel-memory.js";
 import { METRICS, type Metric } from "../metric.js";
 import { ProductQuantizer } from "../quantization/product-quantizer.js";
 import { ScalarQuantizer } from "../quantization/scalar-quantizer.js";
@@ -7,6 +7,7 @@ import { randomVectors, referenceDistance, vectorOf } from "../test-support/refe
 import { normalizeInPlace } from "../vector-checks.js";
 import { createStore, type StoreSpec } from "./create-store.js";
 import type { VectorStore } from "./vector-store.js";
+import { KernelWorkspace } from "../workspace/kernel-workspace.js";
 
 const COUNT = 50;
 
@@ -22,10 +23,10 @@ function scoreAll(
   idsPtr: number,
   outPtr: number,
 ): Float32Array {
-  for (let i = 0; i < COUNT; i++) mem.u32[(idsPtr >> 2) + i] = (i * 7) % COUNT; // scattered order
+  for (let i = 0; i < COUNT; i++) mem.u32[(idsPtr >>> 2) + i] = (i * 7) % COUNT; // scattered order
   store.score(idsPtr, COUNT, outPtr);
   const out = new Float32Array(COUNT);
-  for (let i = 0; i < COUNT; i++) out[(i * 7) % COUNT] = mem.f32[(outPtr >> 2) + i];
+  for (let i = 0; i < COUNT; i++) out[(i * 7) % COUNT] = mem.f32[(outPtr >>> 2) + i];
   return out;
 }
 
@@ -37,8 +38,9 @@ function dataFor(metric: Metric, dim: number, seed: number): Float32Array {
 }
 
 function setup(dim: number, metric: Metric, spec: StoreSpec) {
-  const mem = new KernelMemory();
-  const store = createStore(mem, dim, metric, spec);
+  const home = new KernelWorkspace().open();
+  const store = createStore(home, dim, metric, spec);
+  const mem = home.mem;
   const idsPtr = mem.alloc(COUNT * 4);
   const outPtr = mem.alloc(COUNT * 4);
   const slotPtr = mem.alloc(Math.ceil(dim / 16) * 64);
@@ -92,7 +94,7 @@ describe.each(METRICS)("stores, metric %s", (metric) => {
           2e-3 * (1 + Math.abs(want)) * (metric === "l2" ? dim : 1),
         );
         // the kernel's decoding agrees with the quantizer's
-        const at = store.floatOf(i, slotPtr) >> 2;
+        const at = store.floatOf(i, slotPtr) >>> 2;
         for (let d = 0; d < dim; d++) expect(mem.f32[at + d]).toBeCloseTo(decoded[d], 5);
       }
     });
@@ -111,7 +113,7 @@ describe.each(METRICS)("stores, metric %s", (metric) => {
       for (let i = 0; i < COUNT; i++) {
         store.read(i, decoded); // for cosine, scaled back to unit length
         expect(got[i]).toBeCloseTo(referenceDistance(metric, query, decoded), 3);
-        const at = store.floatOf(i, slotPtr) >> 2;
+        const at = store.floatOf(i, slotPtr) >>> 2;
         for (let d = 0; d < dim; d++) expect(mem.f32[at + d]).toBe(decoded[d]);
       }
     });

@@ -1,0 +1,61 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { IngestLoadOptions } from "./ingest-load.js";
+import type { SearchLoadOptions, SearchLoadResult } from "./search-load.js";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = resolve(here, "../../../..");
+
+function child(script: string, args: string[], env: Record<string, string> = {}): ChildProcess {
+  return spawn(process.execPath, ["--import", "tsx", script, ...args], {
+    cwd: repo,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+}
+
+/** The last line a child printed, parsed, once it exited (an error when it failed). */
+function lastLine<T>(proc: ChildProcess, what: string): Promise<T> {
+  let out = "";
+  proc.stdout?.on("data", (chunk: Buffer) => (out += chunk.toString()));
+  return new Promise((resolve, reject) => {
+    proc.once("error", reject);
+    proc.once("exit", (code, signal) => {
+      const line = out.trim().split("\n").pop() ?? "";
+      if (code !== 0 || !line)
+        reject(new Error(`${what} exited ${code ?? signal}: ${out.slice(-500)}`));
+      else resolve(JSON.parse(line) as T);
+    });
+  });
+}
+
+/** Runs a search load in a process of its own and answers its figures. */
+export function runSearchLoad(options: SearchLoadOptions): Promise<SearchLoadResult> {
+  return lastLine(child(join(here, "search-load.ts"), [JSON.stringify(options)]), "search load");
+}
+
+export interface IngestLoad {
+  /** Resolves when the child has upserted everything. */
+  done: Promise<{ vectors: number; seconds: number }>;
+  /** Stops it early; resolves with what it upserted. */
+  stop(): Promise<{ vectors: number; seconds: number }>;
+}
+
+/** Starts an ingest load in a process of its own. */
+export function startIngestLoad(options: IngestLoadOptions): IngestLoad {
+  const proc = child(join(here, "ingest-load.ts"), [JSON.stringify(options)]);
+  const done = lastLine<{ vectors: number; seconds: number }>(proc, "ingest load");
+  return {
+    done,
+    stop() {
+      if (proc.exitCode === null) proc.kill("SIGTERM");
+      return done;
+    },
+  };
+}
+
+/** `quiver serve` (embedded mode, as `npm start` runs it) in a child process. */
+export function startServe(env: Record<string, string>): ChildProcess {
+  return child(join(repo, "apps/cli/src/main.ts"), ["serve"], env);
+}

@@ -1,0 +1,233 @@
+import { EngineError, EngineErrorCode } from "../errors.js";
+import { KernelMemory, memoryLimitOf, regionCeilingOf } from "../kernels/kernel-memory.js";
+import { alignUp, FIRST_OFFSET } from "../kernels/region-allocator.js";
+import { Compaction } from "./compaction.js";
+import { RegionSet } from "./region.js";
+
+export interface KernelWorkspaceOptions {
+  /** Most bytes one memory holds: 4 GiB (Wasm32's limit) by default; tests use less. */
+  memoryLimitBytes?: number;
+  /** A memory is compacted only once it has touched this many bytes (64 MiB by default). */
+  compactionMinBytes?: number;
+  /** ... and only when at least this share of them is free (0.5 by default). */
+  compactionFreeShare?: number;
+}
+
+/** What a workspace holds, for node-level metrics. */
+export interface WorkspaceFigures {
+  /** Wasm memories alive now, and created over the workspace's life. */
+  memories: number;
+  memoriesCreated: number;
+  /** Pages the memories hold (address space committed; resident only where touched). */
+  committedBytes: number;
+  /** Bytes the memories have touched at least once: the bound of their resident pages. */
+  touchedBytes: number;
+  /** Blocks allocated to index regions (records, parameters, cache slabs). */
+  regionBytes: number;
+  /** The shared scratch: Wasm blocks and the JS buffers beside them. */
+  scratchBytes: number;
+  /** Committed bytes in neither regions nor scratch (free blocks and unused pages). */
+  freeBytes: number;
+  /** Owners of regions alive (indexes, caches, scans). */
+  regionSets: number;
+  compacting: boolean;
+}
+
+/**
+ * The kernel memory of one thread, shared by every index the thread builds: a few Wasm memories
+ * (usually one) instead of one per index, since V8 reserves ~10 GiB of address space for each
+ * and a thread runs out after some thousands. An index allocates its regions in a RegionSet the
+ * workspace places in a memory; the memory's shared scratch serves every index placed there.
+ *
+ * - Placement: a new set goes to the current memory. A request its memory cannot hold moves the
+ *   set to another memory with room, or to a new memory (so a thread may hold more than 4 GiB).
+ * - Compaction: Wasm memories never shrink, so after many indexes are freed their pages stay
+ *   resident. `compactStep` moves the live sets of a mostly free memory into another one, in
+ *   bounded steps a serving thread interleaves with searches, then drops the emptied memory.
+ *   A memory left with no set is dropped at once.
+ *
+ * Single-threaded by design: one thread uses a workspace, and each index operation (search,
+ * upsert, delete) runs to completion synchronously, so indexes share scratch safely. Regions move
+ * only inside an allocation (at the start of an operation) or in `compactStep`, never while an
+ * operation runs.
+ */
+export class KernelWorkspace {
+  readonly memoryLimitBytes: number;
+  private readonly compactionMinBytes: number;
+  private readonly compactionFreeShare: number;
+  private readonly memories: KernelMemory[] = [];
+  private current: KernelMemory | undefined;
+  private created = 0;
+  private compaction: Compaction | undefined;
+
+  constructor(options: KernelWorkspaceOptions = {}) {
+    this.memoryLimitBytes = memoryLimitOf(options.memoryLimitBytes);
+    this.compactionMinBytes = options.compactionMinBytes ?? 64 << 20;
+    this.compactionFreeShare = options.compactionFreeShare ?? 0.5;
+  }
+
+  /** A new, empty set of regions for one owner, placed in the current memory. */
+  open(): RegionSet {
+    return new RegionSet(this, this.currentMemory());
+  }
+
+  /**
+   * Moves `set` to a memory that can hold its regions plus `extraBytes` (a memory with room, or
+   * a new one). Called by RegionSet when its memory is full or draining.
+   */
+  relocate(set: RegionSet, extraBytes: number): void {
+    const need = set.bytes() + alignUp(extraBytes);
+    const most = regionCeilingOf(this.memoryLimitBytes) - FIRST_OFFSET;
+    if (need > most) {
+      throw new EngineError(
+        EngineErrorCode.CapacityExceeded,
+        `an index can hold at most ${most} bytes of vectors, codes and parameters (one kernel ` +
+          `memory); ${need} bytes requested`,
+        { requestedBytes: need, maxBytes: most },
+      );
+    }
+    const from = set.mem;
+    const candidates = [this.current, ...this.memories].filter(
+      (m): m is KernelMemory => m !== undefined && m !== from && !m.draining,
+    );
+    for (const mem of candidates) {
+      if (room(mem) >= need && set.moveTo(mem)) return this.afterMove(from);
+    }
+    const target = this.addMemory(need);
+    if (!set.moveTo(target)) throw target.full(need);
+    this.afterMove(from);
+  }
+
+  /** Called when a set is disposed: a memory left empty (and not current) is dropped. */
+  forget(set: RegionSet): void {
+    this.dropIfEmpty(set.mem);
+  }
+
+  /** Whether a memory is mostly free and worth compacting (or a compaction is under way). */
+  needsCompaction(): boolean {
+    return this.compaction !== undefined || this.compactionSource() !== undefined;
+  }
+
+  /**
+   * One bounded step of compaction: moves region sets out of a mostly free memory until about
+   * `maxBytes` are copied (at least one set, so a set larger than `maxBytes` moves in one step),
+   * and drops the memory once it is empty. Returns true while there is more to do.
+   */
+  compactStep(maxBytes = 8 << 20): boolean {
+    if (this.compaction === undefined) {
+      const source = this.compactionSource();
+      if (source === undefined) return false;
+      this.compaction = new Compaction(this, source, this.compactionTarget(source));
+    }
+    if (!this.compaction.step(maxBytes)) return true;
+    const { source } = this.compaction;
+    this.compaction = undefined;
+    this.remove(source);
+    return this.compactionSource() !== undefined;
+  }
+
+  /** Runs compaction to the end (tests, or a thread with nothing else to do). */
+  compact(): void {
+    while (this.compactStep(Infinity));
+  }
+
+  figures(): WorkspaceFigures {
+    let committed = 0;
+    let touched = 0;
+    let allocated = 0;
+    let scratchWasm = 0;
+    let scratch = 0;
+    let sets = 0;
+    for (const mem of this.memories) {
+      committed += mem.bytes();
+      touched += mem.allocator.highWater;
+      allocated += mem.allocator.allocatedBytes;
+      if (mem.hasScratch()) {
+        scratchWasm += mem.scratch.wasmBytes();
+        scratch += mem.scratch.bytes();
+      }
+      sets += mem.sets.size;
+    }
+    return {
+      memories: this.memories.length,
+      memoriesCreated: this.created,
+      committedBytes: committed,
+      touchedBytes: touched,
+      regionBytes: allocated - scratchWasm,
+      scratchBytes: scratch,
+      freeBytes: committed - allocated,
+      regionSets: sets,
+      compacting: this.compaction !== undefined,
+    };
+  }
+
+  /** The memories alive, oldest first (tests and figures). */
+  memoryList(): readonly KernelMemory[] {
+    return this.memories;
+  }
+
+  private currentMemory(): KernelMemory {
+    if (this.current === undefined || this.current.draining) this.current = this.addMemory(0);
+    return this.current;
+  }
+
+  private addMemory(initialBytes: number): KernelMemory {
+    const mem = new KernelMemory({
+      limitBytes: this.memoryLimitBytes,
+      initialBytes: initialBytes + FIRST_OFFSET,
+    });
+    this.memories.push(mem);
+    this.created++;
+    this.current = mem;
+    return mem;
+  }
+
+  private afterMove(from: KernelMemory): void {
+    this.dropIfEmpty(from);
+  }
+
+  private dropIfEmpty(mem: KernelMemory): void {
+    if (mem.sets.size > 0 || mem === this.current) return;
+    if (this.compaction?.source === mem) return; // the compaction drops it
+    this.remove(mem);
+  }
+
+  private remove(mem: KernelMemory): void {
+    const i = this.memories.indexOf(mem);
+    if (i >= 0) this.memories.splice(i, 1);
+    if (this.current === mem) this.current = undefined;
+  }
+
+  /** The memory with the most free touched bytes, if it passes the thresholds. */
+  private compactionSource(): KernelMemory | undefined {
+    let best: KernelMemory | undefined;
+    let bestFree = 0;
+    for (const mem of this.memories) {
+      if (mem.draining) continue;
+      const touched = mem.allocator.highWater;
+      const free = touched - mem.allocator.allocatedBytes;
+      if (touched < this.compactionMinBytes || free < this.compactionFreeShare * touched) continue;
+      if (free > bestFree) {
+        best = mem;
+        bestFree = free;
+      }
+    }
+    return best;
+  }
+
+  /** Another memory with room for the source's live bytes, else a new one sized for them. */
+  private compactionTarget(source: KernelMemory): KernelMemory {
+    const live = source.allocator.allocatedBytes;
+    const other = this.memories.find((m) => m !== source && !m.draining && room(m) >= live);
+    if (other !== undefined) {
+      this.current = other;
+      return other;
+    }
+    return this.addMemory(live);
+  }
+}
+
+/** Bytes a memory could still hand to regions (free blocks may be fragmented: a first guess). */
+function room(mem: KernelMemory): number {
+  return mem.regionCeiling - mem.allocator.top + mem.allocator.freeBytes;
+}
