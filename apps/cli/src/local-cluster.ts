@@ -113,16 +113,23 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     clearTimeout(killer);
   };
   const deadline = Date.now() + 120_000;
+  const shardHttpUrls = shardPorts.map((port) => `http://127.0.0.1:${port}`);
+  const answers = (u: string) =>
+    fetch(u, { signal: AbortSignal.timeout(2000) }).then(
+      (r) => r.ok,
+      () => false,
+    );
   for (;;) {
     const dead = all.find((c) => c.exitCode !== null || c.signalCode !== null);
     if (dead) {
       await stop();
       throw new Error(`a cluster process exited with ${dead.exitCode} while starting`);
     }
-    const ready = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2000) }).then(
-      (r) => r.ok,
-      () => false,
-    );
+    // every partition served, and every shard node up (a slower one would join later and move
+    // partitions under the caller's feet)
+    const ready =
+      (await answers(`${url}/readyz`)) &&
+      (await Promise.all(shardHttpUrls.map((u) => answers(`${u}/healthz`)))).every(Boolean);
     if (ready) break;
     if (Date.now() > deadline) {
       await stop();
@@ -130,6 +137,5 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  const shardHttpUrls = shardPorts.map((port) => `http://127.0.0.1:${port}`);
   return { url, shardProcesses, shardHttpUrls, coordinator, restartShard, stop };
 }

@@ -19,13 +19,39 @@ const partitions = Number(env.QUIVER_PARTITIONS || 8);
 const replicas = Number(env.QUIVER_REPLICAS || 1);
 const logger = createLogger(`shard ${shardId}`);
 
-mkdirSync(dataDir, { recursive: true });
-const servers = env.QUIVER_NATS_URL || "nats://127.0.0.1:4222";
-const log = await JetStreamLog.connect({ servers });
+// The HTTP endpoints answer from the first moment: /healthz and /readyz say 503 "starting" until
+// the node's threads run and it has joined the membership.
+const running: { node?: ShardNode; metrics?: { metrics(): Promise<string> } } = {};
 const registry = new Registry();
 // Every series names its shard (Prometheus adds job and instance), for the adaptive policy.
 registry.setDefaultLabels({ shard_id: shardId });
 collectProcessMetrics(registry);
+const http = createServer((req, res) => {
+  const { node: started, metrics: nodeMetrics } = running;
+  if (!started || !nodeMetrics) {
+    res.writeHead(req.url === "/metrics" ? 503 : req.url?.endsWith("z") ? 503 : 404);
+    res.end("starting");
+    return;
+  }
+  const states = started.states();
+  if (req.url === "/metrics") {
+    void nodeMetrics.metrics().then((text) => {
+      res.writeHead(200, { "content-type": registry.contentType });
+      res.end(text);
+    });
+  } else if (req.url === "/healthz") {
+    res.writeHead(200).end("ok");
+  } else if (req.url === "/readyz") {
+    const ready = states.length > 0 && states.every((s) => s.state === "serving");
+    res.writeHead(ready ? 200 : 503, { "content-type": "application/json" });
+    res.end(JSON.stringify({ partitions: states }));
+  } else res.writeHead(404).end();
+});
+http.listen(Number(env.QUIVER_SHARD_HTTP_PORT || 0), "127.0.0.1");
+
+mkdirSync(dataDir, { recursive: true });
+const servers = env.QUIVER_NATS_URL || "nats://127.0.0.1:4222";
+const log = await JetStreamLog.connect({ servers });
 const membership = await KvMembership.open(log.connection);
 // trainings sample a library across the cluster: its partitions may be served by other nodes
 const router = new MembershipRouter(membership, (id) => new NatsShardClient(log.connection, id));
@@ -40,30 +66,16 @@ const node = await ShardNode.start({
     sampler: (library, count, seed) => sampleAcross(router, library, count, seed),
   },
 });
-const nodeMetrics = node.metrics();
 const rpc = new ShardRpcServer(log.connection, node, logger);
 rpc.start();
 const agent = new MembershipAgent(node, membership, { partitions, replicas }, logger);
 await agent.start();
-
-const http = createServer((req, res) => {
-  const states = node.states();
-  if (req.url === "/metrics") {
-    void nodeMetrics.metrics().then((text) => {
-      res.writeHead(200, { "content-type": registry.contentType });
-      res.end(text);
-    });
-  } else if (req.url === "/healthz") {
-    res.writeHead(200).end("ok");
-  } else if (req.url === "/readyz") {
-    const ready = states.length > 0 && states.every((s) => s.state === "serving");
-    res.writeHead(ready ? 200 : 503, { "content-type": "application/json" });
-    res.end(JSON.stringify({ partitions: states }));
-  } else res.writeHead(404).end();
-});
-http.listen(Number(env.QUIVER_SHARD_HTTP_PORT || 0), "127.0.0.1", () => {
-  logger.info({ address: http.address(), dataDir, partitions, replicas }, "shard node up");
-});
+running.metrics = node.metrics();
+running.node = node;
+logger.info(
+  { address: http.address(), dataDir, partitions, replicas, workers: node.workerCount },
+  "shard node up",
+);
 
 let stopping = false;
 const stop = async () => {
