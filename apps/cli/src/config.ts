@@ -1,4 +1,5 @@
 import { resolve } from "node:path";
+import { serverTimingFrom } from "@quiver/coordinator";
 
 /** Settings from the environment (brief §3), with the embedded defaults. */
 export interface ServeConfig {
@@ -10,6 +11,8 @@ export interface ServeConfig {
   logLevel: string;
   /** How often libraries' recall is measured in the background (default 5 min; 0: never). */
   probeIntervalMs?: number;
+  /** A Server-Timing header on every response: where its time went (QUIVER_SERVER_TIMING=1). */
+  serverTiming?: boolean;
 }
 
 function intFrom(
@@ -36,5 +39,6 @@ export function serveConfig(env: NodeJS.ProcessEnv = process.env): ServeConfig {
     partitions: intFrom(env, "QUIVER_PARTITIONS", 1, 1, 1024),
     logLevel: env.QUIVER_LOG_LEVEL || "info",
     probeIntervalMs: intFrom(env, "QUIVER_PROBE_INTERVAL_MS", 300_000, 0, 2 ** 31 - 1),
+    serverTiming: serverTimingFrom(env),
   };
 }

@@ -65,6 +65,7 @@ export async function startEmbedded(config: ServeConfig, logger?: Logger): Promi
       ...policyTiming(process.env),
     },
     probeIntervalMs: config.probeIntervalMs,
+    serverTiming: config.serverTiming,
   });
   // Libraries created with more partitions than this start allows are still served.
   const needed = Math.max(config.partitions, ...coordinator.catalog.all().map(partitionsOf));

@@ -31,6 +31,8 @@ export interface CoordinatorOptions {
   policy?: PolicyOptions;
   /** How often each library's recall is measured in the background (default 5 min; 0: never). */
   probeIntervalMs?: number;
+  /** A Server-Timing header on every response (QUIVER_SERVER_TIMING=1; default off). */
+  serverTiming?: boolean;
 }
 
 export interface Coordinator {
@@ -66,6 +68,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     logger: options.logger,
     metrics,
     bodyLimit: options.bodyLimit,
+    serverTiming: options.serverTiming,
     serving: () => !closing && options.router.ready(),
     servingReplicas: () => servingReplicas(options.router, catalog, options.maxPartitions),
     registries: [metrics.registry, ...(options.registries ?? [])],
@@ -87,6 +90,16 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       await catalog.stop();
     },
   };
+}
+
+/** QUIVER_SERVER_TIMING: 1 or true turns the Server-Timing header on. */
+export function serverTimingFrom(env: NodeJS.ProcessEnv): boolean {
+  const raw = (env.QUIVER_SERVER_TIMING ?? "").trim().toLowerCase();
+  if (raw === "" || raw === "0" || raw === "false") return false;
+  if (raw === "1" || raw === "true") return true;
+  throw new Error(
+    `QUIVER_SERVER_TIMING must be 1 or 0, got ${JSON.stringify(env.QUIVER_SERVER_TIMING)}`,
+  );
 }
 
 /** QUIVER_POLICY_INTERVAL_MS and QUIVER_POLICY_COOLDOWN_MS, when set. */

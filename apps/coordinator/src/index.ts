@@ -5,9 +5,11 @@ export {
   type Coordinator,
   type CoordinatorOptions,
   policyTiming,
+  serverTimingFrom,
   startCoordinator,
 } from "./coordinator.js";
 export { sampleLibraryVectors } from "./service/sample-vectors.js";
+export { serverTimingHeader, type TimingEntry } from "./service/request-timing.js";
 export { mergeTopK } from "./service/search-service.js";
 export { decodeWriteToken, encodeWriteToken, mergeWriteTokens } from "./service/write-token.js";
 export { MembershipRouter } from "./cluster/membership-router.js";

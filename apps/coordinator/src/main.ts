@@ -1,13 +1,14 @@
 // A coordinator process (cluster mode): `node --import tsx apps/coordinator/src/main.ts`.
 // QUIVER_NATS_URL, QUIVER_HOST (127.0.0.1), QUIVER_PORT (8080), QUIVER_PARTITIONS (8),
-// QUIVER_LOG_LEVEL, QUIVER_PROBE_INTERVAL_MS (300000; 0: no background recall probe).
+// QUIVER_LOG_LEVEL, QUIVER_PROBE_INTERVAL_MS (300000; 0: no background recall probe),
+// QUIVER_SERVER_TIMING (0; 1: a Server-Timing header on every response).
 import { hostname } from "node:os";
 import { KvLease, KvMembership } from "@quiver/cluster";
 import { JetStreamLog } from "@quiver/log";
 import { collectProcessMetrics, createLogger } from "@quiver/telemetry";
 import { MembershipRouter } from "./cluster/membership-router.js";
 import { NatsShardClient } from "./cluster/nats-shard-client.js";
-import { policyTiming, startCoordinator } from "./coordinator.js";
+import { policyTiming, serverTimingFrom, startCoordinator } from "./coordinator.js";
 import { PrometheusSource } from "./policy/prometheus-source.js";
 
 const env = process.env;
@@ -28,6 +29,7 @@ const coordinator = await startCoordinator({
   maxPartitions: partitions,
   registries: [collectProcessMetrics()],
   probeIntervalMs,
+  serverTiming: serverTimingFrom(env),
   policy: {
     lease: await KvLease.open(log.connection, {
       name: "policy",

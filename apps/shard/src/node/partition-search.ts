@@ -1,6 +1,6 @@
 import { compileFilter, type ShardHit, type ShardSearchRequest } from "@quiver/api";
 import type { PartitionStore } from "@quiver/store";
-import type { LibraryIndex } from "../partition/library-index.js";
+import type { LibraryIndex, SearchTimer } from "../partition/library-index.js";
 import { exactDistance } from "./exact-distance.js";
 
 /** Below this estimated share of matching vectors, a filtered search scans the matches exactly. */
@@ -17,12 +17,14 @@ const MAX_FILTERED_EF = 4_096;
  * a selective filter scans the matching vectors exactly (float32 originals), a broad one searches
  * the index with the filter applied on admission and ef raised by the inverse of the share.
  * `exact` scans every admitted vector's float32 original, bypassing the index.
+ * `timer`, when given, collects hybrid's rerank time.
  */
 export function searchPartition(
   store: PartitionStore,
   partition: number,
   index: LibraryIndex,
   request: ShardSearchRequest,
+  timer?: SearchTimer,
 ): ShardHit[][] {
   const { libraryId, k, dimension } = request;
   const queries = Array.from({ length: request.queries.length / dimension }, (_, q) =>
@@ -38,7 +40,7 @@ export function searchPartition(
   if (request.exact) {
     found = exactScan(store, partition, index, queries, k, admits);
   } else if (!matches) {
-    found = queries.map((q) => index.search(q, k, { ef, rerankTopK: request.rerankTopK }));
+    found = queries.map((q) => index.search(q, k, { ef, rerankTopK: request.rerankTopK }, timer));
   } else {
     const share = estimateShare(store, partition, index, admits);
     if (share < EXACT_SCAN_SELECTIVITY || index.size <= EXACT_SCAN_SIZE) {
@@ -46,7 +48,12 @@ export function searchPartition(
     } else {
       const filteredEf = Math.min(MAX_FILTERED_EF, Math.ceil(Math.max(ef, k) / share));
       found = queries.map((q) =>
-        index.search(q, k, { ef: filteredEf, rerankTopK: request.rerankTopK, filter: admits }),
+        index.search(
+          q,
+          k,
+          { ef: filteredEf, rerankTopK: request.rerankTopK, filter: admits },
+          timer,
+        ),
       );
     }
   }

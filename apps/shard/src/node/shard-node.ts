@@ -176,6 +176,7 @@ export class ShardNode implements ShardClient {
 
   async search(request: ShardSearchRequest): Promise<ShardSearchResponse> {
     const deadline = Date.now() + request.timeoutMs;
+    const timings = request.timings ? { searchMs: 0, rerankMs: 0 } : undefined;
     const results = await Promise.all(
       request.partitions.map(async (partition): Promise<PartitionSearchResult> => {
         const hosted = await this.ready(partition, request.minSeqs?.[partition], deadline);
@@ -192,10 +193,11 @@ export class ShardNode implements ShardClient {
             },
           };
         }
+        const started = timings && performance.now();
         try {
           return {
             partition,
-            hits: searchPartition(this.options.store, partition, index, request),
+            hits: searchPartition(this.options.store, partition, index, request, timings),
           };
         } catch (error) {
           if (isApiError(error)) {
@@ -203,10 +205,12 @@ export class ShardNode implements ShardClient {
           }
           this.logger.error({ partition, err: error }, "search failed");
           return { partition, error: { code: "INTERNAL", message: (error as Error).message } };
+        } finally {
+          if (timings) timings.searchMs += performance.now() - (started as number);
         }
       }),
     );
-    return { results };
+    return timings ? { results, timings } : { results };
   }
 
   async get(request: ShardGetRequest): Promise<ShardGetResponse> {
