@@ -16,47 +16,59 @@ export interface PostgresInstall {
 }
 
 /**
- * The PostgreSQL install to use (pg_config on the PATH, else the newest /usr/lib/postgresql/N;
- * QUIVER_PG_BINDIR overrides) when it has initdb and the `vector` extension; else the reason.
+ * The PostgreSQL install to use when it has initdb and the `vector` extension, else the reason:
+ * QUIVER_PG_BINDIR when set (only it), else pg_config on the PATH, else the newest of
+ * /usr/lib/postgresql/N.
  */
-export function findPostgres(): PostgresInstall | { missing: string } {
+export function findPostgres(
+  env: NodeJS.ProcessEnv = process.env,
+  debianRoot = "/usr/lib/postgresql",
+): PostgresInstall | { missing: string } {
   const candidates: { binDir: string; shareDir?: string }[] = [];
-  if (process.env.QUIVER_PG_BINDIR) candidates.push({ binDir: process.env.QUIVER_PG_BINDIR });
-  try {
-    const [binDir, shareDir] = execFileSync("pg_config", ["--bindir", "--sharedir"], {
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "ignore"],
-    })
-      .trim()
-      .split("\n");
-    candidates.push({ binDir, shareDir });
-  } catch {
-    // no pg_config on the PATH
-  }
-  if (existsSync("/usr/lib/postgresql")) {
-    for (const v of readdirSync("/usr/lib/postgresql").sort((a, b) => Number(b) - Number(a)))
-      candidates.push({
-        binDir: `/usr/lib/postgresql/${v}/bin`,
-        shareDir: `/usr/share/postgresql/${v}`,
-      });
+  if (env.QUIVER_PG_BINDIR) {
+    candidates.push({ binDir: env.QUIVER_PG_BINDIR });
+  } else {
+    try {
+      const [binDir, shareDir] = execFileSync("pg_config", ["--bindir", "--sharedir"], {
+        encoding: "utf8",
+        env,
+        stdio: ["ignore", "pipe", "ignore"],
+      })
+        .trim()
+        .split("\n");
+      candidates.push({ binDir, shareDir });
+    } catch {
+      // no pg_config on the PATH
+    }
+    if (existsSync(debianRoot)) {
+      for (const v of readdirSync(debianRoot).sort((a, b) => Number(b) - Number(a)))
+        candidates.push({ binDir: join(debianRoot, v, "bin") });
+    }
   }
   if (candidates.length === 0)
-    return { missing: "no PostgreSQL found (no pg_config, no /usr/lib/postgresql)" };
+    return { missing: `no PostgreSQL found (no pg_config on the PATH, no ${debianRoot})` };
   const reasons: string[] = [];
   for (const { binDir, shareDir } of candidates) {
     if (!existsSync(join(binDir, "initdb")) || !existsSync(join(binDir, "postgres"))) {
-      reasons.push(`${binDir}: no initdb/postgres`);
+      reasons.push(`${binDir} has no initdb and postgres`);
       continue;
     }
-    const share =
-      shareDir ??
-      execFileSync(join(binDir, "pg_config"), ["--sharedir"], { encoding: "utf8" }).trim();
+    let share = shareDir;
+    try {
+      share ??= execFileSync(join(binDir, "pg_config"), ["--sharedir"], {
+        encoding: "utf8",
+        env,
+      }).trim();
+    } catch {
+      reasons.push(`${binDir}/pg_config does not say where the extensions are`);
+      continue;
+    }
     const control = join(share, "extension", "vector.control");
     if (!existsSync(control)) {
-      reasons.push(`${binDir}: no pgvector (${control} is missing)`);
+      reasons.push(`PostgreSQL in ${binDir} has no pgvector (${control} is missing)`);
       continue;
     }
-    const version = execFileSync(join(binDir, "postgres"), ["--version"], { encoding: "utf8" })
+    const version = execFileSync(join(binDir, "postgres"), ["--version"], { encoding: "utf8", env })
       .trim()
       .replace(/^.*\(PostgreSQL\)\s*/, "")
       .split(" ")[0];
@@ -68,6 +80,8 @@ export function findPostgres(): PostgresInstall | { missing: string } {
 }
 
 export interface Postgres {
+  /** The postmaster's; the backends are its children. */
+  pid: number;
   host: string;
   port: number;
   user: string;
@@ -155,6 +169,7 @@ export async function startPostgres(
     }
   }
   return {
+    pid: child.pid as number,
     host: "127.0.0.1",
     port,
     user: "postgres",

@@ -18,6 +18,7 @@ import { QUANTIZATION_DEFAULTS } from "@quiver/events";
 import { cachedU32, loadFashionMnist, subset } from "@quiver/testing";
 import { buildPgvector, closedLoop, PgClients, type PgKind, vectorText } from "./pgvector.js";
 import { findPostgres, type Postgres, startPostgres } from "./postgres.js";
+import { cpuMs, selfCpuMs } from "./process-cpu.js";
 import { type QuiverProcess, startQuiver } from "./quiver-process.js";
 import { answers, cannon, cannonOn, loadLibrary, searchBodies } from "./quiver-load.js";
 import {
@@ -83,6 +84,10 @@ interface Run extends LatencySummary {
   qps: number;
   requests: number;
   errors: number;
+  /** CPU ms per request of the server's processes (Quiver's; the postmaster and backends). */
+  server_cpu_ms?: number;
+  /** CPU ms per request of this process, the client. */
+  client_cpu_ms?: number;
 }
 
 /** A system under test: its settings, how to measure recall and load at each. */
@@ -91,6 +96,8 @@ interface Target {
   settings: Setting[];
   recall(s: Setting): Promise<number>;
   load(s: Setting, connections: number, durationS: number): Promise<Run>;
+  /** CPU ms the server's processes used so far. */
+  serverCpuMs(): number;
 }
 
 interface Point extends SweepPoint, LatencySummary {
@@ -99,6 +106,8 @@ interface Point extends SweepPoint, LatencySummary {
   errors: number;
   /** QPS of each round (the point's figures are their medians). */
   qps_rounds: number[];
+  server_cpu_ms: number;
+  client_cpu_ms: number;
 }
 
 const data = subset(loadFashionMnist(), Number(values.base), Number(values.queries));
@@ -125,7 +134,10 @@ const stopAll = () => Promise.allSettled([...cleanups].map((stop) => stop()));
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {
     console.error(`bench:service: ${signal}, stopping the servers it started`);
-    void stopAll().then(() => process.exit(130));
+    void stopAll().then(() => {
+      for (const d of dirs) rmSync(d, { recursive: true, force: true });
+      process.exit(130);
+    });
   });
 }
 
@@ -202,6 +214,7 @@ async function setUpQuiver(): Promise<void> {
       recall: async (s) => recallAtK(await answers(q.url, lib.id, bodiesOf(s)), truth, K),
       load: (s, connections, durationS) =>
         cannon(q.url, lib.id, bodiesOf(s), connections, durationS),
+      serverCpuMs: () => cpuMs(q.pid),
     });
   }
   floorRuns.push({
@@ -262,6 +275,7 @@ async function setUpPgvector(): Promise<void> {
           ...summarize(r.latencies_ms),
         };
       },
+      serverCpuMs: () => cpuMs(server.pid, true),
     });
   }
   floorRuns.push({
@@ -310,12 +324,17 @@ try {
       for (const s of t.settings)
         for (const connections of CONNECTIONS) {
           await t.load(s, connections, WARMUP);
+          const server0 = t.serverCpuMs();
+          const client0 = selfCpuMs();
           const r = await t.load(s, connections, DURATION);
+          r.server_cpu_ms = (t.serverCpuMs() - server0) / r.requests;
+          r.client_cpu_ms = (selfCpuMs() - client0) / r.requests;
           const key = `${t.system}\u0000${s.label}\u0000${connections}`;
           rounds.set(key, [...(rounds.get(key) ?? []), r]);
           console.log(
             `  ${t.system.padEnd(20)} ${s.label.padEnd(28)} ${String(connections).padStart(2)} conn: ` +
-              `${fmtInt(r.qps).padStart(6)} QPS  p50 ${fmt(r.p50_ms, 2)} ms  p99 ${fmt(r.p99_ms, 2)} ms  recall@10 ${fmt(recalls.get(`${t.system} ${s.label}`), 4)}` +
+              `${fmtInt(r.qps).padStart(6)} QPS  p50 ${fmt(r.p50_ms, 2)} ms  p99 ${fmt(r.p99_ms, 2)} ms  recall@10 ${fmt(recalls.get(`${t.system} ${s.label}`), 4)}  ` +
+              `CPU/request server ${fmt(r.server_cpu_ms, 3)} ms client ${fmt(r.client_cpu_ms, 3)} ms` +
               (r.errors ? `  errors ${r.errors}` : ""),
           );
         }
@@ -338,12 +357,20 @@ try {
           requests: runs.reduce((a, r) => a + r.requests, 0),
           errors: runs.reduce((a, r) => a + r.errors, 0),
           qps_rounds: runs.map((r) => r.qps),
+          server_cpu_ms: median(runs.map((r) => r.server_cpu_ms ?? Number.NaN)),
+          client_cpu_ms: median(runs.map((r) => r.client_cpu_ms ?? Number.NaN)),
         });
       }
 
   // Where Quiver's time goes: the same data, the server restarted with Server-Timing on, at each
   // library's best point at the most connections (its defaults when none reaches the recall).
   if (quiver && quiverDir) {
+    // hybrid's float32 cache after the sweeps: how many rerank reads went to the store
+    const statsClient = new QuiverClient({ url: quiver.url });
+    for (const [name, id] of Object.entries(quiverIds)) {
+      const cache = (await statsClient.statistics(id)).float32_cache;
+      if (cache) (builds[`quiver ${name}`] as Record<string, unknown>).float32_cache = cache;
+    }
     await pgClients?.close();
     pgClients = undefined;
     await quiver.stop();
@@ -367,12 +394,14 @@ try {
       const bodies = searchBodies(data, params(chosen));
       for (const connections of CONNECTIONS) {
         await cannon(q.url, quiverIds[name], bodies, connections, WARMUP, true);
+        const server0 = cpuMs(q.pid);
         const r = await cannon(q.url, quiverIds[name], bodies, connections, DURATION, true);
         const row = {
           system,
           label: chosen.label,
           connections,
           qps_with_timing: r.qps,
+          server_cpu_ms: (cpuMs(q.pid) - server0) / r.requests,
           client: { mean_ms: r.mean_ms, p50_ms: r.p50_ms, p99_ms: r.p99_ms },
           phases: phaseStats(r.phases ?? [], PHASES),
         };
@@ -418,7 +447,18 @@ for (const c of CONNECTIONS) {
   );
 }
 const sweepTable = markdownTable(
-  ["system", "settings", "connections", "QPS", "mean ms", "p50 ms", "p99 ms", "recall@10"],
+  [
+    "system",
+    "settings",
+    "connections",
+    "QPS",
+    "mean ms",
+    "p50 ms",
+    "p99 ms",
+    "recall@10",
+    "server CPU ms/request",
+    "client CPU ms/request",
+  ],
   points.map((p) => [
     p.system,
     p.label,
@@ -428,6 +468,8 @@ const sweepTable = markdownTable(
     fmt(p.p50_ms, 2),
     fmt(p.p99_ms, 2),
     fmt(p.recall_at_10, 4),
+    fmt(p.server_cpu_ms, 3),
+    fmt(p.client_cpu_ms, 3),
   ]),
 );
 const bestTable = markdownTable(
@@ -455,6 +497,7 @@ const phaseTable = markdownTable(
     "connections",
     "QPS",
     "client mean ms",
+    "server CPU ms/request",
     "phase",
     "mean ms",
     "p50 ms",
@@ -469,6 +512,7 @@ const phaseTable = markdownTable(
       i === 0 ? String(b.connections) : "",
       i === 0 ? fmtInt(b.qps_with_timing as number) : "",
       i === 0 ? fmt(client.mean_ms, 3) : "",
+      i === 0 ? fmt(b.server_cpu_ms as number, 3) : "",
       ph,
       fmt(phases[ph].mean_ms, 3),
       fmt(phases[ph].p50_ms, 3),
