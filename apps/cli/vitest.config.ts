@@ -2,7 +2,7 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    include: ["src/**/*.test.ts"],
+    include: ["src/**/*.test.ts", "bench/**/*.test.ts"],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     // libraries that reach their training sample are trained within half a second (default 5 s)

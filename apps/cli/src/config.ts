@@ -1,5 +1,6 @@
 import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
+import { serverTimingFrom } from "@quiver/coordinator";
 
 /** Settings from the environment (brief §3), with the embedded defaults. */
 export interface ServeConfig {
@@ -13,6 +14,8 @@ export interface ServeConfig {
   logLevel: string;
   /** How often libraries' recall is measured in the background (default 5 min; 0: never). */
   probeIntervalMs?: number;
+  /** A Server-Timing header on every response: where its time went (QUIVER_SERVER_TIMING=1). */
+  serverTiming?: boolean;
 }
 
 function intFrom(
@@ -42,5 +45,6 @@ export function serveConfig(env: NodeJS.ProcessEnv = process.env): ServeConfig {
     workers,
     logLevel: env.QUIVER_LOG_LEVEL || "info",
     probeIntervalMs: intFrom(env, "QUIVER_PROBE_INTERVAL_MS", 300_000, 0, 2 ** 31 - 1),
+    serverTiming: serverTimingFrom(env),
   };
 }

@@ -72,6 +72,7 @@ export async function startEmbedded(config: ServeConfig, logger?: Logger): Promi
     },
     probeIntervalMs: config.probeIntervalMs,
     trainingIntervalMs: trainingInterval(process.env),
+    serverTiming: config.serverTiming,
   });
   // Libraries created with more partitions than this start allows are still served.
   const needed = Math.max(config.partitions, ...coordinator.catalog.all().map(partitionsOf));

@@ -4,6 +4,7 @@ import { ApiError, ApiErrorCode } from "@quiver/api";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import { errorsPlugin } from "./plugins/errors.js";
 import { openapiPlugin } from "./plugins/openapi.js";
+import { serverTimingPlugin } from "./plugins/server-timing.js";
 import { tenantPlugin } from "./plugins/tenant.js";
 import { validatorCompiler } from "./plugins/validation.js";
 import { healthRoutes, type HealthOptions } from "./routes/health.js";
@@ -22,6 +23,8 @@ export interface AppOptions extends HealthOptions {
   metrics: CoordinatorMetrics;
   /** Largest request body, bytes (default 64 MiB: 10,000 vectors of 768 dimensions as JSON). */
   bodyLimit?: number;
+  /** A Server-Timing header on every response: where its time went (default off). */
+  serverTiming?: boolean;
 }
 
 export type { Registry };
@@ -65,6 +68,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       reply.elapsedTime / 1000,
     );
   });
+  await app.register(serverTimingPlugin, { enabled: options.serverTiming ?? false });
   await app.register(errorsPlugin);
   await app.register(openapiPlugin);
   await app.register(healthRoutes, options);

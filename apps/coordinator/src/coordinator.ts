@@ -34,6 +34,8 @@ export interface CoordinatorOptions {
   probeIntervalMs?: number;
   /** How often libraries due a training are looked for (default 5 s). */
   trainingIntervalMs?: number;
+  /** A Server-Timing header on every response (QUIVER_SERVER_TIMING=1; default off). */
+  serverTiming?: boolean;
 }
 
 export interface Coordinator {
@@ -70,6 +72,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     logger: options.logger,
     metrics,
     bodyLimit: options.bodyLimit,
+    serverTiming: options.serverTiming,
     serving: () => !closing && options.router.ready(),
     servingReplicas: () => servingReplicas(options.router, catalog, options.maxPartitions),
     registries: [metrics.registry, ...(options.registries ?? [])],
@@ -107,6 +110,16 @@ function msFrom(env: NodeJS.ProcessEnv, name: string): number | undefined {
 /** QUIVER_TRAINING_INTERVAL_MS: how often libraries due a training are looked for. */
 export function trainingInterval(env: NodeJS.ProcessEnv): number | undefined {
   return msFrom(env, "QUIVER_TRAINING_INTERVAL_MS");
+}
+
+/** QUIVER_SERVER_TIMING: 1 or true turns the Server-Timing header on. */
+export function serverTimingFrom(env: NodeJS.ProcessEnv): boolean {
+  const raw = (env.QUIVER_SERVER_TIMING ?? "").trim().toLowerCase();
+  if (raw === "" || raw === "0" || raw === "false") return false;
+  if (raw === "1" || raw === "true") return true;
+  throw new Error(
+    `QUIVER_SERVER_TIMING must be 1 or 0, got ${JSON.stringify(env.QUIVER_SERVER_TIMING)}`,
+  );
 }
 
 /** QUIVER_POLICY_INTERVAL_MS and QUIVER_POLICY_COOLDOWN_MS, when set. */

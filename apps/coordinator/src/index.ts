@@ -5,9 +5,11 @@ export {
   type CoordinatorOptions,
   policyTiming,
   trainingInterval,
+  serverTimingFrom,
   startCoordinator,
 } from "./coordinator.js";
 export { sampleLibraryVectors } from "./service/sample-vectors.js";
+export { serverTimingHeader, type TimingEntry } from "./service/request-timing.js";
 export { mergeTopK } from "./service/search-service.js";
 export { decodeWriteToken, encodeWriteToken, mergeWriteTokens } from "./service/write-token.js";
 export { isPolicyError, PolicyError, PolicyErrorCode } from "./policy/errors.js";

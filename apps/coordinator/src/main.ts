@@ -1,11 +1,17 @@
 // A coordinator process (cluster mode): `node --import tsx apps/coordinator/src/main.ts`.
 // QUIVER_NATS_URL, QUIVER_HOST (127.0.0.1), QUIVER_PORT (8080), QUIVER_PARTITIONS (8),
-// QUIVER_LOG_LEVEL, QUIVER_PROBE_INTERVAL_MS (300000; 0: no background recall probe).
+// QUIVER_LOG_LEVEL, QUIVER_PROBE_INTERVAL_MS (300000; 0: no background recall probe),
+// QUIVER_SERVER_TIMING (0; 1: a Server-Timing header on every response).
 import { hostname } from "node:os";
 import { KvLease, KvMembership, MembershipRouter, NatsShardClient } from "@quiver/cluster";
 import { JetStreamLog } from "@quiver/log";
 import { collectProcessMetrics, createLogger } from "@quiver/telemetry";
-import { policyTiming, startCoordinator, trainingInterval } from "./coordinator.js";
+import {
+  policyTiming,
+  serverTimingFrom,
+  startCoordinator,
+  trainingInterval,
+} from "./coordinator.js";
 import { PrometheusSource } from "./policy/prometheus-source.js";
 
 const env = process.env;
@@ -27,6 +33,7 @@ const coordinator = await startCoordinator({
   registries: [collectProcessMetrics()],
   probeIntervalMs,
   trainingIntervalMs: trainingInterval(env),
+  serverTiming: serverTimingFrom(env),
   policy: {
     lease: await KvLease.open(log.connection, {
       name: "policy",

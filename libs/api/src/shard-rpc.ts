@@ -23,6 +23,8 @@ export interface ShardSearchRequest {
   includeVectors: boolean;
   /** Time the shard may spend, waiting for minSeqs included. */
   timeoutMs: number;
+  /** Ask for the shard's own timings in the response (the coordinator's Server-Timing). */
+  timings?: boolean;
 }
 
 export interface ShardHit {
@@ -55,8 +57,17 @@ export interface PartitionSearchResult {
   error?: PartitionFailure;
 }
 
+/** Where a shard's time on one search request went, ms (when the request asked for timings). */
+export interface ShardSearchTimings {
+  /** The partitions' searches: index work, ids and metadata of the hits (rerank included). */
+  searchMs: number;
+  /** Of searchMs, hybrid's float32 rerank. */
+  rerankMs: number;
+}
+
 export interface ShardSearchResponse {
   results: PartitionSearchResult[];
+  timings?: ShardSearchTimings;
 }
 
 export interface ShardGetRequest {

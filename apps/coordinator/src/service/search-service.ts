@@ -13,6 +13,7 @@ import type { LibraryRecord } from "@quiver/events";
 import { partitionsOf } from "../catalog/catalog.js";
 import { readSeqs } from "./consistency.js";
 import type { ServiceContext } from "./context.js";
+import type { RequestTiming } from "./request-timing.js";
 
 export interface SearchAnswer {
   /** One list per query. */
@@ -33,12 +34,23 @@ const MIN_ATTEMPT_MS = 2_000;
 export class SearchService {
   constructor(private readonly ctx: ServiceContext) {}
 
-  async search(library: LibraryRecord, body: SearchBody): Promise<SearchAnswer> {
+  /**
+   * With `timing`, records `validate` (the checks here), `route` (consistency, fan-out and the
+   * wait for the shards, less their own search time), `search` and `rerank` (the slowest
+   * shard's, as it reports them); the caller records the rest.
+   */
+  async search(
+    library: LibraryRecord,
+    body: SearchBody,
+    timing?: RequestTiming,
+  ): Promise<SearchAnswer> {
     const queries = this.queries(library, body);
     if (body.filter !== undefined) compileFilter(body.filter);
     if (body.rerank_top_k !== undefined && body.rerank_top_k < (body.k ?? 10)) {
       throw invalidField("rerank_top_k", "must be at least k");
     }
+    timing?.mark("validate");
+    const shardTimings = { searchMs: 0, rerankMs: 0 };
     const k = body.k ?? 10;
     const timeoutMs = body.timeout_ms ?? this.ctx.searchTimeoutMs;
     const deadline = Date.now() + timeoutMs;
@@ -62,6 +74,7 @@ export class SearchService {
       minSeqs,
       includeMetadata: body.include_metadata ?? true,
       includeVectors: body.include_vectors ?? false,
+      ...(timing ? { timings: true } : {}),
     };
     const answered = new Map<number, ShardHit[][]>();
     const failures = new Map<number, PartitionSearchResult["error"]>();
@@ -99,9 +112,16 @@ export class SearchService {
             : remaining;
           let results: PartitionSearchResult[];
           try {
-            results = (
-              await shard.search({ ...request, partitions: ps, timeoutMs: Math.max(1, attemptMs) })
-            ).results;
+            const response = await shard.search({
+              ...request,
+              partitions: ps,
+              timeoutMs: Math.max(1, attemptMs),
+            });
+            results = response.results;
+            if (response.timings && response.timings.searchMs > shardTimings.searchMs) {
+              shardTimings.searchMs = response.timings.searchMs;
+              shardTimings.rerankMs = response.timings.rerankMs;
+            }
           } catch (error) {
             results = ps.map((partition) => ({
               partition,
@@ -145,6 +165,12 @@ export class SearchService {
         throw invalidField("vector", error.message, ApiErrorCode.DimensionMismatch);
       if (error?.code === "INVALID_FILTER")
         throw invalidField("filter", error.message, ApiErrorCode.InvalidFilter);
+    }
+    if (timing) {
+      timing.mark("route");
+      timing.add("route", -shardTimings.searchMs);
+      timing.add("search", shardTimings.searchMs);
+      timing.add("rerank", shardTimings.rerankMs);
     }
     const missing = partitions.filter((p) => !answered.has(p));
     if (missing.length > 0 && !body.allow_partial) {

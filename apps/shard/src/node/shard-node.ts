@@ -187,14 +187,20 @@ export class ShardNode implements ShardClient {
     const answered = await this.fanOut(request.partitions, (worker, partitions) =>
       worker
         .call("search", { ...request, partitions })
-        .catch((error: Error) => failed(partitions, "INTERNAL", error.message)),
+        .catch((error: Error): ShardSearchResponse => ({
+          results: failed(partitions, "INTERNAL", error.message),
+        })),
     );
-    const results: PartitionSearchResult[] = answered.flat();
+    const results: PartitionSearchResult[] = answered.flatMap((a) => a.results);
     for (const partition of request.partitions) {
       if (!this.workers.workerOf(partition))
         results.push({ partition, error: notServed(this.shardId, partition) });
     }
-    return { results };
+    // the threads search in parallel: the slowest one's time is the node's
+    const timed = answered.flatMap((a) => (a.timings ? [a.timings] : []));
+    if (!request.timings || timed.length === 0) return { results };
+    const slowest = timed.reduce((a, b) => (b.searchMs > a.searchMs ? b : a));
+    return { results, timings: slowest };
   }
 
   async get(request: ShardGetRequest): Promise<ShardGetResponse> {

@@ -10,6 +10,7 @@ import {
   type ShardGetRequest,
   type ShardGetResponse,
   type ShardSearchRequest,
+  type ShardSearchResponse,
 } from "@quiver/api";
 import { KernelWorkspace, type WorkspaceFigures } from "@quiver/engine";
 import type { EventLogReader } from "@quiver/log";
@@ -195,9 +196,10 @@ export class PartitionHost {
     };
   }
 
-  async search(request: ShardSearchRequest): Promise<PartitionSearchResult[]> {
+  async search(request: ShardSearchRequest): Promise<ShardSearchResponse> {
     const deadline = Date.now() + request.timeoutMs;
-    return Promise.all(
+    const timings = request.timings ? { searchMs: 0, rerankMs: 0 } : undefined;
+    const results = await Promise.all(
       request.partitions.map(async (partition): Promise<PartitionSearchResult> => {
         const hosted = await this.ready(partition, request.minSeqs?.[partition], deadline);
         if (!("applier" in hosted)) return { partition, error: hosted };
@@ -218,10 +220,11 @@ export class PartitionHost {
             },
           };
         }
+        const started = timings && performance.now();
         try {
           return {
             partition,
-            hits: searchPartition(this.options.store, partition, index, request),
+            hits: searchPartition(this.options.store, partition, index, request, timings),
           };
         } catch (error) {
           if (isApiError(error)) {
@@ -229,9 +232,12 @@ export class PartitionHost {
           }
           this.logger.error({ partition, err: error }, "search failed");
           return { partition, error: { code: "INTERNAL", message: (error as Error).message } };
+        } finally {
+          if (timings) timings.searchMs += performance.now() - (started as number);
         }
       }),
     );
+    return timings ? { results, timings } : { results };
   }
 
   async get(request: ShardGetRequest): Promise<ShardGetResponse> {

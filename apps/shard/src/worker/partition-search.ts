@@ -1,7 +1,7 @@
 import { compileFilter, type ShardHit, type ShardSearchRequest } from "@quiver/api";
 import { ExactScan } from "@quiver/engine";
 import type { PartitionStore } from "@quiver/store";
-import type { LibraryIndex } from "../partition/library-index.js";
+import type { LibraryIndex, SearchTimer } from "../partition/library-index.js";
 import { StoreOriginals } from "../partition/store-originals.js";
 
 /** Below this estimated share of matching vectors, a filtered search scans the matches exactly. */
@@ -24,6 +24,7 @@ export function searchPartition(
   partition: number,
   index: LibraryIndex,
   request: ShardSearchRequest,
+  timer?: SearchTimer,
 ): ShardHit[][] {
   const { libraryId, k, dimension } = request;
   const queries = Array.from({ length: request.queries.length / dimension }, (_, q) =>
@@ -39,7 +40,7 @@ export function searchPartition(
   if (request.exact) {
     found = exactScan(store, partition, index, request.queries, k, admits);
   } else if (!matches) {
-    found = queries.map((q) => index.search(q, k, { ef, rerankTopK: request.rerankTopK }));
+    found = queries.map((q) => index.search(q, k, { ef, rerankTopK: request.rerankTopK }, timer));
   } else {
     const share = estimateShare(store, partition, index, admits);
     if (share < EXACT_SCAN_SELECTIVITY || index.size <= EXACT_SCAN_SIZE) {
@@ -47,7 +48,12 @@ export function searchPartition(
     } else {
       const filteredEf = Math.min(MAX_FILTERED_EF, Math.ceil(Math.max(ef, k) / share));
       found = queries.map((q) =>
-        index.search(q, k, { ef: filteredEf, rerankTopK: request.rerankTopK, filter: admits }),
+        index.search(
+          q,
+          k,
+          { ef: filteredEf, rerankTopK: request.rerankTopK, filter: admits },
+          timer,
+        ),
       );
     }
   }

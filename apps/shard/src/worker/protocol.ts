@@ -1,13 +1,13 @@
 import type {
   LibraryPartitionStats,
   PartitionLibraryStats,
-  PartitionSearchResult,
   PartitionServingState,
   PartitionState,
   SampledVector,
   ShardGetRequest,
   ShardGetResponse,
   ShardSearchRequest,
+  ShardSearchResponse,
 } from "@quiver/api";
 import type { WorkspaceFigures } from "@quiver/engine";
 import type { LibraryMemoryRow } from "@quiver/telemetry";
@@ -34,7 +34,7 @@ export interface PartitionWorkerConfig {
 export interface PartitionWorkerOps {
   host: [{ partition: number }, void];
   release: [{ partition: number }, void];
-  search: [ShardSearchRequest, PartitionSearchResult[]];
+  search: [ShardSearchRequest, ShardSearchResponse];
   get: [ShardGetRequest, ShardGetResponse];
   waitApplied: [{ minSeqs: Record<number, number>; timeoutMs: number }, Record<number, number>];
   status: [undefined, PartitionState[]];

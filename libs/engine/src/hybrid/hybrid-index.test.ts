@@ -45,6 +45,18 @@ describe.each(METRICS)("HybridIndex (%s)", (metric) => {
     }
   });
 
+  it("searches as its two steps do: candidates, then rerank", () => {
+    for (const q of queries.slice(0, 5)) {
+      const whole = hybrid.search(q, 10, { ef: 40, rerankTopK: 30 });
+      const candidates = hybrid.candidates(q, 10, { ef: 40, rerankTopK: 30 });
+      expect(candidates.ids.length).toBe(30);
+      const stepped = hybrid.rerank(q, candidates, 10);
+      expect(Array.from(stepped.ids)).toEqual(Array.from(whole.ids));
+      expect(Array.from(stepped.distances)).toEqual(Array.from(whole.distances));
+      expect(stepped.distanceCount).toBe(whole.distanceCount);
+    }
+  });
+
   it("recovers the recall that coarse codes lose", () => {
     let coarse = 0;
     let reranked = 0;

@@ -109,13 +109,24 @@ export class HybridIndex implements VectorIndex {
   }
 
   search(query: ArrayLike<number>, k: number, options: HybridSearchOptions = {}): SearchResult {
+    return this.rerank(query, this.candidates(query, k, options), k);
+  }
+
+  /** The first step of a search: the best `rerankTopK` (at least k) by the quantized index. */
+  candidates(query: ArrayLike<number>, k: number, options: HybridSearchOptions = {}): SearchResult {
     this.checkLive();
     checkK(k);
     const rerankTopK = Math.max(k, checkEf(options.rerankTopK, "rerank_top_k") ?? this.rerankTopK);
-    const candidates = this.quantized.search(query, rerankTopK, {
+    return this.quantized.search(query, rerankTopK, {
       ef: Math.max(checkEf(options.ef) ?? 0, rerankTopK),
       filter: options.filter,
     });
+  }
+
+  /** The second step: the k best of `candidates` by exact float32 distance to their originals. */
+  rerank(query: ArrayLike<number>, candidates: SearchResult, k: number): SearchResult {
+    this.checkLive();
+    checkK(k);
     // Validated again by the quantized index's search; normalised here for cosine.
     const q = this.input.take(query, "query");
     const mem = this.home.mem;

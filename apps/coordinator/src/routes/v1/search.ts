@@ -25,13 +25,17 @@ export const searchRoutes: FastifyPluginAsyncTypebox<{ services: Services }> = a
       },
     },
     async (request) => {
+      const timing = request.timing;
       const library = services.libraries.find(request.tenantId, request.params.id);
-      const answer = await services.search.search(library, request.body);
+      timing?.mark("route");
+      const answer = await services.search.search(library, request.body, timing);
       const partial = answer.missingPartitions.length > 0;
-      return {
+      const response = {
         results: request.body.vector ? answer.results[0] : answer.results,
         ...(partial ? { partial: true, missing_partitions: answer.missingPartitions } : {}),
       };
+      timing?.mark("merge");
+      return response;
     },
   );
 };
