@@ -9,3 +9,4 @@ export {
 } from "./rpc-port.js";
 export { APPLY_SLICE_MS, TimeSlice } from "./time-slice.js";
 export { WORKER_BOOT, workerEntry } from "./worker-url.js";
+export { JobThread, serveJobs } from "./job-thread.js";

@@ -2,7 +2,7 @@ import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { WORKER_BOOT } from "@quiver/threads";
 import type { PartitionLibrary } from "@quiver/store";
-import type { RebuildInput, RebuildMessage } from "./rebuild-protocol.js";
+import type { RebuildInput, RebuildJobMessage, RebuildMessage } from "./rebuild-protocol.js";
 
 const WORKER_ENTRY = fileURLToPath(new URL("./rebuild-worker.ts", import.meta.url));
 
@@ -36,25 +36,32 @@ export class RebuildCancelledError extends Error {
 }
 
 interface Job {
+  id: number;
   request: RebuildRequest;
   resolve(index: RebuiltIndex): void;
   reject(error: unknown): void;
-  worker?: Worker;
   settled: boolean;
 }
 
+/** A rebuild thread with nothing to do leaves after this long (its memory with it). */
+const IDLE_MS = 30_000;
+
 /**
- * Runs index rebuilds for a shard node one at a time, each in a worker thread: one rebuild's
- * memory (the vectors and the new index) at a time, and one core left to the event loop.
+ * Runs index rebuilds one at a time in a rebuild thread of their own (kept for the next one,
+ * ended when idle): one rebuild's memory (the vectors and the new index) at a time, at the
+ * lowest CPU priority, off the partition thread that serves.
  */
 export class IndexRebuilder {
   private readonly queue: Job[] = [];
   private running: Job | undefined;
+  private thread: Worker | undefined;
+  private idle: NodeJS.Timeout | undefined;
+  private nextId = 1;
 
   submit(request: RebuildRequest): RebuildHandle {
     let job!: Job;
     const result = new Promise<RebuiltIndex>((resolve, reject) => {
-      job = { request, resolve, reject, settled: false };
+      job = { id: this.nextId++, request, resolve, reject, settled: false };
     });
     this.queue.push(job);
     this.next();
@@ -73,7 +80,8 @@ export class IndexRebuilder {
     if (job.settled) return;
     const queued = this.queue.indexOf(job);
     if (queued >= 0) this.queue.splice(queued, 1);
-    void job.worker?.terminate();
+    // a running build stops with its thread; the next build gets a new one
+    if (this.running === job) this.endThread();
     this.settle(job, () => job.reject(new RebuildCancelledError("rebuild cancelled")));
   }
 
@@ -87,10 +95,56 @@ export class IndexRebuilder {
     }
   }
 
+  private endThread(): void {
+    const thread = this.thread;
+    this.thread = undefined;
+    if (thread) {
+      thread.removeAllListeners();
+      void thread.terminate();
+    }
+  }
+
+  /** The rebuild thread, started when there is none. */
+  private rebuildThread(): Worker {
+    if (this.thread) return this.thread;
+    const thread = new Worker(WORKER_BOOT, { workerData: { entry: WORKER_ENTRY } });
+    // a build in flight is awaited by its partition thread, which stays alive for it
+    thread.unref();
+    thread.on("message", (message: RebuildMessage) => {
+      const job = this.running;
+      if (!job || message.job !== job.id) return;
+      if (message.type === "progress") job.request.progress(message.done, message.total);
+      else if (message.type === "failed") {
+        this.settle(job, () => job.reject(new Error(message.message)));
+      } else {
+        this.settle(job, () =>
+          job.resolve({ snapshot: message.snapshot, quantizer: message.quantizer }),
+        );
+      }
+    });
+    const lost = (error: Error) => {
+      if (this.thread !== thread) return;
+      this.thread = undefined;
+      const job = this.running;
+      if (job) this.settle(job, () => job.reject(error));
+    };
+    thread.on("error", lost);
+    thread.on("exit", (code) =>
+      lost(new Error(`the rebuild thread exited with code ${code} before it finished`)),
+    );
+    this.thread = thread;
+    return thread;
+  }
+
   private next(): void {
     if (this.running) return;
     const job = this.queue.shift();
-    if (!job) return;
+    clearTimeout(this.idle);
+    if (!job) {
+      this.idle = setTimeout(() => this.endThread(), IDLE_MS);
+      this.idle.unref();
+      return;
+    }
     this.running = job;
     let input: RebuildInput;
     try {
@@ -107,32 +161,24 @@ export class IndexRebuilder {
       return;
     }
     job.request.progress(0, input.ids.length);
-    let worker: Worker;
+    let thread: Worker;
     try {
-      worker = new Worker(WORKER_BOOT, {
-        workerData: { entry: WORKER_ENTRY, input },
-        transferList: [input.ids.buffer as ArrayBuffer, input.values.buffer as ArrayBuffer],
-      });
+      thread = this.rebuildThread();
     } catch (error) {
       // no thread to be had (resources): this rebuild fails, the next one may get one
       this.settle(job, () => job.reject(error));
       return;
     }
-    job.worker = worker;
-    worker.on("message", (message: RebuildMessage) => {
-      if (message.type === "progress") job.request.progress(message.done, message.total);
-      else {
-        this.settle(job, () =>
-          job.resolve({ snapshot: message.snapshot, quantizer: message.quantizer }),
-        );
-        void worker.terminate();
-      }
-    });
-    worker.on("error", (error) => this.settle(job, () => job.reject(error)));
-    worker.on("exit", (code) =>
-      this.settle(job, () =>
-        job.reject(new Error(`the rebuild worker exited with code ${code} before it finished`)),
-      ),
-    );
+    const message: RebuildJobMessage = { type: "build", job: job.id, input };
+    thread.postMessage(message, [
+      input.ids.buffer as ArrayBuffer,
+      input.values.buffer as ArrayBuffer,
+    ]);
+  }
+
+  /** Ends the rebuild thread (a node closing); builds still queued stay queued. */
+  close(): void {
+    clearTimeout(this.idle);
+    this.endThread();
   }
 }

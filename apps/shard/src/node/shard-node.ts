@@ -348,6 +348,7 @@ export class ShardNode implements ShardClient {
     this.closed = true;
     await this.assigning;
     this.stateOf.clear();
+    this.trainings?.close();
     await this.workers.close();
   }
 }

@@ -3,7 +3,8 @@ import type { SampledVector, ShardTrainRequest, ShardTrainResponse } from "@quiv
 import { CATALOG_PARTITION, encodeEvent } from "@quiver/events";
 import type { EventLog } from "@quiver/log";
 import type { Logger } from "@quiver/telemetry";
-import { trainInThread } from "./train-in-thread.js";
+import { JobThread, workerEntry } from "@quiver/threads";
+import type { TrainingInput } from "./train-quantizer.js";
 
 /** Bytes of quantizer per event: a PQ codebook of 1,536 dimensions (1.5 MB) takes 3 events. */
 const PART_BYTES = 512 * 1024;
@@ -26,10 +27,14 @@ export interface LibraryTrainingsOptions {
  * The trainings a shard node runs for the coordinators: one library's quantizer trained once on
  * a sample drawn across all its partitions, in a thread of its own, then appended to each of the
  * library's partition logs (in parts under the log's message size) and recorded in the catalog.
- * A training asked again while it runs is joined, not run twice.
+ * A training asked again while it runs is joined, not run twice; trainings run one at a time.
  */
 export class LibraryTrainings {
   private readonly running = new Map<string, Promise<ShardTrainResponse>>();
+  /** One training at a time, in the node's training thread. */
+  private readonly thread = new JobThread<TrainingInput, Uint8Array>(
+    workerEntry("./training-thread.ts", import.meta.url),
+  );
 
   constructor(private readonly options: LibraryTrainingsOptions) {}
 
@@ -40,6 +45,11 @@ export class LibraryTrainings {
       this.running.set(request.trainingId, run);
     }
     return run;
+  }
+
+  /** Ends the training thread (the node closes). */
+  close(): void {
+    this.thread.close();
   }
 
   private async run(request: ShardTrainRequest): Promise<ShardTrainResponse> {
@@ -54,13 +64,10 @@ export class LibraryTrainings {
     const values = new Float32Array(sample.length * dimension);
     sample.forEach((v, i) => values.set(v.vector, i * dimension));
     const started = performance.now();
-    const parameters = await trainInThread({
-      config: request.config,
-      dimension,
-      metric: request.metric,
-      values,
-      n: sample.length,
-    });
+    const parameters = await this.thread.run(
+      { config: request.config, dimension, metric: request.metric, values, n: sample.length },
+      [values.buffer as ArrayBuffer],
+    );
     const trainMs = Math.round(performance.now() - started);
     const runId = randomBytes(6).toString("hex");
     const parts = Math.max(1, Math.ceil(parameters.byteLength / PART_BYTES));

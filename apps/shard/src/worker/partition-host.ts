@@ -394,6 +394,7 @@ export class PartitionHost {
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.compaction);
+    this.rebuilder.close();
     for (const partition of this.partitions()) await this.release(partition);
   }
 }

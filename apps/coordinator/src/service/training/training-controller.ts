@@ -17,6 +17,8 @@ export interface TrainingControllerOptions {
   intervalMs?: number;
   /** How long a library waits after a failed training before the next attempt (default 30 s). */
   retryMs?: number;
+  /** Trainings asked of the shards at once, over every library (default 2). */
+  maxRunning?: number;
 }
 
 /** A new training id: time-ordered, so that partitions can agree on the latest of two. */
@@ -130,6 +132,8 @@ export class TrainingController {
   ): void {
     const { libraryId } = library;
     if (this.stopped || this.inFlight.has(libraryId)) return;
+    // the others' turn comes at a later round
+    if (this.inFlight.size >= (this.options.maxRunning ?? 2)) return;
     if (Date.now() - (this.failedAtMs.get(libraryId) ?? 0) < this.retryMs) return;
     // a node serving one of the library's partitions draws the sample and trains (which one
     // varies by library, so that the trainings of many libraries spread over the nodes)

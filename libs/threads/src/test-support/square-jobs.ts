@@ -1,0 +1,10 @@
+// A job thread for job-thread.test.ts: squares numbers, fails on negatives, dies on NaN.
+import { parentPort } from "node:worker_threads";
+import { serveJobs } from "../job-thread.js";
+
+if (!parentPort) throw new Error("a worker thread");
+serveJobs<number, number>(parentPort, (n) => {
+  if (Number.isNaN(n)) process.exit(3);
+  if (n < 0) throw new Error(`negative: ${n}`);
+  return { output: n * n };
+});
