@@ -8,7 +8,7 @@ import {
 } from "@quiver/events";
 import { partitionsOf } from "../../catalog/catalog.js";
 import type { ServiceContext } from "../context.js";
-import { gatherNodeStats, totalVectors } from "../node-stats.js";
+import { gatherNodeStats, type NodeStatsRow, totalVectors } from "../node-stats.js";
 
 export interface TrainingControllerOptions {
   /** Whether this coordinator drives the trainings now (the holder of the controllers' lease). */
@@ -47,6 +47,9 @@ export class TrainingController {
   private readonly inFlight = new Map<string, Promise<void>>();
   /** When a library's last training failed. */
   private readonly failedAtMs = new Map<string, number>();
+  /** The shards' statistics of the latest round. */
+  private stats: { atMs: number; byLibrary: Map<string, NodeStatsRow[]> } | undefined;
+  private readonly maxRunning: number;
   /** Trainings done and not in the catalog yet (its view follows the log a moment later). */
   private readonly doneAtMs = new Map<string, { trainingId: string; atMs: number }>();
   private readonly intervalMs: number;
@@ -59,6 +62,7 @@ export class TrainingController {
   ) {
     this.intervalMs = options.intervalMs ?? 5_000;
     this.retryMs = options.retryMs ?? 30_000;
+    this.maxRunning = options.maxRunning ?? 2;
   }
 
   start(): void {
@@ -104,8 +108,14 @@ export class TrainingController {
           !catalog.trainedForCurrent(l),
       );
     if (due.length === 0) return;
-    const stats = await gatherNodeStats(this.ctx);
+    // one statistics call per shard node a round, whatever the libraries; a training that ends
+    // looks again at once, on the counts already gathered
+    if (!this.stats || Date.now() - this.stats.atMs >= this.intervalMs) {
+      this.stats = { atMs: Date.now(), byLibrary: await gatherNodeStats(this.ctx) };
+    }
+    const stats = this.stats.byLibrary;
     for (const library of due) {
+      if (this.inFlight.size >= this.maxRunning) break;
       const config = effectiveQuantization(library.quantization);
       const rows = stats.get(library.libraryId) ?? [];
       if (totalVectors(rows) < trainingSampleSize(config)) continue;
@@ -132,8 +142,8 @@ export class TrainingController {
   ): void {
     const { libraryId } = library;
     if (this.stopped || this.inFlight.has(libraryId)) return;
-    // the others' turn comes at a later round
-    if (this.inFlight.size >= (this.options.maxRunning ?? 2)) return;
+    // the others' turn comes when one of these ends
+    if (this.inFlight.size >= this.maxRunning) return;
     if (Date.now() - (this.failedAtMs.get(libraryId) ?? 0) < this.retryMs) return;
     // a node serving one of the library's partitions draws the sample and trains (which one
     // varies by library, so that the trainings of many libraries spread over the nodes)
@@ -171,7 +181,10 @@ export class TrainingController {
           );
         },
       )
-      .finally(() => this.inFlight.delete(libraryId));
+      .finally(() => {
+        this.inFlight.delete(libraryId);
+        this.poke();
+      });
     this.inFlight.set(libraryId, run);
   }
 }
