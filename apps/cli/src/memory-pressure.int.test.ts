@@ -136,6 +136,9 @@ describe("memory pressure in a cluster (PrometheusSource over a real Prometheus)
       0.01 * stats.memory_usage.bytes.total,
     );
     expect(library!.components.codes).toBeGreaterThanOrEqual(2 * 2000 * DIM * 4);
+    // when the figures were scraped: the policy disregards a scrape older than a strategy switch
+    expect(library!.sampledAtMs).toBeLessThanOrEqual(pressure.atMs);
+    expect(library!.sampledAtMs).toBeGreaterThan(pressure.atMs - 60_000);
     expect(pressure.shards.map((s) => s.shardId)).toEqual(["shard-1", "shard-2"]);
     for (const shard of pressure.shards) expect(shard.rssBytes).toBeGreaterThan(10_000_000);
 

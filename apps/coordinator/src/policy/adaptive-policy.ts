@@ -11,7 +11,7 @@ import type { ServiceContext } from "../service/context.js";
 import { gatherLibraryStats, type LibraryStatsRows } from "../service/statistics-service.js";
 import type { MigrationService } from "../service/migration-service.js";
 import { type Decision, decide, type PolicyInputs, type PolicyTargets } from "./decide.js";
-import type { MemoryPressure, MemoryPressureSource } from "./memory-pressure.js";
+import type { LibraryMemory, MemoryPressure, MemoryPressureSource } from "./memory-pressure.js";
 import { memoryFromStats } from "./statistics-source.js";
 import { strategyName } from "./strategy-name.js";
 
@@ -108,7 +108,10 @@ export class AdaptivePolicy {
     const read = pressure ?? (await this.options.source.read());
     const stats = await gatherLibraryStats(this.ctx, library);
     const fromSource = read.libraries.get(library.libraryId);
-    const complete = fromSource !== undefined && this.covers(library, fromSource.vectors, stats);
+    const complete =
+      fromSource !== undefined &&
+      !this.predatesSwitch(library, fromSource) &&
+      this.covers(library, fromSource.vectors, stats);
     const memory = complete ? fromSource : memoryFromStats(library.libraryId, stats);
     const bytes = memory?.bytes ?? 0;
     const pressures = read.shards
@@ -184,6 +187,19 @@ export class AdaptivePolicy {
       );
     }
     return covered;
+  }
+
+  /**
+   * Whether the source's figures were measured before the library's latest strategy switch (a
+   * scrape of the old index): they would show the footprint of a strategy it no longer runs.
+   */
+  private predatesSwitch(library: LibraryRecord, memory: LibraryMemory): boolean {
+    if (memory.sampledAtMs === undefined) return false;
+    let switchedAtMs = 0;
+    for (const m of this.ctx.catalog.migrationsOf(library.libraryId)) {
+      if (m.status === "completed") switchedAtMs = Math.max(switchedAtMs, m.finishedAtMs ?? 0);
+    }
+    return memory.sampledAtMs <= switchedAtMs;
   }
 
   private async apply(

@@ -9,6 +9,8 @@ export interface LibraryMemory {
   components: Record<LibraryMemoryComponent, number>;
   /** Vectors it holds, each partition counted once (the largest of its replicas' counts). */
   vectors: number;
+  /** When the oldest of the figures was measured (ms since the epoch), when the source knows. */
+  sampledAtMs?: number;
 }
 
 /** One shard process's memory. */

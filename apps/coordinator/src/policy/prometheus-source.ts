@@ -31,6 +31,8 @@ export function pressureQueries(job: string) {
     libraryBytes: `sum by (library_id, component) (quiver_library_memory_bytes${on})`,
     /** Vectors per library: each partition once (its largest replica), then summed. */
     libraryVectors: `sum by (library_id) (max by (library_id, partition) (quiver_library_vectors${on}))`,
+    /** When the oldest of a library's series was scraped (s since the epoch). */
+    libraryScrapedAt: `min by (library_id) (timestamp(quiver_library_memory_bytes{job="${job}",component="total"}))`,
     shardRss: `process_resident_memory_bytes${on}`,
     shardLimit: `quiver_process_memory_limit_bytes${on}`,
   };
@@ -54,9 +56,10 @@ export class PrometheusSource implements MemoryPressureSource {
 
   async read(): Promise<MemoryPressure> {
     const atMs = Date.now();
-    const [bytes, vectors, rss, limits] = await Promise.all([
+    const [bytes, vectors, scrapedAt, rss, limits] = await Promise.all([
       this.query(this.queries.libraryBytes),
       this.query(this.queries.libraryVectors),
+      this.query(this.queries.libraryScrapedAt),
       this.query(this.queries.shardRss),
       this.query(this.queries.shardLimit),
     ]);
@@ -70,6 +73,10 @@ export class PrometheusSource implements MemoryPressureSource {
     }
     for (const sample of vectors) {
       libraryEntry(libraries, sample.metric.library_id).vectors = value(sample);
+    }
+    for (const sample of scrapedAt) {
+      const entry = libraries.get(sample.metric.library_id);
+      if (entry) entry.sampledAtMs = value(sample) * 1000;
     }
     const limitOf = new Map(limits.map((s) => [shardOf(s), value(s)]));
     const shards: ShardMemory[] = rss.map((sample) => {
