@@ -20,7 +20,10 @@ export async function startQuiver(
   env: Record<string, string> = {},
 ): Promise<QuiverProcess> {
   const port = await freePort();
-  const child: ChildProcess = spawn("node", ["--import", "tsx", "apps/cli/src/main.ts", "serve"], {
+  // extra node flags for the server, e.g. QUIVER_BENCH_NODE_FLAGS="--cpu-prof" to profile it
+  const flags = (process.env.QUIVER_BENCH_NODE_FLAGS ?? "").split(" ").filter(Boolean);
+  const args = [...flags, "--import", "tsx", "apps/cli/src/main.ts", "serve"];
+  const child: ChildProcess = spawn("node", args, {
     cwd: repo,
     env: {
       ...process.env,

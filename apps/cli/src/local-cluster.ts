@@ -19,6 +19,8 @@ export interface LocalClusterOptions {
   shardHttpPorts?: number[];
   /** Settings for the coordinator process besides the common ones (e.g. QUIVER_PROMETHEUS_URL). */
   coordinatorEnv?: Record<string, string>;
+  /** Settings for every shard process besides the common ones (e.g. QUIVER_SHARD_WORKERS). */
+  shardEnv?: Record<string, string>;
   /** Where the processes' output goes (default: this process's stderr). */
   stdio?: "inherit" | "ignore";
 }
@@ -75,6 +77,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       "apps/shard/src/main.ts",
       {
         ...common,
+        ...options.shardEnv,
         QUIVER_SHARD_ID: shardId,
         QUIVER_DATA_DIR: dataDir,
         QUIVER_REPLICAS: String(options.replicas),

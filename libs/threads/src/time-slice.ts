@@ -1,13 +1,20 @@
+import type { SearchGate } from "./search-gate.js";
+
 /**
  * Long work on a thread that also answers requests, cut into slices: the worker calls `due()`
  * between two units of work (one insert, one chunk) and, when the slice has run for `sliceMs`,
  * awaits `pause()`, which lets the messages waiting on the thread (searches) run before the
- * next slice. A search then waits at most one slice.
+ * next slice. A search then waits at most one slice. With the node's SearchGate, a pause also
+ * leaves the cores to the searches in flight on other threads, for at most `deferMs`.
  */
 export class TimeSlice {
   private startedMs = performance.now();
 
-  constructor(readonly sliceMs: number) {}
+  constructor(
+    readonly sliceMs: number,
+    private readonly gate?: SearchGate,
+    private readonly deferMs = 3 * sliceMs,
+  ) {}
 
   /** True when the current slice has used its time. */
   due(): boolean {
@@ -17,6 +24,7 @@ export class TimeSlice {
   /** Gives the thread's event loop a turn (setImmediate: after pending I/O and messages). */
   async pause(): Promise<void> {
     await new Promise<void>((resolve) => setImmediate(resolve));
+    if (this.gate && this.gate.inFlight() > 0) await this.gate.quiet(this.deferMs);
     this.startedMs = performance.now();
   }
 

@@ -4,7 +4,7 @@ import type { PartitionLibrary, PartitionMigration, PartitionStore } from "@quiv
 import type { Logger } from "@quiver/telemetry";
 import { LibraryIndex } from "../partition/library-index.js";
 import { writeIndexSnapshot } from "../partition/snapshot-writing.js";
-import { APPLY_SLICE_MS, TimeSlice } from "@quiver/threads";
+import { APPLY_SLICE_MS, type SearchGate, TimeSlice } from "@quiver/threads";
 import {
   type IndexRebuilder,
   RebuildCancelledError,
@@ -29,6 +29,8 @@ export interface MigrationHost {
   logger: Logger;
   /** The workspace rebuilt indexes are restored into (the partition's thread's). */
   workspace?: KernelWorkspace;
+  /** The node's searches in flight: snapshot writing gives way to them between slices. */
+  searchGate?: SearchGate;
   /** Runs a task in the partition's order of batches and snapshots (never between two slices). */
   serial<T>(task: () => T | Promise<T>): Promise<T>;
   /** Puts a rebuilt index in place of the library's current one. */
@@ -240,7 +242,7 @@ export class PartitionMigrations {
         store,
         partition,
         index,
-        new TimeSlice(APPLY_SLICE_MS),
+        new TimeSlice(APPLY_SLICE_MS, this.host.searchGate),
       );
       const replaced = store.quantizer(partition, libraryId);
       if (build.plan.kind === "migrate" && replaced && record.migration) {

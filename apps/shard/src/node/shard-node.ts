@@ -34,6 +34,7 @@ import {
 import { type LibrarySampler, LibraryTrainings } from "../training/library-trainings.js";
 import type { PartitionWorkerConfig, WorkerLogConfig } from "../worker/protocol.js";
 import { defaultWorkerCount, type PartitionWorker, PartitionWorkers } from "./partition-workers.js";
+import { SearchGate } from "@quiver/threads";
 
 export interface ShardNodeOptions {
   shardId: string;
@@ -70,6 +71,8 @@ export interface ShardNodeOptions {
 export class ShardNode implements ShardClient {
   readonly shardId: string;
   private readonly workers: PartitionWorkers;
+  /** Searches in flight, seen by every worker thread (their applying gives way to them). */
+  private readonly searchGate = new SearchGate();
   private readonly stateOf = new Map<number, PartitionServingState>();
   private readonly logger: Logger;
   private readonly registry: Registry;
@@ -95,6 +98,7 @@ export class ShardNode implements ShardClient {
       snapshotEveryMs: options.snapshotEveryMs,
       // a node that logs nowhere has silent threads too
       logLevel: options.logLevel ?? (options.logger ? undefined : "silent"),
+      searchGate: this.searchGate.buffer,
     };
     this.workers = new PartitionWorkers({
       config,
@@ -184,6 +188,15 @@ export class ShardNode implements ShardClient {
   }
 
   async search(request: ShardSearchRequest): Promise<ShardSearchResponse> {
+    this.searchGate.enter();
+    try {
+      return await this.searchPartitions(request);
+    } finally {
+      this.searchGate.leave();
+    }
+  }
+
+  private async searchPartitions(request: ShardSearchRequest): Promise<ShardSearchResponse> {
     const answered = await this.fanOut(request.partitions, (worker, partitions) =>
       worker
         .call("search", { ...request, partitions })

@@ -4,7 +4,7 @@ import type { PartitionStore } from "@quiver/store";
 import { type Logger, type ShardMetrics, silentLogger } from "@quiver/telemetry";
 import { IndexRebuilder } from "../migration/index-rebuilder.js";
 import { type MigrationProgress, PartitionMigrations } from "../migration/partition-migrations.js";
-import { APPLY_SLICE_MS, TimeSlice } from "@quiver/threads";
+import { APPLY_SLICE_MS, type SearchGate, TimeSlice } from "@quiver/threads";
 import { EventWriter, type IndexEffect, type WrittenBatch } from "./event-writer.js";
 import { LibraryIndex } from "./library-index.js";
 import { writeIndexSnapshot } from "./snapshot-writing.js";
@@ -26,6 +26,8 @@ export interface ApplierOptions {
    * every partition there (one per thread); a private one per index when absent.
    */
   workspace?: KernelWorkspace;
+  /** The node's searches in flight: index work gives way to them between two slices. */
+  searchGate?: SearchGate;
 }
 
 export type ApplierStatus =
@@ -92,9 +94,11 @@ export class PartitionApplier {
   private indexedSeq: number;
   private work: Promise<unknown> = Promise.resolve();
   private readonly workspace: KernelWorkspace | undefined;
+  private readonly searchGate: SearchGate | undefined;
 
   constructor(options: ApplierOptions) {
     this.workspace = options.workspace;
+    this.searchGate = options.searchGate;
     this.partition = options.partition;
     this.store = options.store;
     this.log = options.log;
@@ -111,6 +115,7 @@ export class PartitionApplier {
       logger: this.logger,
       serial: (task) => this.serial(task),
       workspace: this.workspace,
+      searchGate: options.searchGate,
       install: (index) => {
         const old = this.indexes.get(index.record.libraryId);
         this.indexes.set(index.record.libraryId, index);
@@ -367,7 +372,7 @@ export class PartitionApplier {
 
   private async snapshotNow(): Promise<void> {
     const started = performance.now();
-    const slice = new TimeSlice(APPLY_SLICE_MS);
+    const slice = new TimeSlice(APPLY_SLICE_MS, this.searchGate);
     for (const [libraryId, index] of this.indexes) {
       if (
         this.store.dirtyIds(this.partition, libraryId).length === 0 &&
@@ -390,7 +395,7 @@ export class PartitionApplier {
   /** A batch's effects on the indexes, in slices: a search waits at most one slice. */
   private async applyEffects(effects: IndexEffect[]): Promise<void> {
     const p = this.partition;
-    const slice = new TimeSlice(APPLY_SLICE_MS);
+    const slice = new TimeSlice(APPLY_SLICE_MS, this.searchGate);
     for (const effect of effects) {
       switch (effect.kind) {
         case "create":

@@ -26,6 +26,7 @@ import type { LibraryIndex } from "../partition/library-index.js";
 import { PartitionApplier } from "../partition/partition-applier.js";
 import { readSample, samplePartition } from "./partition-sample.js";
 import { searchPartition } from "./partition-search.js";
+import type { SearchGate } from "@quiver/threads";
 
 export interface PartitionHostOptions {
   store: PartitionStore;
@@ -34,6 +35,8 @@ export interface PartitionHostOptions {
   logger?: Logger;
   snapshotEveryEvents?: number;
   snapshotEveryMs?: number;
+  /** The node's searches in flight: applying and snapshots give way to them between slices. */
+  searchGate?: SearchGate;
   /** Told when a hosted partition changes state (the main thread keeps the node's view). */
   onState?: (partition: number, state: PartitionServingState) => void;
 }
@@ -116,6 +119,7 @@ export class PartitionHost {
       snapshotEveryMs: this.options.snapshotEveryMs,
       rebuilder: this.rebuilder,
       workspace: this.workspace,
+      searchGate: this.options.searchGate,
     });
     const hosted: Hosted = { applier, state: "catching_up" };
     this.hosted.set(partition, hosted);

@@ -5,7 +5,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { type EventLogReader, JetStreamLog, LmdbLog } from "@quiver/log";
 import { PartitionStore } from "@quiver/store";
 import { createLogger, createShardMetrics } from "@quiver/telemetry";
-import { serveRpc } from "@quiver/threads";
+import { SearchGate, serveRpc } from "@quiver/threads";
 import { PartitionHost } from "./partition-host.js";
 import type {
   PartitionWorkerConfig,
@@ -41,6 +41,7 @@ const host = new PartitionHost({
   logger,
   snapshotEveryEvents: config.snapshotEveryEvents,
   snapshotEveryMs: config.snapshotEveryMs,
+  ...(config.searchGate ? { searchGate: new SearchGate(config.searchGate) } : {}),
   onState: (partition, state) => events.emit({ type: "state", partition, state }),
 });
 

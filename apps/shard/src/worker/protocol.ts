@@ -28,6 +28,8 @@ export interface PartitionWorkerConfig {
   snapshotEveryEvents?: number;
   snapshotEveryMs?: number;
   logLevel?: string;
+  /** The node's SearchGate: its threads' background work gives way to searches in flight. */
+  searchGate?: SharedArrayBuffer;
 }
 
 /** The calls a partition worker answers: op -> [arguments, result]. */

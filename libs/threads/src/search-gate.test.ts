@@ -1,0 +1,68 @@
+import { once } from "node:events";
+import { Worker } from "node:worker_threads";
+import { describe, expect, it } from "vitest";
+import { SearchGate } from "./search-gate.js";
+import { TimeSlice } from "./time-slice.js";
+import { WORKER_BOOT, workerEntry } from "./worker-url.js";
+
+const waiter = workerEntry("./test-support/gate-waiter.ts", import.meta.url);
+
+function startWaiter(gate: SearchGate, maxMs: number) {
+  const thread = new Worker(WORKER_BOOT, {
+    workerData: { entry: waiter, buffer: gate.buffer, maxMs },
+  });
+  const messages: unknown[] = [];
+  const next = () =>
+    new Promise<unknown>((resolve) => {
+      if (messages.length > 0) resolve(messages.shift());
+      else thread.once("message", resolve);
+    });
+  return { thread, next };
+}
+
+describe("SearchGate", () => {
+  it("counts the searches in flight across threads and wakes a waiting thread when the last ends", async () => {
+    const gate = new SearchGate();
+    gate.enter();
+    gate.enter();
+    expect(gate.inFlight()).toBe(2);
+    const { thread, next } = startWaiter(gate, 10_000);
+    expect(await next()).toBe("waiting");
+    await new Promise((r) => setTimeout(r, 100));
+    gate.leave(); // one search still runs: the other thread keeps waiting
+    await new Promise((r) => setTimeout(r, 100));
+    gate.leave();
+    const waited = (await next()) as number;
+    expect(waited).toBeGreaterThanOrEqual(150);
+    expect(waited).toBeLessThan(5_000);
+    expect(gate.inFlight()).toBe(0);
+    await once(thread, "exit");
+  });
+
+  it("gives way for at most its bound under searches that never stop", async () => {
+    const gate = new SearchGate();
+    gate.enter();
+    const { thread, next } = startWaiter(gate, 200);
+    expect(await next()).toBe("waiting");
+    const waited = (await next()) as number;
+    expect(waited).toBeGreaterThanOrEqual(190);
+    expect(waited).toBeLessThan(5_000);
+    await once(thread, "exit");
+    gate.leave();
+  });
+
+  it("lets a TimeSlice pause leave the cores to searches in flight, and not otherwise", async () => {
+    const gate = new SearchGate();
+    const slice = new TimeSlice(4, gate, 60);
+    let started = performance.now();
+    await slice.pause();
+    const idle = performance.now() - started;
+    gate.enter();
+    started = performance.now();
+    await slice.pause();
+    const busy = performance.now() - started;
+    gate.leave();
+    expect(idle).toBeLessThan(50);
+    expect(busy).toBeGreaterThanOrEqual(55);
+  });
+});
