@@ -1,8 +1,7 @@
 import { ApiError, type MigrationResponse, QuiverClient } from "@quiver/api";
+import { followMigration, isSorted, randomVectors } from "@quiver/cli/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Deployment } from "./api-suite.js";
-import { followMigration, isSorted } from "./migration-progress.js";
-import { randomVectors } from "./vectors.js";
+import type { Deployment } from "./api-suite/api-suite.js";
 
 async function apiError(promise: Promise<unknown>): Promise<ApiError> {
   const error = await promise.then(

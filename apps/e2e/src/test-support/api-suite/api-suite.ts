@@ -1,9 +1,9 @@
 import { request } from "node:http";
 import { ApiError, type LibraryResponse, QuiverClient } from "@quiver/api";
+import { exactTopK, randomVectors } from "@quiver/cli/test-support";
 import { Rng } from "@quiver/engine";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { untilServing } from "./library-state.js";
-import { exactTopK, randomVectors } from "./vectors.js";
+import { untilServing } from "../library-state.js";
 
 export interface Deployment {
   url: string;
