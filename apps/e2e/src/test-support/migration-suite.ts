@@ -1,16 +1,7 @@
-import { ApiError, type MigrationResponse, QuiverClient } from "@quiver/api";
+import { type MigrationResponse, QuiverClient } from "@quiver/api";
 import { followMigration, isSorted, randomVectors } from "@quiver/cli/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Deployment } from "./api-suite/api-suite.js";
-
-async function apiError(promise: Promise<unknown>): Promise<ApiError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error, "the request should have failed").toBeInstanceOf(ApiError);
-  return error as ApiError;
-}
+import { apiError, type Deployment } from "./api-suite/context.js";
 
 /** Migrations through the API: run against embedded mode and a local cluster. */
 export function defineMigrationSuite(name: string, start: () => Promise<Deployment>): void {
