@@ -29,6 +29,11 @@ const boundaries = (engineMayUse, testsMayUse = []) => [
         sourceTag: "type:cli",
         onlyDependOnLibsWithTags: ["type:app", "type:lib", "type:engine", ...testsMayUse],
       },
+      // End-to-end tests start Quiver with the CLI's starters and drive it over HTTP.
+      {
+        sourceTag: "type:e2e",
+        onlyDependOnLibsWithTags: ["type:cli", "type:lib", "type:engine", ...testsMayUse],
+      },
     ],
   },
 ];

@@ -2,7 +2,7 @@ import { QuiverClient, type RecommendationResponse } from "@quiver/api";
 import { freePort, type Prometheus, startPrometheus } from "@quiver/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestCluster, type TestCluster } from "./test-support/test-cluster.js";
-import { followMigration } from "./test-support/migration-suite.js";
+import { followMigration } from "./test-support/migration-progress.js";
 import { randomVectors } from "./test-support/vectors.js";
 
 const DIM = 64;

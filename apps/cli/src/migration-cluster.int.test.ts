@@ -1,7 +1,7 @@
 import { QuiverClient } from "@quiver/api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestCluster, type TestCluster } from "./test-support/test-cluster.js";
-import { followMigration, isSorted } from "./test-support/migration-suite.js";
+import { followMigration, isSorted } from "./test-support/migration-progress.js";
 import { randomVectors } from "./test-support/vectors.js";
 
 const PARTITIONS = 4;

@@ -2,11 +2,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { QuiverClient } from "@quiver/api";
+import { type Embedded, startEmbedded } from "@quiver/cli";
 import { exactNeighbours } from "@quiver/engine";
 import { loadFashionMnist, row, subset } from "@quiver/testing";
 import { silentLogger } from "@quiver/telemetry";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Embedded, startEmbedded } from "./embedded.js";
 import { untilServing } from "./test-support/library-state.js";
 
 const BASE = 20_000;

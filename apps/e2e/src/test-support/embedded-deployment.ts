@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { startEmbedded } from "@quiver/cli";
 import { silentLogger } from "@quiver/telemetry";
-import { startEmbedded } from "../embedded.js";
-import type { Deployment } from "./api-suite.js";
+import type { Deployment } from "./api-suite/context.js";
 
 /** Embedded mode on a free port over a fresh data directory, removed on close. */
 export async function startEmbeddedDeployment(partitions: number): Promise<Deployment> {

@@ -1,4 +1,4 @@
-import { defineApiSuite } from "./test-support/api-suite.js";
+import { defineApiSuite } from "./test-support/api-suite/api-suite.js";
 import { startEmbeddedDeployment } from "./test-support/embedded-deployment.js";
 
 defineApiSuite("embedded", () => startEmbeddedDeployment(3));

@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { startLocalCluster } from "@quiver/cli";
 import { freePort, startNatsServer } from "@quiver/testing";
-import { startLocalCluster } from "./local-cluster.js";
-import { defineApiSuite } from "./test-support/api-suite.js";
+import { defineApiSuite } from "./test-support/api-suite/api-suite.js";
 import { expect } from "vitest";
 
 // The same suite as embedded mode, against nats-server + 2 shard processes + a coordinator.

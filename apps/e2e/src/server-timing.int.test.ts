@@ -2,11 +2,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { QuiverClient } from "@quiver/api";
+import { type Embedded, startEmbedded } from "@quiver/cli";
+import { randomVectors } from "@quiver/cli/test-support";
 import { silentLogger } from "@quiver/telemetry";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Embedded, startEmbedded } from "./embedded.js";
 import { untilServing } from "./test-support/library-state.js";
-import { randomVectors } from "./test-support/vectors.js";
 
 const DIM = 8;
 const COUNT = 300;

@@ -1,41 +1,7 @@
-import { ApiError, type MigrationResponse, QuiverClient } from "@quiver/api";
+import { type MigrationResponse, QuiverClient } from "@quiver/api";
+import { followMigration, isSorted, randomVectors } from "@quiver/cli/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Deployment } from "./api-suite.js";
-import { randomVectors } from "./vectors.js";
-
-async function apiError(promise: Promise<unknown>): Promise<ApiError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error, "the request should have failed").toBeInstanceOf(ApiError);
-  return error as ApiError;
-}
-
-/** Polls a migration until `done` holds, checking that its progress never goes back. */
-export async function followMigration(
-  client: QuiverClient,
-  libraryId: string,
-  migrationId: string,
-  done: (m: MigrationResponse) => boolean,
-  timeoutMs = 120_000,
-): Promise<{ last: MigrationResponse; progress: number[] }> {
-  const deadline = Date.now() + timeoutMs;
-  const progress: number[] = [];
-  for (;;) {
-    const m = await client.migration(libraryId, migrationId);
-    progress.push(m.progress);
-    if (done(m)) return { last: m, progress };
-    if (Date.now() > deadline) {
-      throw new Error(`migration ${migrationId} still ${m.status} at ${m.progress}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-export function isSorted(values: number[]): boolean {
-  return values.every((v, i) => i === 0 || v >= values[i - 1]);
-}
+import { apiError, type Deployment } from "./api-suite/context.js";
 
 /** Migrations through the API: run against embedded mode and a local cluster. */
 export function defineMigrationSuite(name: string, start: () => Promise<Deployment>): void {

@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { QuiverClient, type StatisticsResponse } from "@quiver/api";
+import { startEmbedded } from "@quiver/cli";
+import { randomVectors } from "@quiver/cli/test-support";
 import { silentLogger } from "@quiver/telemetry";
 import { afterAll, describe, expect, it } from "vitest";
-import { startEmbedded } from "./embedded.js";
-import { randomVectors } from "./test-support/vectors.js";
 
 const DIM = 8;
 
