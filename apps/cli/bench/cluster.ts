@@ -1,5 +1,9 @@
-// npm run bench:cluster -- [--datasets fashion-mnist,clustered-384] [--shards 1,2] [--duration 10]
-//   [--connections 8] [--queries 500] [--base N] [--out FILE]
+// npm run bench:cluster -- [--parts service,under-ingest,training,cores]
+//   [--datasets fashion-mnist,clustered-384] [--shards 1,2] [--duration 10]
+//   [--connections 8] [--queries 500] [--base N] [--deployments 0,2] [--out FILE]
+// Parts (all by default): service (below); under-ingest, training, cores (bench/cluster/node-parts.ts:
+// search latency while another library ingests, while a product library trains, and one shard
+// process with 1 vs 2 worker threads), over embedded mode (0) and shard processes (N).
 // Quiver as a service, loaded from this process over HTTP: ingest vectors/s end to end
 // (HTTP -> log -> shard -> LMDB + index) and search QPS / p50 / p99 through the coordinator, with
 // 1 and 2 shard processes on a real nats-server; recall@10 of the answers and under metadata
@@ -23,6 +27,7 @@ import {
 } from "@quiver/testing";
 import autocannon from "autocannon";
 import { startLocalCluster } from "../src/local-cluster.js";
+import { coresPart, trainingPart, underIngestPart } from "./cluster/node-parts.js";
 import { upsertAll } from "./http-ingest.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -34,6 +39,8 @@ const { values } = parseArgs({
     connections: { type: "string", default: "8" },
     queries: { type: "string", default: "500" },
     base: { type: "string", default: "0" },
+    parts: { type: "string", default: "service,under-ingest,training,cores" },
+    deployments: { type: "string", default: "0,2" },
     out: { type: "string", default: resolve(here, "../../../bench-results/cluster.json") },
   },
 });
@@ -219,8 +226,13 @@ async function searchAll(
   return { found, p50_ms: percentile(latencies, 50) };
 }
 
+const parts = new Set(values.parts.split(","));
+for (const part of parts) {
+  if (!["service", "under-ingest", "training", "cores"].includes(part))
+    throw new Error(`unknown part ${part}: service, under-ingest, training or cores`);
+}
 const rows: Record<string, unknown>[] = [];
-for (const name of values.datasets.split(",")) {
+for (const name of parts.has("service") ? values.datasets.split(",") : []) {
   const data = loadData(name);
   console.log(
     `\n${name}: ${data.baseCount} x ${data.dim}, ${data.queryCount} queries, HNSW M=${HNSW.m} ef_construction=${HNSW.ef_construction} ef=${HNSW.ef_search}`,
@@ -294,6 +306,16 @@ for (const name of values.datasets.split(",")) {
     }
   }
 }
+const nodeOptions = {
+  deployments: values.deployments.split(",").map(Number),
+  durationS: DURATION,
+  queries: QUERIES,
+};
+const node = {
+  ...(parts.has("under-ingest") && { under_ingest: await underIngestPart(nodeOptions) }),
+  ...(parts.has("training") && { training: await trainingPart(nodeOptions) }),
+  ...(parts.has("cores") && { cores: await coresPart(nodeOptions) }),
+};
 mkdirSync(dirname(outFile), { recursive: true });
 writeFileSync(
   outFile,
@@ -307,6 +329,7 @@ writeFileSync(
         hnsw: HNSW,
       },
       rows,
+      ...node,
     },
     null,
     1,

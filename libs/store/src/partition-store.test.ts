@@ -31,6 +31,31 @@ describe("PartitionStore", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it("reads a library's originals a chunk at a time, in id order, as originalRows does at once", () => {
+    store.apply(1, 1, (tx) => tx.putLibrary(lib));
+    store.apply(1, 2, (tx) =>
+      Array.from({ length: 10 }, (_, i) => tx.upsertVector("lib_a", `v${i}`, v(i, i, i), null)),
+    );
+    store.apply(1, 3, (tx) => tx.deleteVector("lib_a", "v4"));
+    const all = store.originalRows(1, "lib_a", 3);
+    const ids = new Int32Array(16);
+    const values = new Float32Array(16 * 3);
+    let n = 0;
+    let fromId = 0;
+    const chunks: number[] = [];
+    for (;;) {
+      const read = store.readOriginals(1, "lib_a", 3, fromId, ids, values, n, 4);
+      chunks.push(read);
+      n += read;
+      if (read < 4) break;
+      fromId = ids[n - 1] + 1;
+    }
+    expect(chunks).toEqual([4, 4, 1]);
+    expect(Array.from(ids.subarray(0, n))).toEqual(Array.from(all.ids));
+    expect(Array.from(ids.subarray(0, n))).toEqual([0, 1, 2, 3, 5, 6, 7, 8, 9]);
+    expect(Array.from(values.subarray(0, n * 3))).toEqual(Array.from(all.values));
+  });
+
   it("stores vectors under dense internal ids with their metadata, and the applied sequence", () => {
     store.apply(2, 10, (tx) => tx.putLibrary(lib));
     const created = store.apply(2, 11, (tx) => [

@@ -103,18 +103,37 @@ export class PartitionStore {
     const count = this.count(partition, libraryId);
     const ids = new Int32Array(count);
     const values = new Float32Array(count * dim);
-    const bytes = new Uint8Array(values.buffer);
+    const n = this.readOriginals(partition, libraryId, dim, 0, ids, values, 0, count);
+    return { ids: ids.subarray(0, n), values: values.subarray(0, n * dim) };
+  }
+
+  /**
+   * Up to `max` stored originals of a library with internal ids from `fromId` on, in id order,
+   * written into `ids` and `values` from row `at`: one bounded read, so that a caller can read a
+   * large library a chunk at a time. Answers the rows written (fewer than `max`: the last chunk).
+   */
+  readOriginals(
+    partition: number,
+    libraryId: string,
+    dim: number,
+    fromId: number,
+    ids: Int32Array,
+    values: Float32Array,
+    at: number,
+    max: number,
+  ): number {
+    const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
     let n = 0;
     for (const { key, value } of this.db.originals.getRange({
-      start: [partition, libraryId, 0],
+      start: [partition, libraryId, fromId],
       end: libEnd(partition, libraryId),
+      limit: max,
     })) {
-      if (n === count) break;
-      ids[n] = key[2];
-      bytes.set(value.subarray(0, dim * 4), n * dim * 4);
+      ids[at + n] = key[2];
+      bytes.set(value.subarray(0, dim * 4), (at + n) * dim * 4);
       n++;
     }
-    return { ids: ids.subarray(0, n), values: values.subarray(0, n * dim) };
+    return n;
   }
 
   /** Every stored vector of a library in a partition, by internal id. */

@@ -21,7 +21,9 @@ export interface RebuildRequest {
    * Called when the rebuild's turn comes: the vectors to build from, read at that moment (the
    * caller tracks what changes after it).
    */
-  collect(): { ids: Int32Array; values: Float32Array; capacity: number };
+  collect():
+    | { ids: Int32Array; values: Float32Array; capacity: number }
+    | Promise<{ ids: Int32Array; values: Float32Array; capacity: number }>;
   progress(done: number, total: number): void;
 }
 
@@ -146,9 +148,13 @@ export class IndexRebuilder {
       return;
     }
     this.running = job;
+    void this.build(job);
+  }
+
+  private async build(job: Job): Promise<void> {
     let input: RebuildInput;
     try {
-      const { ids, values, capacity } = job.request.collect();
+      const { ids, values, capacity } = await job.request.collect();
       input = {
         record: job.request.record,
         quantizer: job.request.quantizer,
@@ -160,6 +166,8 @@ export class IndexRebuilder {
       this.settle(job, () => job.reject(error));
       return;
     }
+    // cancelled while its rows were read
+    if (job.settled || this.running !== job) return;
     job.request.progress(0, input.ids.length);
     let thread: Worker;
     try {

@@ -4,6 +4,7 @@ import type { PartitionLibrary, PartitionMigration, PartitionStore } from "@quiv
 import type { Logger } from "@quiver/telemetry";
 import { LibraryIndex } from "../partition/library-index.js";
 import { writeIndexSnapshot } from "../partition/snapshot-writing.js";
+import { originalRowsInSlices } from "./sliced-rows.js";
 import { APPLY_SLICE_MS, type SearchGate, TimeSlice } from "@quiver/threads";
 import {
   type IndexRebuilder,
@@ -172,9 +173,10 @@ export class PartitionMigrations {
     build.handle = rebuilder.submit({
       record: { ...record, quantization: plan.target, migration: undefined, training: undefined },
       quantizer: plan.quantizer,
-      collect: () => {
+      collect: async () => {
         build.changed = new Set();
-        const rows = store.originalRows(partition, libraryId, dimension);
+        const slice = new TimeSlice(APPLY_SLICE_MS, this.host.searchGate);
+        const rows = await originalRowsInSlices(store, partition, libraryId, dimension, slice);
         return { ...rows, capacity: Math.max(1024, store.idBound(partition, libraryId)) };
       },
       progress: (done, total) => {

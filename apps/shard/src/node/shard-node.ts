@@ -68,6 +68,9 @@ export interface ShardNodeOptions {
  * coordinator in the same process (embedded mode) calls it directly, a cluster puts NATS
  * request/reply in between.
  */
+/** Bytes of one page of a sample between a worker thread and this one. */
+const SAMPLE_PAGE_BYTES = 1024 * 1024;
+
 export class ShardNode implements ShardClient {
   readonly shardId: string;
   private readonly workers: PartitionWorkers;
@@ -290,6 +293,20 @@ export class ShardNode implements ShardClient {
    * most maxBytes: partition by partition in ascending order, each drawn on its own thread.
    */
   async sample(request: ShardSampleRequest): Promise<ShardSampleResponse> {
+    if (request.maxBytes !== undefined) return this.samplePage(request);
+    // page by page, as over NATS: no thread reads, clones or receives tens of megabytes at once
+    // (a 50,000-vector sample of 784-d is 157 MB)
+    const vectors: SampledVector[] = [];
+    let offset: number | undefined = request.offset ?? 0;
+    while (offset !== undefined) {
+      const page = await this.samplePage({ ...request, offset, maxBytes: SAMPLE_PAGE_BYTES });
+      for (const v of page.vectors) vectors.push(v);
+      offset = page.next;
+    }
+    return { vectors };
+  }
+
+  private async samplePage(request: ShardSampleRequest): Promise<ShardSampleResponse> {
     const sizes: Record<number, number> = {};
     const answers = await this.fanOut(request.partitions, (worker, partitions) =>
       worker.call("sizes", { libraryId: request.libraryId, partitions }).catch(() => ({})),

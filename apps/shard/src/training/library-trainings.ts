@@ -61,8 +61,7 @@ export class LibraryTrainings {
       request.seed,
     );
     if (sample.length === 0) throw new Error(`library ${libraryId} has no vectors to train on`);
-    const values = new Float32Array(sample.length * dimension);
-    sample.forEach((v, i) => values.set(v.vector, i * dimension));
+    const values = await packed(sample, dimension);
     const started = performance.now();
     const parameters = await this.thread.run(
       { config: request.config, dimension, metric: request.metric, values, n: sample.length },
@@ -116,4 +115,14 @@ export class LibraryTrainings {
     );
     return { trainingId, sampleSize: sample.length, parts, trainMs };
   }
+}
+
+/** The sample's vectors in one array, copied a few thousand at a time between event-loop turns. */
+async function packed(sample: SampledVector[], dimension: number): Promise<Float32Array> {
+  const values = new Float32Array(sample.length * dimension);
+  for (let i = 0; i < sample.length; i++) {
+    values.set(sample[i].vector, i * dimension);
+    if (i % 2048 === 2047) await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  return values;
 }
