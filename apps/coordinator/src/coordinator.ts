@@ -77,7 +77,12 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     servingReplicas: () => servingReplicas(options.router, catalog, options.maxPartitions),
     registries: [metrics.registry, ...(options.registries ?? [])],
   });
-  const scheduler = new ProbeScheduler(ctx, services.probe, options.probeIntervalMs ?? 300_000);
+  const scheduler = new ProbeScheduler(
+    ctx,
+    services.probe,
+    services.nodeStats,
+    options.probeIntervalMs ?? 300_000,
+  );
   scheduler.start();
   return {
     app,

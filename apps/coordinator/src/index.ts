@@ -8,6 +8,10 @@ export {
   serverTimingFrom,
   startCoordinator,
 } from "./coordinator.js";
+export { createServices, type PolicyOptions, type Services } from "./services.js";
+export type { ServiceContext } from "./service/context.js";
+export { NodeStatsRound, NodeStatsView } from "./service/node-stats-view.js";
+export { ProbeScheduler } from "./service/probe/probe-scheduler.js";
 export { sampleLibraryVectors } from "./service/sample-vectors.js";
 export { serverTimingHeader, type TimingEntry } from "./service/request-timing.js";
 export { mergeTopK } from "./service/search-service.js";

@@ -7,6 +7,7 @@ import { BenchmarkService } from "./service/benchmark/benchmark-service.js";
 import type { ServiceContext } from "./service/context.js";
 import { LibraryService } from "./service/library-service.js";
 import { MigrationService } from "./service/migration-service.js";
+import { NodeStatsView } from "./service/node-stats-view.js";
 import { RecallProbe } from "./service/probe/recall-probe.js";
 import { SearchService } from "./service/search-service.js";
 import { IngestPool } from "./service/ingest/ingest-pool.js";
@@ -25,6 +26,8 @@ export interface Services {
   recommendations: RecommendationService;
   benchmarks: BenchmarkService;
   training: TrainingController;
+  /** The shards' statistics of every library, shared by the controllers (one call per node). */
+  nodeStats: NodeStatsView;
   /** The threads that prepare upserts; closed with the coordinator. */
   ingest: IngestPool;
 }
@@ -37,16 +40,17 @@ export function createServices(
   policy: PolicyOptions = {},
   trainingIntervalMs?: number,
 ): Services {
-  const migrations = new MigrationService(ctx);
+  const nodeStats = NodeStatsView.of(ctx);
+  const migrations = new MigrationService(ctx, nodeStats);
   const search = new SearchService(ctx);
-  const adaptive = new AdaptivePolicy(ctx, migrations, {
+  const adaptive = new AdaptivePolicy(ctx, migrations, nodeStats, {
     ...policy,
-    source: policy.source ?? new StatisticsSource(ctx),
+    source: policy.source ?? new StatisticsSource(ctx, nodeStats),
     lease: policy.lease ?? new InProcessLease({ name: "policy", holderId: "coordinator" }),
     recallOf: policy.recallOf ?? ((library) => currentRecall(ctx.catalog, library)),
   });
   // the policy's lease holder drives the trainings too
-  const training = new TrainingController(ctx, {
+  const training = new TrainingController(ctx, nodeStats, {
     leader: () => adaptive.isHolder,
     intervalMs: trainingIntervalMs,
   });
@@ -63,6 +67,7 @@ export function createServices(
     probe: new RecallProbe(ctx, search),
     benchmarks: new BenchmarkService(ctx),
     training,
+    nodeStats,
     ingest,
   };
 }

@@ -163,16 +163,23 @@ export interface LibraryPartitionStats extends PartitionLibraryStats {
 export interface ShardNodeStatsRequest {
   /** Paging, for transports with a message size limit: rows from this position on... */
   offset?: number;
-  /** ...at most this many (every one unless told). */
+  /** ...at most this many (every one unless told)... */
   limit?: number;
+  /**
+   * ...of the gathering the first page answered (its `gathering`): the pages of one round read
+   * the rows gathered once, and agree. Without it (or once it is gone) the rows are gathered anew.
+   */
+  gathering?: string;
 }
 
 /** Everything a shard's serving partitions hold: one row per library and partition. */
 export interface ShardNodeStats {
   shardId: string;
   rows: LibraryPartitionStats[];
-  /** Where the next page starts, when `limit` cut the rows. */
+  /** Where the next page starts, when `limit` cut the rows... */
   next?: number;
+  /** ...and the gathering the next pages are read from. */
+  gathering?: string;
 }
 
 export interface ShardSampleRequest {

@@ -9,3 +9,9 @@ export type { PartitionRouter } from "./routing/partition-router.js";
 export { MembershipRouter } from "./routing/membership-router.js";
 export { NatsShardClient } from "./routing/nats-shard-client.js";
 export { libraryRows, sampleAcross } from "./routing/sample-across.js";
+export {
+  MAX_REPLY_BYTES,
+  ReplyAssembler,
+  replyFrames,
+  ReplyTooLargeError,
+} from "./routing/reply-frames.js";

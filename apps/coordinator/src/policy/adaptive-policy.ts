@@ -8,7 +8,9 @@ import {
 } from "@quiver/events";
 import { partitionsOf } from "../catalog/catalog.js";
 import type { ServiceContext } from "../service/context.js";
-import { gatherLibraryStats, type LibraryStatsRows } from "../service/statistics-service.js";
+import type { LibraryStatsRows } from "../service/node-stats.js";
+import type { NodeStatsView } from "../service/node-stats-view.js";
+import { gatherLibraryStats } from "../service/statistics-service.js";
 import type { MigrationService } from "../service/migration-service.js";
 import { type Decision, decide, type PolicyInputs, type PolicyTargets } from "./decide.js";
 import type { LibraryMemory, MemoryPressure, MemoryPressureSource } from "./memory-pressure.js";
@@ -43,7 +45,8 @@ export interface Evaluation {
  * library with auto_tune on, every intervalMs, from measured figures (memory from the source,
  * recall from the probe), and when the rule (decide.ts) calls for another strategy and the
  * library's last change is older than the cooldown, it records a policy.decision event with its
- * inputs and reason in the catalog and starts the migration.
+ * inputs and reason in the catalog and starts the migration. A round reads the shards' statistics
+ * of every library at once (one call per shard node, shared with the other controllers).
  */
 export class AdaptivePolicy {
   private readonly intervalMs: number;
@@ -58,6 +61,7 @@ export class AdaptivePolicy {
   constructor(
     private readonly ctx: ServiceContext,
     private readonly migrations: MigrationService,
+    private readonly stats: NodeStatsView,
     private readonly options: AdaptivePolicyOptions,
   ) {
     this.intervalMs = options.intervalMs ?? 30_000;
@@ -98,15 +102,17 @@ export class AdaptivePolicy {
   /**
    * Evaluates a library now (adaptive or not: the recommendation endpoint asks for any). When the
    * source's figures do not cover the whole library (a missed scrape), the shards' statistics
-   * stand in for its memory; `complete` says whether the source's own figures were whole.
+   * stand in for its memory; `complete` says whether the source's own figures were whole. Without
+   * `stats` (the shards' rows of the library, from a round), the shards are asked about it.
    */
   async evaluate(
     library: LibraryRecord,
     overrides: Partial<PolicyTargets> = {},
     pressure?: MemoryPressure,
+    stats?: LibraryStatsRows,
   ): Promise<Evaluation & { complete: boolean }> {
     const read = pressure ?? (await this.options.source.read());
-    const stats = await gatherLibraryStats(this.ctx, library);
+    stats ??= await gatherLibraryStats(this.ctx, library);
     const fromSource = read.libraries.get(library.libraryId);
     const complete =
       fromSource !== undefined &&
@@ -147,13 +153,15 @@ export class AdaptivePolicy {
   /** One round over the adaptive libraries (the lease holder's). */
   async tick(): Promise<void> {
     const pressure = await this.options.source.read();
+    const round = await this.stats.round();
     for (const library of this.ctx.catalog.all()) {
       const q = library.quantization;
       if (q.strategy !== "adaptive" || !q.auto_tune) continue;
       if (this.migrations.active(library.libraryId)) continue;
       const last = this.ctx.catalog.lastDecision(library.libraryId);
       if (last && Date.now() - (last.atMs ?? 0) < this.cooldownMs) continue;
-      const { inputs, decision, complete } = await this.evaluate(library, {}, pressure);
+      const stats = round.library(library.libraryId);
+      const { inputs, decision, complete } = await this.evaluate(library, {}, pressure, stats);
       // figures that do not cover the library (not scraped yet, a missed scrape): no decision
       if (!complete || !decision.change) {
         this.pending.delete(library.libraryId);
@@ -166,7 +174,7 @@ export class AdaptivePolicy {
       this.pending.set(library.libraryId, { key, count });
       if (count < CONFIRMATIONS) continue;
       this.pending.delete(library.libraryId);
-      await this.apply(library, decision, inputs);
+      await this.apply(library, decision, inputs, stats);
     }
   }
 
@@ -206,6 +214,7 @@ export class AdaptivePolicy {
     library: LibraryRecord,
     decision: Decision,
     inputs: PolicyInputs,
+    stats: LibraryStatsRows,
   ): Promise<void> {
     if (library.quantization.strategy !== "adaptive") return;
     const to = { ...library.quantization, current: decision.to };
@@ -228,7 +237,7 @@ export class AdaptivePolicy {
       { library: library.libraryId, to: strategyName(decision.to), reason: decision.reason },
       "adaptive policy decision",
     );
-    await this.migrations.begin(library, to, "quantization_config");
+    await this.migrations.begin(library, to, "quantization_config", stats);
   }
 }
 

@@ -1,5 +1,6 @@
 import type { ServiceContext } from "../service/context.js";
-import { gatherLibraryStats, type LibraryStatsRows } from "../service/statistics-service.js";
+import type { LibraryStatsRows } from "../service/node-stats.js";
+import type { NodeStatsView } from "../service/node-stats-view.js";
 import {
   libraryEntry,
   type LibraryMemory,
@@ -8,20 +9,25 @@ import {
 } from "./memory-pressure.js";
 
 /**
- * Memory figures asked of the shards directly (the statistics' gathering), for a cluster run
- * without Prometheus: every library's bytes, but no process memory of the shards.
+ * Memory figures asked of the shards directly (their statistics of every library, one call per
+ * shard node a round), for a cluster run without Prometheus: every library's bytes, but no
+ * process memory of the shards.
  */
 export class StatisticsSource implements MemoryPressureSource {
-  constructor(private readonly ctx: ServiceContext) {}
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly stats: NodeStatsView,
+  ) {}
 
   async read(): Promise<MemoryPressure> {
     const libraries = new Map<string, LibraryMemory>();
+    const round = await this.stats.round();
     for (const library of this.ctx.catalog.all()) {
-      const stats = await gatherLibraryStats(this.ctx, library);
+      const stats = round.library(library.libraryId);
       if (stats.rows.length > 0)
         libraries.set(library.libraryId, memoryFromStats(library.libraryId, stats));
     }
-    return { atMs: Date.now(), libraries, shards: [] };
+    return { atMs: round.atMs, libraries, shards: [] };
   }
 }
 

@@ -20,8 +20,9 @@ import {
 } from "@quiver/events";
 import { type MigrationRecord, partitionsOf } from "../catalog/catalog.js";
 import type { ServiceContext } from "./context.js";
-import { totalVectors } from "./node-stats.js";
-import { gatherLibraryStats, type LibraryStatsRows } from "./statistics-service.js";
+import { type LibraryStatsRows, totalVectors } from "./node-stats.js";
+import type { NodeStatsView } from "./node-stats-view.js";
+import { gatherLibraryStats } from "./statistics-service.js";
 import { newTrainingId } from "./training/training-controller.js";
 
 const CATALOG_WAIT_MS = 10_000;
@@ -35,17 +36,24 @@ type Row = LibraryStatsRows["rows"][number];
  * switch it records migration.completed in the catalog (the library's config changes there), and
  * when one reports a failure it appends migration.failed everywhere (partitions that switched
  * rebuild the old config). Cancel does the same with migration.cancelled. Every coordinator may
- * drive: the events' message ids make the outcome recorded once.
+ * drive: the events' message ids make the outcome recorded once. A check of the migrations in
+ * progress reads the shards' statistics of every library at once (one call per shard node,
+ * shared with the other controllers), whatever the number of migrations.
  */
 export class MigrationService {
   /** Progress reported so far per migration: what callers see only grows. */
   private readonly peaks = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private driving: Promise<void> | undefined;
+  /** How old the statistics a check reads may be: its interval. */
+  private checkMs: number | undefined;
   /** Called once a migration is in the log (the trainings' controller looks at it at once). */
   onStarted: () => void = () => {};
 
-  constructor(private readonly ctx: ServiceContext) {}
+  constructor(
+    private readonly ctx: ServiceContext,
+    private readonly stats: NodeStatsView,
+  ) {}
 
   async start(library: LibraryRecord, body: MigrateBody): Promise<MigrationResponse> {
     const to = targetConfig(body, library.quantization, library.dimension);
@@ -60,9 +68,15 @@ export class MigrationService {
 
   /**
    * Appends migration.started for `to` to the library's partitions and the catalog; answers the
-   * migration's id. `field` names the request field a conflict is reported against.
+   * migration's id. `field` names the request field a conflict is reported against; `stats`, the
+   * shards' rows of the library when the caller has them (else the shards are asked).
    */
-  async begin(library: LibraryRecord, to: QuantizationConfig, field: string): Promise<string> {
+  async begin(
+    library: LibraryRecord,
+    to: QuantizationConfig,
+    field: string,
+    stats?: LibraryStatsRows,
+  ): Promise<string> {
     const active = this.ctx.catalog.activeMigration(library.libraryId);
     if (active) {
       throw new ApiError(
@@ -81,8 +95,8 @@ export class MigrationService {
     const migrationId = `mig_${randomBytes(8).toString("hex")}`;
     // codes for a library that holds its sample: trained once for all partitions, which wait
     const sample = trainingSampleSize(to);
-    const trains =
-      sample > 0 && totalVectors((await gatherLibraryStats(this.ctx, library)).rows) >= sample;
+    const rows = sample > 0 ? (stats ?? (await gatherLibraryStats(this.ctx, library))).rows : [];
+    const trains = sample > 0 && totalVectors(rows) >= sample;
     const data = encodeEvent({
       type: "migration.started",
       libraryId: library.libraryId,
@@ -135,6 +149,7 @@ export class MigrationService {
 
   /** Checks every migration in progress every `intervalMs` (until stop). */
   startDriving(intervalMs: number): void {
+    this.checkMs = intervalMs;
     this.timer = setInterval(() => {
       this.driving ??= this.drive()
         .catch((error: unknown) =>
@@ -152,10 +167,13 @@ export class MigrationService {
 
   /** Records the outcome of migrations whose partitions have all switched, or one has failed. */
   async drive(): Promise<void> {
-    for (const migration of this.ctx.catalog.activeMigrations()) {
+    const active = this.ctx.catalog.activeMigrations();
+    if (active.length === 0) return;
+    const round = await this.stats.round(this.checkMs);
+    for (const migration of active) {
       const library = this.ctx.catalog.get(migration.libraryId);
       if (!library) continue;
-      const { rows } = await gatherLibraryStats(this.ctx, library);
+      const { rows } = round.library(library.libraryId);
       const mine = rows.map((r) => ownProgress(r, migration.migrationId));
       const failed = rows.find((r, i) => mine[i]?.state === "failed");
       if (failed) {

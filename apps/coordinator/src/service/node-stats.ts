@@ -4,6 +4,14 @@ import type { ServiceContext } from "./context.js";
 /** A row of a shard's statistics, with the shard that reported it. */
 export type NodeStatsRow = LibraryPartitionStats & { shard: string };
 
+/** What the shards report of one library. */
+export interface LibraryStatsRows {
+  /** What every serving replica holds, by partition then shard. */
+  rows: (PartitionLibraryStats & { shard: string })[];
+  /** Vectors per partition, from one replica each (partitions no replica reported are absent). */
+  vectorsByPartition: Map<number, number>;
+}
+
 /**
  * Every library's rows, from one statistics call per shard node (not one per library): the view
  * the controllers run on, whatever the number of libraries. A shard that does not answer is left
@@ -22,7 +30,21 @@ export async function gatherNodeStats(ctx: ServiceContext): Promise<Map<string, 
     if (rows) rows.push(row);
     else byLibrary.set(row.libraryId, [row]);
   }
+  for (const rows of byLibrary.values()) rows.sort(byPartitionThenShard);
   return byLibrary;
+}
+
+/** The order the statistics list a library's rows in: by partition, then shard. */
+export function byPartitionThenShard(
+  a: { partition: number; shard: string },
+  b: { partition: number; shard: string },
+): number {
+  return a.partition - b.partition || (a.shard < b.shard ? -1 : a.shard > b.shard ? 1 : 0);
+}
+
+/** A library's rows with its vectors per partition. */
+export function libraryStatsRows(rows: LibraryStatsRows["rows"]): LibraryStatsRows {
+  return { rows, vectorsByPartition: vectorsByPartition(rows) };
 }
 
 /** Vectors per partition, one replica each (partitions no replica reported are absent). */

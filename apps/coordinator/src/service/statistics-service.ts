@@ -8,28 +8,21 @@ import {
 } from "@quiver/events";
 import { libraryRows } from "@quiver/cluster";
 import { strategyName } from "../policy/strategy-name.js";
-import type { PartitionLibraryStats, StatisticsResponse } from "@quiver/api";
+import type { StatisticsResponse } from "@quiver/api";
 import { partitionsOf } from "../catalog/catalog.js";
 import type { ServiceContext } from "./context.js";
+import { type LibraryStatsRows, libraryStatsRows } from "./node-stats.js";
 
-export interface LibraryStatsRows {
-  /** What every serving replica holds, by partition then shard. */
-  rows: (PartitionLibraryStats & { shard: string })[];
-  /** Vectors per partition, from one replica each (partitions no replica reported are absent). */
-  vectorsByPartition: Map<number, number>;
-}
-
-/** Asks every shard serving a partition of the library what the library holds there. */
+/**
+ * Asks every shard serving a partition of the library what the library holds there: one call per
+ * shard for this library (requests about one library; the controllers' rounds over every library
+ * read the NodeStatsView instead).
+ */
 export async function gatherLibraryStats(
   ctx: ServiceContext,
   library: LibraryRecord,
 ): Promise<LibraryStatsRows> {
-  const rows = await libraryRows(ctx.router, library.libraryId, partitionsOf(library));
-  const vectorsByPartition = new Map<number, number>();
-  for (const r of rows) {
-    if (!vectorsByPartition.has(r.partition)) vectorsByPartition.set(r.partition, r.vectors);
-  }
-  return { rows, vectorsByPartition };
+  return libraryStatsRows(await libraryRows(ctx.router, library.libraryId, partitionsOf(library)));
 }
 
 /** The latest recall measurement as the statistics show it (null and why, when none yet). */

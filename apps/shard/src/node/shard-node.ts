@@ -1,5 +1,6 @@
 import {
   apportion,
+  type LibraryPartitionStats,
   type PartitionFailure,
   type PartitionLibraryStats,
   type PartitionSearchResult,
@@ -32,6 +33,7 @@ import {
   silentLogger,
 } from "@quiver/telemetry";
 import { type LibrarySampler, LibraryTrainings } from "../training/library-trainings.js";
+import { NodeStatsPages } from "./node-stats-pages.js";
 import type { PartitionWorkerConfig, WorkerLogConfig } from "../worker/protocol.js";
 import { defaultWorkerCount, type PartitionWorker, PartitionWorkers } from "./partition-workers.js";
 import { SearchGate } from "@quiver/threads";
@@ -80,6 +82,8 @@ export class ShardNode implements ShardClient {
   private readonly logger: Logger;
   private readonly registry: Registry;
   private readonly trainings: LibraryTrainings | undefined;
+  /** Every library's statistics, paged over one gathering per round. */
+  private readonly statsPages = new NodeStatsPages(() => this.gatherLibraryStats());
   private closed = false;
   /** Assignment changes run one after another. */
   private assigning: Promise<void> = Promise.resolve();
@@ -263,21 +267,15 @@ export class ShardNode implements ShardClient {
   }
 
   async nodeStats(request: ShardNodeStatsRequest = {}): Promise<ShardNodeStats> {
+    return { shardId: this.shardId, ...(await this.statsPages.page(request)) };
+  }
+
+  /** Every library of every serving partition, from each worker thread. */
+  private async gatherLibraryStats(): Promise<LibraryPartitionStats[]> {
     const answers = await Promise.all(
       this.workers.all().map((w) => w.call("allLibraryStats").catch(() => [])),
     );
-    const rows = answers.flat();
-    rows.sort(
-      (a, b) =>
-        a.partition - b.partition ||
-        (a.libraryId < b.libraryId ? -1 : a.libraryId > b.libraryId ? 1 : 0),
-    );
-    const offset = request.offset ?? 0;
-    const end = request.limit === undefined ? rows.length : offset + request.limit;
-    const page = rows.slice(offset, end);
-    return end < rows.length
-      ? { shardId: this.shardId, rows: page, next: end }
-      : { shardId: this.shardId, rows: page };
+    return answers.flat();
   }
 
   /** What every serving partition holds of every library (bytes by component). */

@@ -6,12 +6,19 @@ import {
   type ShardRpcRequest,
   shardRpcSubject,
 } from "@quiver/api";
-import type { NatsConnection, Subscription } from "@nats-io/transport-node";
+import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node";
+import { replyFrames } from "@quiver/cluster";
 import { type Logger, silentLogger } from "@quiver/telemetry";
+
+/** nats-server's default max_payload, until the connection says. */
+const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
 
 /**
  * Answers coordinators' requests for a shard node over NATS request/reply, on the shard's own
- * subject (a queue group, so a restarted process and its predecessor never both answer).
+ * subject (a queue group, so a restarted process and its predecessor never both answer). A reply
+ * larger than one message (max_payload: a search of 100 queries for 101 neighbours over 4
+ * partitions already is) goes in several, which the NatsShardClient puts back together; one too
+ * large to send at all is answered with an error saying so.
  */
 export class ShardRpcServer {
   private subscription: Subscription | undefined;
@@ -30,7 +37,7 @@ export class ShardRpcServer {
           this.logger.error({ err: error }, "shard rpc subscription failed");
           return;
         }
-        void this.answer(msg.data).then((reply) => msg.respond(encodeShardRpc(reply)));
+        void this.answer(msg.data).then((reply) => this.respond(msg, reply));
       },
     });
   }
@@ -67,6 +74,21 @@ export class ShardRpcServer {
     } catch (error) {
       this.logger.error({ err: error }, "shard rpc failed");
       return { ok: false, message: (error as Error).message };
+    }
+  }
+
+  /** Sends a reply in as many messages as it takes; never throws (a failure is logged). */
+  private respond(msg: Msg, reply: ShardRpcReply): void {
+    const maxPayload = this.nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD;
+    try {
+      for (const frame of replyFrames(encodeShardRpc(reply), maxPayload)) msg.respond(frame);
+    } catch (error) {
+      this.logger.error({ err: error }, "shard rpc reply failed");
+      try {
+        msg.respond(encodeShardRpc({ ok: false, message: (error as Error).message }));
+      } catch {
+        // the connection is gone: the requester times out
+      }
     }
   }
 

@@ -18,16 +18,24 @@ import {
   shardRpcSubject,
 } from "@quiver/api";
 import type { NatsConnection } from "@nats-io/transport-node";
+import { ReplyAssembler } from "./reply-frames.js";
+import { joinHalves, searchHalves } from "./search-halves.js";
 
-/** Slack a reply gets beyond the time the shard was given. */
 /** Vector bytes in one sample reply, well under nats-server's default 1 MB max_payload. */
 const SAMPLE_PAGE_BYTES = 768 * 1024;
+/** Slack a reply gets beyond the time the shard was given. */
 const REPLY_SLACK_MS = 2_000;
 const TRAIN_TIMEOUT_MS = 15 * 60_000;
 /** Rows of a node's statistics per reply: about 300 bytes each. */
 const NODE_STATS_PAGE_ROWS = 2_000;
+/** nats-server's default max_payload, until the connection says. */
+const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
 
-/** A shard node in another process, reached over NATS request/reply. */
+/**
+ * A shard node in another process, reached over NATS request/reply. A reply larger than one
+ * message comes in several (reply-frames.ts); a search whose queries are larger than one message
+ * is sent in halves.
+ */
 export class NatsShardClient implements ShardClient {
   constructor(
     private readonly nc: NatsConnection,
@@ -35,7 +43,13 @@ export class NatsShardClient implements ShardClient {
   ) {}
 
   async search(request: ShardSearchRequest): Promise<ShardSearchResponse> {
-    const reply = await this.call({ op: "search", request }, request.timeoutMs);
+    const data = encodeShardRpc({ op: "search", request });
+    const halves = data.byteLength > this.maxPayload() ? searchHalves(request) : undefined;
+    if (halves) {
+      const [first, second] = await Promise.all(halves.map((half) => this.search(half)));
+      return joinHalves(first, second);
+    }
+    const reply = await this.send(data, request.timeoutMs);
     return (reply as { search: ShardSearchResponse }).search;
   }
 
@@ -63,16 +77,22 @@ export class NatsShardClient implements ShardClient {
     return (reply as { libraryStats: ShardLibraryStats }).libraryStats;
   }
 
-  /** Page by page: ten thousand libraries' rows are more than one NATS message holds. */
+  /**
+   * Page by page, one after another (ten thousand libraries' rows are more than one NATS message
+   * holds): the shard gathers the rows once, for the first page, and answers the next ones from
+   * the same gathering.
+   */
   async nodeStats(): Promise<ShardNodeStats> {
     const rows: ShardNodeStats["rows"] = [];
     let offset: number | undefined = 0;
+    let gathering: string | undefined;
     while (offset !== undefined) {
-      const request = { offset, limit: NODE_STATS_PAGE_ROWS };
+      const request = { offset, limit: NODE_STATS_PAGE_ROWS, ...(gathering ? { gathering } : {}) };
       const reply = await this.call({ op: "nodeStats", request }, 10_000);
       const page: ShardNodeStats = (reply as { nodeStats: ShardNodeStats }).nodeStats;
       rows.push(...page.rows);
       offset = page.next;
+      gathering = page.gathering;
     }
     return { shardId: this.shardId, rows };
   }
@@ -97,12 +117,35 @@ export class NatsShardClient implements ShardClient {
     return (reply as { train: ShardTrainResponse }).train;
   }
 
-  private async call(request: ShardRpcRequest, timeoutMs: number): Promise<ShardRpcReply> {
-    const msg = await this.nc.request(shardRpcSubject(this.shardId), encodeShardRpc(request), {
-      timeout: timeoutMs + REPLY_SLACK_MS,
+  private call(request: ShardRpcRequest, timeoutMs: number): Promise<ShardRpcReply> {
+    return this.send(encodeShardRpc(request), timeoutMs);
+  }
+
+  /** Sends an encoded request; answers its reply, put together from its messages. */
+  private async send(data: Uint8Array, timeoutMs: number): Promise<ShardRpcReply> {
+    const waitMs = timeoutMs + REPLY_SLACK_MS;
+    const messages = await this.nc.requestMany(shardRpcSubject(this.shardId), data, {
+      strategy: "timer",
+      maxWait: waitMs,
     });
-    const reply = decodeShardRpc<ShardRpcReply>(msg.data);
+    const frames = new ReplyAssembler();
+    let whole: Uint8Array | undefined;
+    for await (const msg of messages) {
+      whole = frames.add(msg.data);
+      if (whole) break;
+    }
+    if (!whole) {
+      throw new Error(
+        `shard ${this.shardId}: no reply within ${waitMs} ms (${frames.progress()} came)`,
+      );
+    }
+    const reply = decodeShardRpc<ShardRpcReply>(whole);
     if (!reply.ok) throw new Error(`shard ${this.shardId}: ${reply.message}`);
     return reply;
+  }
+
+  /** The most bytes one message may have on this connection. */
+  private maxPayload(): number {
+    return this.nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD;
   }
 }

@@ -1,6 +1,6 @@
 import type { LibraryRecord, RecallMeasured } from "@quiver/events";
 import type { ServiceContext } from "../context.js";
-import { gatherLibraryStats } from "../statistics-service.js";
+import type { NodeStatsView } from "../node-stats-view.js";
 import type { RecallProbe } from "./recall-probe.js";
 
 /** Libraries smaller than this are not probed in the background (on demand they are). */
@@ -9,6 +9,8 @@ export const MIN_PROBED_VECTORS = 1_000;
 const COUNT_CHANGE = 0.1;
 /** How often the scheduler looks for libraries due, at the most. */
 const MAX_CHECK_MS = 60_000;
+/** How old the vector counts a library is judged on may be (a pass takes a while). */
+const COUNTS_MAX_AGE_MS = 5_000;
 
 /**
  * Whether a library is due for a background measurement: it is large enough, and it has none, or
@@ -34,7 +36,8 @@ export function probeDue(
  * shorter) it measures each library that is due, one library at a time, the longest unmeasured
  * first. A failure is logged and the next library is measured; nothing stops the loop but stop().
  * Measurements land in the catalog, so coordinators that each run a scheduler skip what another
- * has just measured.
+ * has just measured. The vector counts come from the shards' statistics of every library (one call
+ * per shard node a round, shared with the other controllers), not from a call per library.
  */
 export class ProbeScheduler {
   private timer: NodeJS.Timeout | undefined;
@@ -45,6 +48,7 @@ export class ProbeScheduler {
   constructor(
     private readonly ctx: ServiceContext,
     private readonly probe: RecallProbe,
+    private readonly stats: NodeStatsView,
     private readonly intervalMs: number,
   ) {
     this.checkMs = Math.min(intervalMs, MAX_CHECK_MS);
@@ -88,7 +92,8 @@ export class ProbeScheduler {
     // the library may have changed or gone while the previous one was measured
     const current = this.ctx.catalog.get(library.libraryId);
     if (!current) return;
-    const { vectorsByPartition } = await gatherLibraryStats(this.ctx, current);
+    const round = await this.stats.round(COUNTS_MAX_AGE_MS);
+    const { vectorsByPartition } = round.library(current.libraryId);
     const numVectors = [...vectorsByPartition.values()].reduce((a, b) => a + b, 0);
     const now = { atMs: Date.now(), numVectors, strategy: current.quantization.strategy };
     if (!probeDue(this.ctx.catalog.recall(current.libraryId), now, this.intervalMs)) return;

@@ -8,7 +8,8 @@ import {
 } from "@quiver/events";
 import { partitionsOf } from "../../catalog/catalog.js";
 import type { ServiceContext } from "../context.js";
-import { gatherNodeStats, type NodeStatsRow, totalVectors } from "../node-stats.js";
+import { totalVectors } from "../node-stats.js";
+import type { NodeStatsView } from "../node-stats-view.js";
 
 export interface TrainingControllerOptions {
   /** Whether this coordinator drives the trainings now (the holder of the controllers' lease). */
@@ -47,8 +48,6 @@ export class TrainingController {
   private readonly inFlight = new Map<string, Promise<void>>();
   /** When a library's last training failed. */
   private readonly failedAtMs = new Map<string, number>();
-  /** The shards' statistics of the latest round. */
-  private stats: { atMs: number; byLibrary: Map<string, NodeStatsRow[]> } | undefined;
   private readonly maxRunning: number;
   /** Trainings done and not in the catalog yet (its view follows the log a moment later). */
   private readonly doneAtMs = new Map<string, { trainingId: string; atMs: number }>();
@@ -58,6 +57,7 @@ export class TrainingController {
 
   constructor(
     private readonly ctx: ServiceContext,
+    private readonly stats: NodeStatsView,
     private readonly options: TrainingControllerOptions,
   ) {
     this.intervalMs = options.intervalMs ?? 5_000;
@@ -108,16 +108,13 @@ export class TrainingController {
           !catalog.trainedForCurrent(l),
       );
     if (due.length === 0) return;
-    // one statistics call per shard node a round, whatever the libraries; a training that ends
-    // looks again at once, on the counts already gathered
-    if (!this.stats || Date.now() - this.stats.atMs >= this.intervalMs) {
-      this.stats = { atMs: Date.now(), byLibrary: await gatherNodeStats(this.ctx) };
-    }
-    const stats = this.stats.byLibrary;
+    // one statistics call per shard node a round, whatever the libraries (shared with the other
+    // controllers); a training that ends looks again at once, on the counts already gathered
+    const round = await this.stats.round(this.intervalMs);
     for (const library of due) {
       if (this.inFlight.size >= this.maxRunning) break;
       const config = effectiveQuantization(library.quantization);
-      const rows = stats.get(library.libraryId) ?? [];
+      const { rows } = round.library(library.libraryId);
       if (totalVectors(rows) < trainingSampleSize(config)) continue;
       this.ensure(library, config, newTrainingId());
     }
