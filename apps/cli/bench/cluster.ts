@@ -1,6 +1,6 @@
 // npm run bench:cluster -- [--parts service,under-ingest,training,cores]
 //   [--datasets fashion-mnist,clustered-384] [--shards 1,2] [--duration 10]
-//   [--connections 8] [--queries 500] [--base N] [--deployments 0,2] [--out FILE]
+//   [--connections 8] [--queries 500] [--base N] [--deployments 0,2] [--ingest-nice 10] [--out FILE]
 // Parts (all by default): service (below); under-ingest, training, cores (bench/cluster/node-parts.ts:
 // search latency while another library ingests, while a product library trains, and one shard
 // process with 1 vs 2 worker threads), over embedded mode (0) and shard processes (N).
@@ -41,6 +41,7 @@ const { values } = parseArgs({
     base: { type: "string", default: "0" },
     parts: { type: "string", default: "service,under-ingest,training,cores" },
     deployments: { type: "string", default: "0,2" },
+    "ingest-nice": { type: "string", default: "10" },
     out: { type: "string", default: resolve(here, "../../../bench-results/cluster.json") },
   },
 });
@@ -310,6 +311,7 @@ const nodeOptions = {
   deployments: values.deployments.split(",").map(Number),
   durationS: DURATION,
   queries: QUERIES,
+  ingestNice: Number(values["ingest-nice"]),
 };
 const node = {
   ...(parts.has("under-ingest") && { under_ingest: await underIngestPart(nodeOptions) }),

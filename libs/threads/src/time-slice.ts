@@ -9,6 +9,8 @@ import type { SearchGate } from "./search-gate.js";
  */
 export class TimeSlice {
   private startedMs = performance.now();
+  /** Whether the current slice runs whole whatever the searches (it waited deferMs for them). */
+  private owed = false;
 
   constructor(
     readonly sliceMs: number,
@@ -16,15 +18,25 @@ export class TimeSlice {
     private readonly deferMs = 3 * sliceMs,
   ) {}
 
-  /** True when the current slice has used its time. */
+  /**
+   * True when the current slice has used its time or, with a SearchGate, as soon as a search is
+   * in flight (the search then waits for one unit of work, not a whole slice), unless the slice
+   * is one that searches never ending did not let run (see pause).
+   */
   due(): boolean {
-    return performance.now() - this.startedMs >= this.sliceMs;
+    if (performance.now() - this.startedMs >= this.sliceMs) return true;
+    return !this.owed && this.gate !== undefined && this.gate.inFlight() > 0;
   }
 
   /** Gives the thread's event loop a turn (setImmediate: after pending I/O and messages). */
   async pause(): Promise<void> {
     await new Promise<void>((resolve) => setImmediate(resolve));
-    if (this.gate && this.gate.inFlight() > 0) await this.gate.quiet(this.deferMs);
+    this.owed = false;
+    if (this.gate && this.gate.inFlight() > 0) {
+      await this.gate.quiet(this.deferMs);
+      // searches that never stop: the work still gets one whole slice in every deferMs + sliceMs
+      this.owed = this.gate.inFlight() > 0;
+    }
     this.startedMs = performance.now();
   }
 

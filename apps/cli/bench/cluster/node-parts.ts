@@ -10,6 +10,8 @@ export interface NodePartsOptions {
   deployments: number[];
   durationS: number;
   queries: number;
+  /** The ingest client's nice value in the under-ingest part. */
+  ingestNice: number;
 }
 
 const ms = (v: number) => v.toFixed(1);
@@ -18,7 +20,7 @@ export async function underIngestPart(options: NodePartsOptions) {
   const data = loadFashionMnist();
   const rows = [];
   console.log(
-    "\nsearch under ingest (Fashion-MNIST, searched library 10,000 vectors; the other ingests at full speed)",
+    `\nsearch under ingest (Fashion-MNIST, searched library 10,000 vectors; the other ingests at full speed, its client at nice ${options.ingestNice})`,
   );
   console.log(
     "| deployment | conns | idle QPS | idle p50 | idle p99 | ingest QPS | ingest p50 | ingest p99 | ingest max | p99 ratio | ingest vectors/s |",
@@ -32,6 +34,7 @@ export async function underIngestPart(options: NodePartsOptions) {
       durationS: options.durationS,
       connections: [1, 8],
       queries: options.queries,
+      ingestNice: options.ingestNice,
     });
     for (const r of part) {
       const { idle: i, under_ingest: b } = r;

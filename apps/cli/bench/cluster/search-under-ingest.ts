@@ -17,6 +17,8 @@ export interface UnderIngestOptions {
   durationS: number;
   connections: number[];
   queries: number;
+  /** The ingest client's nice value (see startIngestLoad). */
+  ingestNice: number;
 }
 
 export interface UnderIngestRow {
@@ -57,13 +59,16 @@ export async function searchUnderIngest(options: UnderIngestOptions): Promise<Un
       hnsw_config: HNSW,
       partitions,
     });
-    const ingest = startIngestLoad({
-      url: deployment.url,
-      libraryId: ingested.id,
-      count: 10_000_000,
-      batch: 500,
-      inFlight: 4,
-    });
+    const ingest = startIngestLoad(
+      {
+        url: deployment.url,
+        libraryId: ingested.id,
+        count: 10_000_000,
+        batch: 500,
+        inFlight: 4,
+      },
+      options.ingestNice,
+    );
     // the ingest at full speed before measuring
     await new Promise((r) => setTimeout(r, 3000));
     const busy = new Map<number, SearchLoadResult>();

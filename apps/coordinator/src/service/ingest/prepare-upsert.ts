@@ -11,8 +11,12 @@ import {
 import { encodeEvent, type Metadata, partitionOf } from "@quiver/events";
 import { Ajv } from "ajv";
 
-/** An event stays well under NATS's default 1 MiB payload limit. */
-const MAX_EVENT_BYTES = 768 * 1024;
+/**
+ * An event stays well under NATS's default 1 MiB payload limit, and small enough that a shard
+ * stores it in one short transaction (a search on that partition's thread waits for it): about
+ * 80 vectors of 784-d.
+ */
+const MAX_EVENT_BYTES = 256 * 1024;
 const MAX_VECTORS_PER_EVENT = 1000;
 
 /** What an upsert needs to know of its library. */
