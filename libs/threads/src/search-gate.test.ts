@@ -65,4 +65,19 @@ describe("SearchGate", () => {
     expect(idle).toBeLessThan(50);
     expect(busy).toBeGreaterThanOrEqual(55);
   });
+
+  it("ends a slice as soon as a search is in flight, except the whole slice owed after waiting", async () => {
+    const gate = new SearchGate();
+    const slice = new TimeSlice(1_000, gate, 50);
+    expect(slice.due()).toBe(false);
+    gate.enter();
+    expect(slice.due()).toBe(true); // long before its 1 s: a search waits for one unit of work
+    await slice.pause(); // the search never ends: waits 50 ms, then owes the work a whole slice
+    expect(slice.due()).toBe(false);
+    gate.leave();
+    await slice.pause();
+    gate.enter();
+    expect(slice.due()).toBe(true); // nothing owed after a pause that found no search
+    gate.leave();
+  });
 });

@@ -7,13 +7,21 @@ import type { SearchLoadOptions, SearchLoadResult } from "./search-load.js";
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, "../../../..");
 
-/** A load generator in a process of its own, at the given nice value (0: as this process). */
-function child(script: string, args: string[], nice = 0): ChildProcess {
+/**
+ * A script of this repo under node in a process of its own (stdout piped), with extra settings,
+ * at the given nice value (0: as this process).
+ */
+function child(
+  script: string,
+  args: string[],
+  options: { env?: Record<string, string>; nice?: number } = {},
+): ChildProcess {
   const node = [process.execPath, "--import", "tsx", script, ...args];
+  const nice = options.nice ?? 0;
   const [command, ...rest] = nice > 0 ? ["nice", "-n", String(nice), ...node] : node;
   return spawn(command, rest, {
     cwd: repo,
-    env: process.env,
+    env: { ...process.env, ...options.env },
     stdio: ["ignore", "pipe", "inherit"],
   });
 }
@@ -51,7 +59,7 @@ export interface IngestLoad {
  * would otherwise take a core from the server it measures).
  */
 export function startIngestLoad(options: IngestLoadOptions, nice = 0): IngestLoad {
-  const proc = child(join(here, "ingest-load.ts"), [JSON.stringify(options)], nice);
+  const proc = child(join(here, "ingest-load.ts"), [JSON.stringify(options)], { nice });
   const done = lastLine<{ vectors: number; seconds: number }>(proc, "ingest load");
   return {
     done,
@@ -64,9 +72,5 @@ export function startIngestLoad(options: IngestLoadOptions, nice = 0): IngestLoa
 
 /** `quiver serve` (embedded mode, as `npm start` runs it) in a child process. */
 export function startServe(env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ["--import", "tsx", join(repo, "apps/cli/src/main.ts"), "serve"], {
-    cwd: repo,
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+  return child(join(repo, "apps/cli/src/main.ts"), ["serve"], { env });
 }

@@ -38,9 +38,9 @@ export type ApplierStatus =
 const MAX_BATCH = 1000;
 /**
  * ...and bytes of events: a transaction blocks the partition's thread while it writes (about
- * 14 µs per 784-d vector: 256 KiB is about 1 ms), and LMDB keeps the pages a write transaction dirtied for reuse, for
- * the life of the process, so the largest transaction also sets memory the shard holds for good.
- * A single larger event goes alone.
+ * 14 µs per 784-d vector: 256 KiB is about 1 ms), and LMDB keeps the pages a write transaction
+ * dirtied for reuse, for the life of the process, so the largest transaction also sets memory
+ * the shard holds for good. A single larger event goes alone.
  */
 const MAX_BATCH_BYTES = 256 * 1024;
 
