@@ -125,6 +125,26 @@ describe("PartitionApplier", () => {
     for (let i = 1; i < seen.length; i++) expect(seen[i]).toBeGreaterThanOrEqual(seen[i - 1]);
   });
 
+  it("applies an event larger than a transaction's bytes alone, between smaller ones", async () => {
+    await append(library("lib"));
+    await append(upsert("lib", [0]));
+    const big = encodeEvent(
+      upsert(
+        "lib",
+        Array.from({ length: 10_000 }, (_, i) => i + 1),
+      ),
+    );
+    expect(big.byteLength).toBeGreaterThan(256 * 1024);
+    await append(big);
+    await append(upsert("lib", [20_000]));
+    const a = applier();
+    a.restore();
+    expect(await a.catchUp()).toBe(await log.lastSeq(P));
+    expect(a.status().state).not.toBe("halted");
+    expect(store.count(P, "lib")).toBe(10_002);
+    expect(a.index("lib")?.size).toBe(10_002);
+  });
+
   it("dead-letters what it cannot apply, with the reason, and keeps going", async () => {
     const metrics = createShardMetrics();
     await append(library("lib"));

@@ -254,7 +254,7 @@ export class PartitionApplier {
     if (fresh.length === 0) return;
     let bytes = 0;
     const fits = fresh.findIndex((e) => (bytes += e.data.byteLength) > MAX_BATCH_BYTES);
-    if (fits >= 0) {
+    if (fits >= 0 && fresh.length > 1) {
       const cut = Math.max(1, fits);
       await this.applyNow(fresh.slice(0, cut));
       await this.applyNow(fresh.slice(cut));
