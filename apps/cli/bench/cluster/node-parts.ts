@@ -86,19 +86,25 @@ export async function coresPart(options: NodePartsOptions) {
   console.log(
     "\ncores (one shard process, a 2-partition library of Fashion-MNIST 60,000; QUIVER_SHARD_WORKERS 1 and 2)",
   );
-  console.log("| workers | applied vectors/s | 8-conn QPS | p50 | p99 |");
-  console.log("|---|---|---|---|---|");
-  for (const r of rows) {
-    console.log(
-      `| ${r.workers} | ${r.applied_vectors_per_s.toFixed(0)} | ${r.search.qps.toFixed(0)} | ${ms(r.search.p50_ms)} | ${ms(r.search.p99_ms)} |`,
-    );
-  }
-  const ratios = {
-    ingest: two.applied_vectors_per_s / one.applied_vectors_per_s,
-    search: two.search.qps / one.search.qps,
-  };
   console.log(
-    `2 workers / 1: ingest ${ratios.ingest.toFixed(2)}x, search ${ratios.search.toFixed(2)}x`,
+    "| workers | applied vectors/s | queries a request | 8-conn requests/s | queries/s | p50 | p99 |",
+  );
+  console.log("|---|---|---|---|---|---|---|");
+  for (const r of rows) {
+    for (const s of r.searches) {
+      console.log(
+        `| ${r.workers} | ${r.applied_vectors_per_s.toFixed(0)} | ${s.batch} | ${s.qps.toFixed(0)} | ${s.queries_per_s.toFixed(0)} | ${ms(s.p50_ms)} | ${ms(s.p99_ms)} |`,
+      );
+    }
+  }
+  const search = Object.fromEntries(
+    one.searches.map((s, i) => [`batch_${s.batch}`, two.searches[i].qps / s.qps]),
+  );
+  const ratios = { ingest: two.applied_vectors_per_s / one.applied_vectors_per_s, search };
+  console.log(
+    `2 workers / 1: ingest ${ratios.ingest.toFixed(2)}x, searches ${Object.entries(search)
+      .map(([k, v]) => `${k.replace("batch_", "")} a request ${v.toFixed(2)}x`)
+      .join(", ")}`,
   );
   return { rows, ratios };
 }

@@ -16,10 +16,14 @@ export interface SearchLoadOptions {
   ef?: number;
   /** Seconds of load before the measured window. */
   warmUpS?: number;
+  /** Queries per request (`vectors[]`); 1 (default) sends `vector`. */
+  batch?: number;
 }
 
 export interface SearchLoadResult {
   requests: number;
+  /** Queries answered per second (requests x batch). */
+  queries_per_s: number;
   errors: number;
   qps: number;
   p50_ms: number;
@@ -36,10 +40,15 @@ function percentile(sorted: Float64Array, p: number): number {
 async function run(options: SearchLoadOptions): Promise<SearchLoadResult> {
   const data = loadFashionMnist();
   const dim = data.dim;
-  const bodies = Array.from({ length: Math.min(options.queries, data.queryCount) }, (_, q) =>
+  const batch = options.batch ?? 1;
+  const count = Math.min(options.queries, data.queryCount);
+  const row = (q: number) => Array.from(data.queries.subarray(q * dim, (q + 1) * dim));
+  const bodies = Array.from({ length: count }, (_, q) =>
     Buffer.from(
       JSON.stringify({
-        vector: Array.from(data.queries.subarray(q * dim, (q + 1) * dim)),
+        ...(batch === 1
+          ? { vector: row(q) }
+          : { vectors: Array.from({ length: batch }, (_, i) => row((q + i) % count)) }),
         k: options.k ?? 10,
         ...(options.ef ? { ef: options.ef } : {}),
         include_metadata: false,
@@ -85,6 +94,7 @@ async function run(options: SearchLoadOptions): Promise<SearchLoadResult> {
   const sorted = Float64Array.from(latencies).sort();
   return {
     requests: latencies.length,
+    queries_per_s: (latencies.length * batch) / options.durationS,
     errors,
     qps: latencies.length / options.durationS,
     p50_ms: percentile(sorted, 0.5),
