@@ -43,6 +43,14 @@ export class LibraryIndex {
   private readonly metadataCache: (Metadata | null | undefined)[] = [];
   /** JSON size of the cached metadata: the estimate the statistics report. */
   private metadataCacheBytes = 0;
+  /**
+   * Vector ids by internal id, filled as searches return them (undefined: not read yet). Every
+   * hit needs its id, and an LMDB read costs microseconds; the ids found again and again (the
+   * graph's hubs, the popular answers) are read once.
+   */
+  private readonly vectorIdCache: (string | undefined)[] = [];
+  /** Estimated bytes of the cached ids (string and slot), counted with the metadata. */
+  private vectorIdCacheBytes = 0;
 
   private constructor(
     readonly record: PartitionLibrary,
@@ -150,6 +158,12 @@ export class LibraryIndex {
   }
 
   private forgetMetadata(id: number): void {
+    const vectorId = this.vectorIdCache[id];
+    if (vectorId !== undefined) {
+      // an internal id freed by a delete is given to the next new vector
+      this.vectorIdCacheBytes -= idBytes(vectorId);
+      this.vectorIdCache[id] = undefined;
+    }
     const m = this.metadataCache[id];
     if (m === undefined) return;
     // only ids a filter read are in the cache: writing the others would grow it for every vector
@@ -157,9 +171,21 @@ export class LibraryIndex {
     this.metadataCache[id] = undefined;
   }
 
-  /** Estimated bytes of the metadata cached for filters. */
+  /** Estimated bytes of the metadata cached for filters and of the vector ids cached for hits. */
   get metadataBytes(): number {
-    return this.metadataCacheBytes;
+    return this.metadataCacheBytes + this.vectorIdCacheBytes;
+  }
+
+  /** The vector id of internal id `id` as the store has it, cached ("" when there is none). */
+  vectorId(id: number, store: PartitionStore, partition: number): string {
+    let vectorId = this.vectorIdCache[id];
+    if (vectorId === undefined) {
+      vectorId = store.vectorId(partition, this.record.libraryId, id) ?? "";
+      if (vectorId === "") return vectorId;
+      this.vectorIdCache[id] = vectorId;
+      this.vectorIdCacheBytes += idBytes(vectorId);
+    }
+    return vectorId;
   }
 
   /** The metadata of vector `id` as the store has it, cached. */
@@ -235,6 +261,11 @@ export class LibraryIndex {
     this.built = next;
     old.dispose();
   }
+}
+
+/** A cached id's string (header and UTF-16 characters) and its array slot. */
+function idBytes(vectorId: string): number {
+  return 24 + 2 * vectorId.length;
 }
 
 function jsonBytes(m: Metadata | null): number {

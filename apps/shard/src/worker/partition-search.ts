@@ -62,7 +62,7 @@ export function searchPartition(
     for (let i = 0; i < ids.length; i++) {
       const internal = ids[i];
       const hit: ShardHit = {
-        id: store.vectorId(partition, libraryId, internal) ?? "",
+        id: index.vectorId(internal, store, partition),
         distance: distances[i],
       };
       if (request.includeMetadata) hit.metadata = index.metadata(internal, store, partition);
