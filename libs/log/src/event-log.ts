@@ -41,7 +41,11 @@ export interface SubscribeOptions {
 export interface EventLog {
   /** Appends `data` to `partition`; resolves once the event is durable. */
   append(partition: number, data: Uint8Array, msgId: string): Promise<AppendResult>;
-  /** Up to `limit` entries of `partition` with seq >= fromSeq, in order. */
+  /**
+   * Up to `limit` entries of `partition` with seq >= fromSeq, in order, and no more than about
+   * READ_MAX_BYTES of them (at least one when there is one): a reader that wants more reads on
+   * from the last entry's seq + 1.
+   */
   read(partition: number, fromSeq: number, limit: number): Promise<LogEntry[]>;
   /** Entries of `partition` with seq >= fromSeq, then the new ones as they are appended. */
   subscribe(partition: number, fromSeq: number, options?: SubscribeOptions): LogSubscription;
@@ -49,6 +53,13 @@ export interface EventLog {
   lastSeq(partition: number): Promise<number>;
   close(): Promise<void>;
 }
+
+/**
+ * Bytes of entries one read answers, at most (a single larger entry comes alone). A thousand
+ * upsert events are a quarter of a GiB: read at once they would be copied in one go on the
+ * reader's thread and held until the last was applied.
+ */
+export const READ_MAX_BYTES = 4 * 1024 * 1024;
 
 /** Default duplicate window, as JetStream's: two minutes. */
 export const DEFAULT_DUPLICATE_WINDOW_MS = 120_000;

@@ -7,6 +7,7 @@ export {
   type LogEntry,
   type LogStatus,
   type LogSubscription,
+  READ_MAX_BYTES,
   type SubscribeOptions,
 } from "./event-log.js";
 export { JetStreamLog, type JetStreamLogOptions } from "./jetstream/jetstream-log.js";

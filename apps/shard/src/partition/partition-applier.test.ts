@@ -330,4 +330,49 @@ describe("PartitionApplier", () => {
     await a.stop();
     await running;
   });
+
+  it("reads the live log no further ahead of what it applied than a few MiB", async () => {
+    await append({ ...library("lib"), indexType: "flat" });
+    const a = applier();
+    a.restore();
+    await a.catchUp();
+    // ~16 MB of backlog in events of ~200 KB
+    const per = 4_000;
+    for (let e = 0; e < 80; e++)
+      await append(
+        upsert(
+          "lib",
+          Array.from({ length: per }, (_, i) => e * per + i),
+        ),
+      );
+    const last = await log.lastSeq(P);
+    const sizes = new Map<number, number>();
+    let aheadMax = 0;
+    const watched: typeof log = Object.create(log);
+    watched.subscribe = (partition, fromSeq) => {
+      const inner = log.subscribe(partition, fromSeq);
+      return {
+        stop: () => inner.stop(),
+        async *[Symbol.asyncIterator]() {
+          for await (const entry of inner) {
+            sizes.set(entry.seq, entry.data.byteLength);
+            let ahead = 0;
+            for (const [seq, bytes] of sizes) if (seq > live.appliedSeq) ahead += bytes;
+            aheadMax = Math.max(aheadMax, ahead);
+            yield entry;
+          }
+        },
+      };
+    };
+    const live = applier({ log: watched });
+    live.restore();
+    const running = live.run();
+    while (live.appliedSeq < last) await new Promise((r) => setTimeout(r, 20));
+    await live.stop();
+    await running;
+    expect(store.count(P, "lib")).toBe(80 * per);
+    // the entries queued plus the batch being applied: two bounds of 4 MiB and an entry
+    expect(aheadMax).toBeLessThanOrEqual(8 * 1024 * 1024 + 256 * 1024);
+    expect(aheadMax).toBeGreaterThan(1024 * 1024);
+  });
 });

@@ -44,6 +44,9 @@ const MAX_BATCH = 1000;
  */
 const MAX_BATCH_BYTES = 256 * 1024;
 
+/** Bytes of live entries read ahead of the applier, at most (about READ_MAX_BYTES of the log). */
+const MAX_QUEUED_BYTES = 4 * 1024 * 1024;
+
 /** Thrown by apply() once a partition has halted. */
 export class PartitionHaltedError extends Error {
   override readonly name = "PartitionHaltedError";
@@ -312,22 +315,26 @@ export class PartitionApplier {
 
   /**
    * Applies the log as it grows, until stop() or a halt. Entries that arrive while a batch is
-   * applied are applied together next (one transaction), up to MAX_BATCH; the subscription is
-   * read no further ahead than that.
+   * applied are applied together next, up to MAX_BATCH entries; the subscription is read no
+   * further ahead than that, nor than MAX_QUEUED_BYTES (a backlog of large events would
+   * otherwise be held in memory here while the index catches up).
    */
   async run(): Promise<void> {
     this.state = "running";
     const subscription = this.log.subscribe(this.partition, this.appliedSeq + 1);
     this.subscription = subscription;
     const queue: LogEntry[] = [];
+    let queuedBytes = 0;
     let draining: Promise<void> | undefined;
     let failed: unknown;
     const drain = async () => {
       // a turn for the entries delivered together to gather
       await new Promise<void>((resolve) => setImmediate(resolve));
       while (queue.length > 0 && !failed) {
+        const batch = queue.splice(0, MAX_BATCH);
+        for (const e of batch) queuedBytes -= e.data.byteLength;
         try {
-          await this.applyBatch(queue.splice(0, MAX_BATCH));
+          await this.applyBatch(batch);
         } catch (error) {
           failed = error;
           void subscription.stop();
@@ -338,8 +345,9 @@ export class PartitionApplier {
     try {
       for await (const entry of subscription) {
         queue.push(entry);
+        queuedBytes += entry.data.byteLength;
         draining ??= drain();
-        if (queue.length >= MAX_BATCH) await draining;
+        if (queue.length >= MAX_BATCH || queuedBytes >= MAX_QUEUED_BYTES) await draining;
         if (failed) break;
       }
       await draining;

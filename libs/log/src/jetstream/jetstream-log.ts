@@ -18,6 +18,7 @@ import {
   type LogEntry,
   type LogSubscription,
   type SubscribeOptions,
+  READ_MAX_BYTES,
 } from "../event-log.js";
 
 export interface JetStreamLogOptions {
@@ -131,8 +132,11 @@ export class JetStreamLog implements EventLog {
     if (last < fromSeq || limit <= 0) return [];
     const messages = await this.orderedConsume(partition, fromSeq);
     const out: LogEntry[] = [];
+    let bytes = 0;
     try {
       for await (const m of messages) {
+        if (out.length > 0 && bytes + m.data.byteLength > READ_MAX_BYTES) break;
+        bytes += m.data.byteLength;
         out.push(entryOf(partition, m));
         if (m.seq >= last || out.length >= limit) break;
       }

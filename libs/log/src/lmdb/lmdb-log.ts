@@ -7,6 +7,7 @@ import {
   type EventLog,
   type LogEntry,
   type LogSubscription,
+  READ_MAX_BYTES,
 } from "../event-log.js";
 
 interface StoredEntry {
@@ -133,11 +134,14 @@ export class LmdbLog implements EventLog {
 
   private readSync(partition: number, fromSeq: number, limit: number): LogEntry[] {
     const out: LogEntry[] = [];
+    let bytes = 0;
     for (const { key, value } of this.entries.getRange({
       start: [partition, fromSeq],
       end: [partition + 1],
       limit,
     })) {
+      if (out.length > 0 && bytes + value.d.byteLength > READ_MAX_BYTES) break;
+      bytes += value.d.byteLength;
       // Copied: buffers decoded from LMDB may share memory that the next read reuses.
       out.push({
         partition,

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { EventLog, LogEntry } from "../event-log.js";
+import { type EventLog, type LogEntry, READ_MAX_BYTES } from "../event-log.js";
 
 /** A log implementation under test, with the means to crash it. */
 export interface LogUnderTest {
@@ -102,6 +102,27 @@ export function describeLogConformance(name: string, create: () => Promise<LogUn
       const entries = await t.log.read(0, 1, 100);
       expect(entries.map((e) => e.msgId)).toEqual(["retry-1", "retry-2"]);
       expect(text(entries[0].data)).toBe("original");
+    });
+
+    it("reads large entries in pages of at most READ_MAX_BYTES, read on from the last", async () => {
+      // under nats-server's default max_payload (1 MiB)
+      const size = 600 * 1024;
+      const count = Math.ceil((2.5 * READ_MAX_BYTES) / size);
+      for (let i = 0; i < count; i++) {
+        const body = new Uint8Array(size).fill(i);
+        await t.log.append(6, body, `large-${i}`);
+      }
+      const pages: number[][] = [];
+      let next = 1;
+      for (;;) {
+        const page = await t.log.read(6, next, 1000);
+        if (page.length === 0) break;
+        expect(page.reduce((n, e) => n + e.data.byteLength, 0)).toBeLessThanOrEqual(READ_MAX_BYTES);
+        pages.push(page.map((e) => e.data[0]));
+        next = page[page.length - 1].seq + 1;
+      }
+      expect(pages.length).toBeGreaterThanOrEqual(3);
+      expect(pages.flat()).toEqual(Array.from({ length: count }, (_, i) => i));
     });
 
     it("delivers a subscription the past entries, then new ones, in order", async () => {
