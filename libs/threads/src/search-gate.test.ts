@@ -1,7 +1,7 @@
 import { once } from "node:events";
 import { Worker } from "node:worker_threads";
 import { describe, expect, it } from "vitest";
-import { SearchGate } from "./search-gate.js";
+import { SEARCH_COOLDOWN_MS, SearchGate } from "./search-gate.js";
 import { TimeSlice } from "./time-slice.js";
 import { WORKER_BOOT, workerEntry } from "./worker-url.js";
 
@@ -79,5 +79,19 @@ describe("SearchGate", () => {
     gate.enter();
     expect(slice.due()).toBe(true); // nothing owed after a pause that found no search
     gate.leave();
+  });
+
+  it("keeps background work off for a moment after the last search ends", async () => {
+    const gate = new SearchGate();
+    expect(gate.busy()).toBe(false);
+    gate.enter();
+    gate.leave();
+    expect(gate.busy()).toBe(true); // the client's next search is on its way
+    const started = performance.now();
+    await gate.quiet(1_000);
+    const waited = performance.now() - started;
+    expect(waited).toBeGreaterThanOrEqual(SEARCH_COOLDOWN_MS - 1);
+    expect(waited).toBeLessThan(500);
+    expect(gate.busy()).toBe(false);
   });
 });

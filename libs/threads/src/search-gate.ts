@@ -11,45 +11,83 @@ const waitAsync = (
 ).waitAsync;
 
 /**
+ * How long background work keeps off the cores after the node's last search ended: a client
+ * that searches one query after another sends its next search well within this, and it should
+ * find a core free (the thread that routes it) rather than behind every thread's inserts.
+ */
+export const SEARCH_COOLDOWN_MS = Number(process.env.QUIVER_SEARCH_COOLDOWN_MS ?? 2);
+
+/** Int32 cells of the gate's buffer. */
+const IN_FLIGHT = 0;
+/** The low 32 bits of Date.now() when the last search in flight ended. */
+const LAST_LEFT = 1;
+
+/**
  * The searches a node has in flight, counted in one SharedArrayBuffer that every thread of the
  * process can hold: the thread that routes a search counts it in and out; a thread doing long
  * background work (applying inserts, writing a snapshot, rebuilding) asks between two slices
- * whether searches are running and, if so, leaves the cores to them for a while. On a node whose
- * cores are all busy, a search otherwise waits for CPU behind every slice of every thread.
+ * whether searches are running or ended moments ago and, if so, leaves the cores to them for a
+ * while. On a node whose cores are all busy, a search otherwise waits for CPU behind every slice
+ * of every thread.
  */
 export class SearchGate {
-  private readonly cell: Int32Array;
+  private readonly cells: Int32Array;
 
-  constructor(readonly buffer: SharedArrayBuffer = new SharedArrayBuffer(4)) {
-    this.cell = new Int32Array(buffer, 0, 1);
+  constructor(readonly buffer: SharedArrayBuffer = SearchGate.newBuffer()) {
+    this.cells = new Int32Array(buffer, 0, 2);
+  }
+
+  private static newBuffer(): SharedArrayBuffer {
+    const buffer = new SharedArrayBuffer(8);
+    // no search has ended: the cooldown is long over
+    new Int32Array(buffer)[LAST_LEFT] = (Date.now() - 3_600_000) | 0;
+    return buffer;
   }
 
   enter(): void {
-    Atomics.add(this.cell, 0, 1);
+    Atomics.add(this.cells, IN_FLIGHT, 1);
   }
 
   leave(): void {
+    Atomics.store(this.cells, LAST_LEFT, Date.now() | 0);
     // the waiters wait for no search at all: only the last one out wakes them
-    if (Atomics.sub(this.cell, 0, 1) === 1) Atomics.notify(this.cell, 0);
+    if (Atomics.sub(this.cells, IN_FLIGHT, 1) === 1) Atomics.notify(this.cells, IN_FLIGHT);
   }
 
   /** Searches in flight now. */
   inFlight(): number {
-    return Atomics.load(this.cell, 0);
+    return Atomics.load(this.cells, IN_FLIGHT);
+  }
+
+  /** Whether a search is in flight or ended less than SEARCH_COOLDOWN_MS ago. */
+  busy(): boolean {
+    return this.inFlight() > 0 || this.sinceLastMs() < SEARCH_COOLDOWN_MS;
+  }
+
+  /** Milliseconds since the last search ended (modulo 2^31: right for 24 days). */
+  private sinceLastMs(): number {
+    return ((Date.now() | 0) - Atomics.load(this.cells, LAST_LEFT)) | 0;
   }
 
   /**
-   * Resolves once no search is in flight, or after `maxMs` (so that background work still
-   * advances under a search load that never stops). Never blocks the thread's event loop.
+   * Resolves once no search is in flight and none ended within SEARCH_COOLDOWN_MS, or after
+   * `maxMs` (so that background work still advances under a search load that never stops).
+   * Never blocks the thread's event loop.
    */
   async quiet(maxMs: number): Promise<void> {
     const deadline = performance.now() + maxMs;
     for (;;) {
-      const n = Atomics.load(this.cell, 0);
+      const n = Atomics.load(this.cells, IN_FLIGHT);
       const left = deadline - performance.now();
-      if (n <= 0 || left <= 0) return;
-      const wait = waitAsync(this.cell, 0, n, left);
-      if (wait.async) await wait.value;
+      if (left <= 0) return;
+      if (n > 0) {
+        const wait = waitAsync(this.cells, IN_FLIGHT, n, left);
+        if (wait.async) await wait.value;
+        continue;
+      }
+      const cooling = SEARCH_COOLDOWN_MS - this.sinceLastMs();
+      if (cooling <= 0) return;
+      await new Promise<void>((resolve) => setTimeout(resolve, Math.min(cooling, left)));
     }
   }
 }

@@ -20,22 +20,22 @@ export class TimeSlice {
 
   /**
    * True when the current slice has used its time or, with a SearchGate, as soon as a search is
-   * in flight (the search then waits for one unit of work, not a whole slice), unless the slice
-   * is one that searches never ending did not let run (see pause).
+   * in flight or has just ended (a search then waits for one unit of work, not a whole slice),
+   * unless the slice is one that searches never ending did not let run (see pause).
    */
   due(): boolean {
     if (performance.now() - this.startedMs >= this.sliceMs) return true;
-    return !this.owed && this.gate !== undefined && this.gate.inFlight() > 0;
+    return !this.owed && this.gate !== undefined && this.gate.busy();
   }
 
   /** Gives the thread's event loop a turn (setImmediate: after pending I/O and messages). */
   async pause(): Promise<void> {
     await new Promise<void>((resolve) => setImmediate(resolve));
     this.owed = false;
-    if (this.gate && this.gate.inFlight() > 0) {
+    if (this.gate && this.gate.busy()) {
       await this.gate.quiet(this.deferMs);
       // searches that never stop: the work still gets one whole slice in every deferMs + sliceMs
-      this.owed = this.gate.inFlight() > 0;
+      this.owed = this.gate.busy();
     }
     this.startedMs = performance.now();
   }
