@@ -10,4 +10,4 @@ export {
 export { APPLY_SLICE_MS, TimeSlice } from "./time-slice.js";
 export { WORKER_BOOT, workerEntry } from "./worker-url.js";
 export { JobThread, serveJobs } from "./job-thread.js";
-export { SearchGate } from "./search-gate.js";
+export { DEFAULT_SEARCH_COOLDOWN_MS, SearchGate } from "./search-gate.js";

@@ -11,36 +11,52 @@ const waitAsync = (
 ).waitAsync;
 
 /**
- * How long background work keeps off the cores after the node's last search ended: a client
- * that searches one query after another sends its next search well within this, and it should
- * find a core free (the thread that routes it) rather than behind every thread's inserts.
+ * How long background work keeps off the cores after the node's last search ended, by default:
+ * a client that searches one query after another sends its next search well within this, and it
+ * should find a core free (the thread that routes it) rather than behind every thread's inserts.
  */
-export const SEARCH_COOLDOWN_MS = Number(process.env.QUIVER_SEARCH_COOLDOWN_MS ?? 2);
+export const DEFAULT_SEARCH_COOLDOWN_MS = 2;
 
 /** Int32 cells of the gate's buffer. */
 const IN_FLIGHT = 0;
 /** The low 32 bits of Date.now() when the last search in flight ended. */
 const LAST_LEFT = 1;
+/** The cooldown, ms, as its creator set it. */
+const COOLDOWN = 2;
 
 /**
  * The searches a node has in flight, counted in one SharedArrayBuffer that every thread of the
  * process can hold: the thread that routes a search counts it in and out; a thread doing long
  * background work (applying inserts, writing a snapshot, rebuilding) asks between two slices
- * whether searches are running or ended moments ago and, if so, leaves the cores to them for a
- * while. On a node whose cores are all busy, a search otherwise waits for CPU behind every slice
- * of every thread.
+ * whether searches are running or ended moments ago (the cooldown) and, if so, leaves the cores
+ * to them for a while. On a node whose cores are all busy, a search otherwise waits for CPU
+ * behind every slice of every thread.
  */
 export class SearchGate {
   private readonly cells: Int32Array;
+  readonly cooldownMs: number;
 
-  constructor(readonly buffer: SharedArrayBuffer = SearchGate.newBuffer()) {
-    this.cells = new Int32Array(buffer, 0, 2);
+  /** A gate of its own, or (with `buffer`) another thread's gate. */
+  constructor(
+    readonly buffer: SharedArrayBuffer = SearchGate.newBuffer(DEFAULT_SEARCH_COOLDOWN_MS),
+  ) {
+    this.cells = new Int32Array(buffer, 0, 3);
+    this.cooldownMs = this.cells[COOLDOWN];
   }
 
-  private static newBuffer(): SharedArrayBuffer {
-    const buffer = new SharedArrayBuffer(8);
+  /** A new gate whose background work keeps off for `cooldownMs` after the last search. */
+  static create(cooldownMs = DEFAULT_SEARCH_COOLDOWN_MS): SearchGate {
+    return new SearchGate(SearchGate.newBuffer(cooldownMs));
+  }
+
+  private static newBuffer(cooldownMs: number): SharedArrayBuffer {
+    if (!Number.isInteger(cooldownMs) || cooldownMs < 0 || cooldownMs > 1_000)
+      throw new RangeError(`a search cooldown is a whole number of ms in [0, 1000]: ${cooldownMs}`);
+    const buffer = new SharedArrayBuffer(12);
+    const cells = new Int32Array(buffer);
     // no search has ended: the cooldown is long over
-    new Int32Array(buffer)[LAST_LEFT] = (Date.now() - 3_600_000) | 0;
+    cells[LAST_LEFT] = (Date.now() - 3_600_000) | 0;
+    cells[COOLDOWN] = cooldownMs;
     return buffer;
   }
 
@@ -59,9 +75,9 @@ export class SearchGate {
     return Atomics.load(this.cells, IN_FLIGHT);
   }
 
-  /** Whether a search is in flight or ended less than SEARCH_COOLDOWN_MS ago. */
+  /** Whether a search is in flight or ended less than the cooldown ago. */
   busy(): boolean {
-    return this.inFlight() > 0 || this.sinceLastMs() < SEARCH_COOLDOWN_MS;
+    return this.inFlight() > 0 || this.sinceLastMs() < this.cooldownMs;
   }
 
   /** Milliseconds since the last search ended (modulo 2^31: right for 24 days). */
@@ -70,7 +86,7 @@ export class SearchGate {
   }
 
   /**
-   * Resolves once no search is in flight and none ended within SEARCH_COOLDOWN_MS, or after
+   * Resolves once no search is in flight and none ended within the cooldown, or after
    * `maxMs` (so that background work still advances under a search load that never stops).
    * Never blocks the thread's event loop.
    */
@@ -85,7 +101,7 @@ export class SearchGate {
         if (wait.async) await wait.value;
         continue;
       }
-      const cooling = SEARCH_COOLDOWN_MS - this.sinceLastMs();
+      const cooling = this.cooldownMs - this.sinceLastMs();
       if (cooling <= 0) return;
       await new Promise<void>((resolve) => setTimeout(resolve, Math.min(cooling, left)));
     }

@@ -36,7 +36,7 @@ import { type LibrarySampler, LibraryTrainings } from "../training/library-train
 import { NodeStatsPages } from "./node-stats-pages.js";
 import type { PartitionWorkerConfig, WorkerLogConfig } from "../worker/protocol.js";
 import { defaultWorkerCount, type PartitionWorker, PartitionWorkers } from "./partition-workers.js";
-import { SearchGate } from "@quiver/threads";
+import { DEFAULT_SEARCH_COOLDOWN_MS, SearchGate } from "@quiver/threads";
 
 export interface ShardNodeOptions {
   shardId: string;
@@ -55,6 +55,11 @@ export interface ShardNodeOptions {
   /** Libraries the node exports per-library series for (QUIVER_METRICS_MAX_LIBRARIES). */
   maxLibrarySeries?: number;
   /**
+   * How long applying, snapshots and rebuilds keep off the cores after the node's last search
+   * ended (default: QUIVER_SEARCH_COOLDOWN_MS, else 2 ms).
+   */
+  searchCooldownMs?: number;
+  /**
    * Trainings of libraries' quantizers: the log they are appended to, and how a sample across a
    * library's partitions is drawn (default: from this node, which then serves them all).
    */
@@ -70,6 +75,16 @@ export interface ShardNodeOptions {
  * coordinator in the same process (embedded mode) calls it directly, a cluster puts NATS
  * request/reply in between.
  */
+/** QUIVER_SEARCH_COOLDOWN_MS: ms that background work keeps off after a search (default 2). */
+export function searchCooldownFrom(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.QUIVER_SEARCH_COOLDOWN_MS;
+  if (raw === undefined || raw === "") return DEFAULT_SEARCH_COOLDOWN_MS;
+  const ms = Number(raw);
+  if (!Number.isInteger(ms) || ms < 0 || ms > 1_000)
+    throw new Error("QUIVER_SEARCH_COOLDOWN_MS must be a whole number of ms in [0, 1000]");
+  return ms;
+}
+
 /** Bytes of one page of a sample between a worker thread and this one. */
 const SAMPLE_PAGE_BYTES = 1024 * 1024;
 
@@ -77,7 +92,7 @@ export class ShardNode implements ShardClient {
   readonly shardId: string;
   private readonly workers: PartitionWorkers;
   /** Searches in flight, seen by every worker thread (their applying gives way to them). */
-  private readonly searchGate = new SearchGate();
+  private readonly searchGate: SearchGate;
   private readonly stateOf = new Map<number, PartitionServingState>();
   private readonly logger: Logger;
   private readonly registry: Registry;
@@ -92,6 +107,7 @@ export class ShardNode implements ShardClient {
     this.shardId = options.shardId;
     this.logger = (options.logger ?? silentLogger()).child({ shard: options.shardId });
     this.registry = options.registry ?? new Registry();
+    this.searchGate = SearchGate.create(options.searchCooldownMs ?? searchCooldownFrom());
     registerLibraryMetrics(
       this.registry,
       () => this.libraryMemory(),
