@@ -95,6 +95,7 @@ export type PartitionServingState = "catching_up" | "serving" | "halted" | "stop
 export interface PartitionState {
   partition: number;
   state: PartitionServingState;
+  /** The last sequence applied, -1 when the partition's thread did not say in time (busy). */
   appliedSeq: number;
   error?: string;
 }

@@ -82,6 +82,16 @@ describe("ShardNode.sample", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it("reports each hosted partition's state and applied sequence", async () => {
+    const status = await node.status();
+    expect(status.shardId).toBe("s1");
+    expect(status.partitions.map((p) => [p.partition, p.state])).toEqual([
+      [0, "serving"],
+      [1, "serving"],
+    ]);
+    for (const p of status.partitions) expect(p.appliedSeq).toBe(await log.lastSeq(p.partition));
+  });
+
   it("draws distinct live vectors with their originals, split by the partitions' sizes", async () => {
     const { vectors } = await node.sample({
       libraryId: LIB,

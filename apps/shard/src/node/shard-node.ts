@@ -5,6 +5,7 @@ import {
   type PartitionLibraryStats,
   type PartitionSearchResult,
   type PartitionServingState,
+  type PartitionState,
   type SampledVector,
   type ShardClient,
   type ShardGetRequest,
@@ -83,6 +84,18 @@ export function searchCooldownFrom(env: NodeJS.ProcessEnv = process.env): number
   if (!Number.isInteger(ms) || ms < 0 || ms > 1_000)
     throw new Error("QUIVER_SEARCH_COOLDOWN_MS must be a whole number of ms in [0, 1000]");
   return ms;
+}
+
+/** How long a status waits for a worker thread's figures. */
+const STATUS_WAIT_MS = 1_000;
+
+/** `promise`, or `fallback` once `ms` have passed. */
+function withTimeout<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<T>((resolve) => {
+    timer = setTimeout(() => resolve(fallback), ms);
+  });
+  return Promise.race([promise.catch(() => fallback), late]).finally(() => clearTimeout(timer));
 }
 
 /** Bytes of one page of a sample between a worker thread and this one. */
@@ -264,11 +277,25 @@ export class ShardNode implements ShardClient {
     return out;
   }
 
+  /**
+   * Every hosted partition's state as this thread knows it (the threads report each change), with
+   * its applied sequence and error from its thread when that answers within STATUS_WAIT_MS (-1
+   * when not: a thread busy applying still serves, and readiness must not wait for it).
+   */
   async status(): Promise<ShardStatus> {
     const answers = await Promise.all(
-      this.workers.all().map((w) => w.call("status").catch(() => [])),
+      this.workers.all().map((w) => withTimeout(w.call("status"), STATUS_WAIT_MS, [])),
     );
-    const partitions = answers.flat().filter((p) => this.stateOf.has(p.partition));
+    const reported = new Map(answers.flat().map((p) => [p.partition, p]));
+    const partitions: PartitionState[] = [...this.stateOf].map(([partition, state]) => {
+      const known = reported.get(partition);
+      return {
+        partition,
+        state,
+        appliedSeq: known?.appliedSeq ?? -1,
+        ...(known?.error !== undefined ? { error: known.error } : {}),
+      };
+    });
     partitions.sort((a, b) => a.partition - b.partition);
     return { shardId: this.shardId, partitions };
   }
