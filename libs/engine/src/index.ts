@@ -27,6 +27,7 @@ export {
 export { Rng, sampleIndices } from "./random.js";
 export type { StoreSpec } from "./storage/create-store.js";
 export type { StoreKind } from "./storage/vector-store.js";
+export { joinPieces, type SnapshotPiece } from "./snapshot/snapshot-format.js";
 export type {
   IdFilter,
   MemoryUsage,

@@ -1,3 +1,4 @@
+import type { SnapshotPiece } from "./snapshot/snapshot-format.js";
 import type { IdFilter } from "./hnsw/layer-search.js";
 import type { Metric } from "./metric.js";
 import type { StoreSpec } from "./storage/create-store.js";
@@ -100,4 +101,9 @@ export interface StoredIndex extends VectorIndex {
   /** Makes room for ids < capacity without growing later (e.g. before a bulk load). */
   reserve(capacity: number): void;
   serialize(): Uint8Array;
+  /**
+   * The same bytes as `serialize`, as pieces to write one by one without a copy of the whole
+   * index; the index must not change, nor its workspace compact (`pin`), until they are written.
+   */
+  snapshotPieces(): SnapshotPiece[];
 }

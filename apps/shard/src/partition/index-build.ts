@@ -5,8 +5,10 @@ import {
   HnswIndex,
   type IndexBlueprint,
   type IndexPhase,
+  joinPieces,
   type KernelWorkspace,
   type OriginalsSource,
+  type SnapshotPiece,
   type StoredIndex,
   type StrategyConfig,
   loadQuantizer,
@@ -105,14 +107,17 @@ export function buildLibraryIndex(
 
 /** The engine snapshot behind a small header: magic, version, phase, flat or HNSW. */
 export function serializeIndex(inner: StoredIndex, phase: IndexPhase): Uint8Array {
-  const engine = inner.serialize();
-  const out = new Uint8Array(HEADER_BYTES + engine.byteLength);
-  out.set(SNAPSHOT_MAGIC, 0);
-  out[4] = SNAPSHOT_VERSION;
-  out[5] = phase === "exact" ? 0 : 1;
-  out[6] = inner instanceof FlatIndex ? 0 : 1;
-  out.set(engine, HEADER_BYTES);
-  return out;
+  return joinPieces(indexSnapshotPieces(inner, phase));
+}
+
+/** serializeIndex's bytes as pieces to write one by one (see StoredIndex.snapshotPieces). */
+export function indexSnapshotPieces(inner: StoredIndex, phase: IndexPhase): SnapshotPiece[] {
+  const header = new Uint8Array(HEADER_BYTES);
+  header.set(SNAPSHOT_MAGIC, 0);
+  header[4] = SNAPSHOT_VERSION;
+  header[5] = phase === "exact" ? 0 : 1;
+  header[6] = inner instanceof FlatIndex ? 0 : 1;
+  return [{ length: HEADER_BYTES, bytes: () => header }, ...inner.snapshotPieces()];
 }
 
 /** An index back from serializeIndex's bytes; PQ graphs read the originals through `originals`. */

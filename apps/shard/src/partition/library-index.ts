@@ -7,6 +7,7 @@ import {
   loadQuantizer,
   type MemoryUsage,
   type SearchResult,
+  type SnapshotPiece,
   type StrategyIndex,
   wrapStrategyIndex,
 } from "@quiver/engine";
@@ -17,6 +18,7 @@ import {
   deserializeIndex,
   type IndexPhase,
   indexOptions,
+  indexSnapshotPieces,
   serializeIndex,
 } from "./index-build.js";
 import { StoreOriginals } from "./store-originals.js";
@@ -224,6 +226,15 @@ export class LibraryIndex {
   /** The engine snapshot behind a small header: magic, version, phase, flat or HNSW. */
   serialize(): Uint8Array {
     return serializeIndex(this.built.stored, this.phase);
+  }
+
+  /**
+   * The same bytes as pieces to write one by one, and a release: until it is called, the index's
+   * workspace moves none of its regions (change nothing in the index meanwhile).
+   */
+  snapshotPieces(): { pieces: SnapshotPiece[]; release: () => void } {
+    const release = this.built.stored.workspace.pin();
+    return { pieces: indexSnapshotPieces(this.built.stored, this.phase), release };
   }
 
   /** The quantized index of stored parameters, holding every stored vector. */

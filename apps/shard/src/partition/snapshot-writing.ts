@@ -6,9 +6,11 @@ import type { LibraryIndex } from "./library-index.js";
 const PIECE_BYTES = 4 * 1024 * 1024;
 
 /**
- * Writes a library index's snapshot into a new SnapshotWriter, piece by piece with a pause
- * between pieces when the slice is due, so that searches run while a large index is written.
- * The caller commits it (or switches to it), with nothing applied in between.
+ * Writes a library index's snapshot into a new SnapshotWriter straight from the index's memory,
+ * 4 MiB at a time with a pause between pieces when the slice is due, so that searches run while a
+ * large index is written and no copy of the whole index is made first. The index must not change
+ * until it returns (the caller holds the partition's apply queue). The caller commits the writer
+ * (or switches to it), with nothing applied in between.
  */
 export async function writeIndexSnapshot(
   store: PartitionStore,
@@ -16,12 +18,19 @@ export async function writeIndexSnapshot(
   index: LibraryIndex,
   slice: TimeSlice,
 ): Promise<SnapshotWriter> {
-  const bytes = index.serialize();
-  await slice.yieldIfDue();
-  const writer = store.snapshotWriter(partition, index.record.libraryId);
-  for (let at = 0; at < bytes.byteLength; at += PIECE_BYTES) {
-    writer.write(bytes.subarray(at, at + PIECE_BYTES));
-    await slice.yieldIfDue();
+  const { pieces, release } = index.snapshotPieces();
+  try {
+    const writer = store.snapshotWriter(partition, index.record.libraryId);
+    for (const piece of pieces) {
+      for (let at = 0; at < piece.length; at += PIECE_BYTES) {
+        // asked afresh after every pause: a search may have grown the memory (a new buffer)
+        const bytes = piece.bytes();
+        writer.write(bytes.subarray(at, Math.min(piece.length, at + PIECE_BYTES)));
+        await slice.yieldIfDue();
+      }
+    }
+    return writer;
+  } finally {
+    release();
   }
-  return writer;
 }

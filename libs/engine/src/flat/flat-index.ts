@@ -1,7 +1,12 @@
 import { EngineError, EngineErrorCode } from "../errors.js";
 import type { SearchScratch } from "../hnsw/search-scratch.js";
 import { checkMetric, type Metric } from "../metric.js";
-import { readSnapshot, writeSnapshot } from "../snapshot/snapshot-format.js";
+import {
+  joinPieces,
+  readSnapshot,
+  type SnapshotPiece,
+  snapshotPieces,
+} from "../snapshot/snapshot-format.js";
 import { createStore, storeSpecFromParameters } from "../storage/create-store.js";
 import type { VectorStore } from "../storage/vector-store.js";
 import { checkDimension, checkId } from "../vector-checks.js";
@@ -163,15 +168,20 @@ export class FlatIndex implements StoredIndex {
   }
 
   serialize(): Uint8Array {
+    return joinPieces(this.snapshotPieces());
+  }
+
+  /** The snapshot as pieces to write one by one (views: change nothing until written). */
+  snapshotPieces(): SnapshotPiece[] {
     this.checkLive();
     const n = this.idBound;
-    return writeSnapshot(
+    return snapshotPieces(
       SNAPSHOT_MAGIC,
       SNAPSHOT_VERSION,
       { dim: this.dim, metric: this.metric, store: this.store.kind, idBound: n, live: this.live },
       [
         { name: "quantizer", bytes: this.store.parameters() },
-        { name: "records", bytes: this.store.recordBytesView(n) },
+        { name: "records", bytes: () => this.store.recordBytesView(n) },
         { name: "present", bytes: this.present.subarray(0, n) },
       ],
     );

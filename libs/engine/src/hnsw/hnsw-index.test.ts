@@ -5,6 +5,8 @@ import { METRICS } from "../metric.js";
 import { ScalarQuantizer } from "../quantization/scalar-quantizer.js";
 import { Rng } from "../random.js";
 import { randomVectors, referenceKnn, vectorOf } from "../test-support/reference.js";
+import { joinPieces } from "../snapshot/snapshot-format.js";
+import { KernelWorkspace } from "../workspace/kernel-workspace.js";
 import { HnswIndex } from "./hnsw-index.js";
 
 const DIM = 24;
@@ -143,6 +145,25 @@ describe("HnswIndex", () => {
     index.delete(3);
     restored.delete(3);
     expect(Array.from(restored.serialize())).toEqual(Array.from(index.serialize()));
+  });
+
+  it("snapshots in pieces read from its memory, also after the memory grew between pieces", () => {
+    const workspace = new KernelWorkspace();
+    const index = build("l2", 1500, { workspace });
+    const whole = index.serialize();
+    const pieces = index.snapshotPieces();
+    const before = index.store.mem.u8.buffer;
+    // another owner in the workspace grows the shared memory: the first views are detached
+    const other = workspace.open();
+    other.alloc(32 << 20);
+    expect(other.mem).toBe(index.store.mem);
+    expect(index.store.mem.u8.buffer).not.toBe(before);
+    expect(before.byteLength).toBe(0);
+    expect(Array.from(joinPieces(pieces))).toEqual(Array.from(whole));
+    const restored = HnswIndex.deserialize(joinPieces(pieces));
+    for (const q of queries.slice(0, 10))
+      expect(Array.from(restored.search(q, 10).ids)).toEqual(Array.from(index.search(q, 10).ids));
+    other.dispose();
   });
 
   it("snapshots quantized indexes too", () => {

@@ -1,7 +1,12 @@
 import { EngineError, EngineErrorCode } from "../errors.js";
 import { checkMetric, type Metric } from "../metric.js";
 import { Rng } from "../random.js";
-import { readSnapshot, writeSnapshot } from "../snapshot/snapshot-format.js";
+import {
+  joinPieces,
+  readSnapshot,
+  type SnapshotPiece,
+  snapshotPieces,
+} from "../snapshot/snapshot-format.js";
 import { createStore, storeSpecFromParameters } from "../storage/create-store.js";
 import type { VectorStore } from "../storage/vector-store.js";
 import type { OriginalsSource } from "../hybrid/originals-source.js";
@@ -291,9 +296,14 @@ export class HnswIndex implements StoredIndex {
 
   /** A compact binary snapshot: parameters, quantizer, records and graph of ids < idBound. */
   serialize(): Uint8Array {
+    return joinPieces(this.snapshotPieces());
+  }
+
+  /** The snapshot as pieces to write one by one (views: change nothing until written). */
+  snapshotPieces(): SnapshotPiece[] {
     this.checkLive();
     const n = this.graph.idBound;
-    return writeSnapshot(
+    return snapshotPieces(
       SNAPSHOT_MAGIC,
       SNAPSHOT_VERSION,
       {
@@ -306,7 +316,7 @@ export class HnswIndex implements StoredIndex {
       },
       [
         { name: "quantizer", bytes: this.store.parameters() },
-        { name: "records", bytes: this.store.recordBytesView(n) },
+        { name: "records", bytes: () => this.store.recordBytesView(n) },
         ...graphSections(this.graph),
       ],
     );

@@ -7,7 +7,17 @@ import { EngineError, EngineErrorCode } from "../errors.js";
  */
 export interface SnapshotSection {
   name: string;
-  bytes: Uint8Array;
+  /**
+   * The section's bytes, or a function that answers them afresh: a view of kernel memory, which
+   * may grow (a new buffer) between two pieces of a snapshot written a piece at a time.
+   */
+  bytes: Uint8Array | (() => Uint8Array);
+}
+
+/** A contiguous part of a snapshot: its length, and its bytes (a view, asked afresh each time). */
+export interface SnapshotPiece {
+  readonly length: number;
+  bytes(): Uint8Array;
 }
 
 interface SectionEntry {
@@ -18,29 +28,64 @@ interface SectionEntry {
 
 const PREFIX_BYTES = 12;
 
+/**
+ * A snapshot as pieces to write one after another (the framing, then each section and its
+ * padding), without copying the sections: a large index is written piece by piece while its
+ * thread keeps serving, instead of being copied whole first. The caller must not change the
+ * index until the last piece is written.
+ */
+export function snapshotPieces(
+  magic: string,
+  version: number,
+  header: Record<string, unknown>,
+  sections: SnapshotSection[],
+): SnapshotPiece[] {
+  const views = sections.map(({ bytes }) => (typeof bytes === "function" ? bytes : () => bytes));
+  const entries: SectionEntry[] = [];
+  // Offsets are relative to the end of the header, so the header can be sized first.
+  let cursor = 0;
+  sections.forEach((s, i) => {
+    entries.push({ name: s.name, offset: cursor, length: views[i]().byteLength });
+    cursor = align8(cursor + entries[i].length);
+  });
+  const headerBytes = new TextEncoder().encode(JSON.stringify({ ...header, sections: entries }));
+  const framing = new Uint8Array(align8(PREFIX_BYTES + headerBytes.byteLength));
+  const view = new DataView(framing.buffer);
+  for (let i = 0; i < 4; i++) framing[i] = magic.charCodeAt(i);
+  view.setUint32(4, version, true);
+  view.setUint32(8, headerBytes.byteLength, true);
+  framing.set(headerBytes, PREFIX_BYTES);
+  const pieces: SnapshotPiece[] = [fixed(framing)];
+  entries.forEach((e, i) => {
+    pieces.push({ length: e.length, bytes: views[i] });
+    const padding = align8(e.length) - e.length;
+    if (padding > 0) pieces.push(fixed(new Uint8Array(padding)));
+  });
+  return pieces;
+}
+
+/** The pieces in one buffer. */
+export function joinPieces(pieces: SnapshotPiece[]): Uint8Array {
+  const out = new Uint8Array(pieces.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of pieces) {
+    out.set(p.bytes().subarray(0, p.length), at);
+    at += p.length;
+  }
+  return out;
+}
+
 export function writeSnapshot(
   magic: string,
   version: number,
   header: Record<string, unknown>,
   sections: SnapshotSection[],
 ): Uint8Array {
-  const entries: SectionEntry[] = [];
-  // Offsets are relative to the end of the header, so the header can be sized first.
-  let cursor = 0;
-  for (const s of sections) {
-    entries.push({ name: s.name, offset: cursor, length: s.bytes.byteLength });
-    cursor = align8(cursor + s.bytes.byteLength);
-  }
-  const headerBytes = new TextEncoder().encode(JSON.stringify({ ...header, sections: entries }));
-  const dataStart = align8(PREFIX_BYTES + headerBytes.byteLength);
-  const out = new Uint8Array(dataStart + cursor);
-  const view = new DataView(out.buffer);
-  for (let i = 0; i < 4; i++) out[i] = magic.charCodeAt(i);
-  view.setUint32(4, version, true);
-  view.setUint32(8, headerBytes.byteLength, true);
-  out.set(headerBytes, PREFIX_BYTES);
-  sections.forEach((s, i) => out.set(s.bytes, dataStart + entries[i].offset));
-  return out;
+  return joinPieces(snapshotPieces(magic, version, header, sections));
+}
+
+function fixed(bytes: Uint8Array): SnapshotPiece {
+  return { length: bytes.byteLength, bytes: () => bytes };
 }
 
 export interface ReadSnapshot {

@@ -191,4 +191,25 @@ describe("KernelWorkspace", () => {
     sets.slice(0, 10).forEach((set, i) => expect(painted([...set.regions][0], i)).toBe(true));
     expect(painted(extra, 99)).toBe(true);
   });
+
+  it("moves no region while pinned, and compacts once released", () => {
+    const ws = new KernelWorkspace({ compactionMinBytes: MIB });
+    const sets = Array.from({ length: 100 }, (_, i) => {
+      const set = ws.open();
+      paint(set.alloc(30_000), i);
+      return set;
+    });
+    sets.slice(10).forEach((s) => s.dispose());
+    const where = sets.slice(0, 10).map((s) => [s.mem, [...s.regions][0].offset]);
+    const release = ws.pin();
+    expect(ws.needsCompaction()).toBe(false);
+    expect(ws.compactStep(Infinity)).toBe(false);
+    expect(sets.slice(0, 10).map((s) => [s.mem, [...s.regions][0].offset])).toEqual(where);
+    release();
+    release(); // a second call changes nothing
+    expect(ws.needsCompaction()).toBe(true);
+    ws.compact();
+    expect(ws.figures().memories).toBe(1);
+    sets.slice(0, 10).forEach((set, i) => expect(painted([...set.regions][0], i)).toBe(true));
+  });
 });

@@ -59,6 +59,8 @@ export class KernelWorkspace {
   private current: KernelMemory | undefined;
   private created = 0;
   private compaction: Compaction | undefined;
+  /** Holders that need every region to stay where it is (see `pin`). */
+  private pins = 0;
 
   constructor(options: KernelWorkspaceOptions = {}) {
     this.memoryLimitBytes = memoryLimitOf(options.memoryLimitBytes);
@@ -105,7 +107,22 @@ export class KernelWorkspace {
 
   /** Whether a memory is mostly free and worth compacting (or a compaction is under way). */
   needsCompaction(): boolean {
+    if (this.pins > 0) return false;
     return this.compaction !== undefined || this.compactionSource() !== undefined;
+  }
+
+  /**
+   * Keeps every region where it is (no compaction step moves one) until the returned function is
+   * called: a snapshot written piece by piece reads regions between two turns of its thread.
+   */
+  pin(): () => void {
+    this.pins++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.pins--;
+    };
   }
 
   /**
@@ -114,6 +131,7 @@ export class KernelWorkspace {
    * and drops the memory once it is empty. Returns true while there is more to do.
    */
   compactStep(maxBytes = 8 << 20): boolean {
+    if (this.pins > 0) return false;
     if (this.compaction === undefined) {
       const source = this.compactionSource();
       if (source === undefined) return false;
