@@ -11,8 +11,12 @@ import { writeHeapSnapshot } from "node:v8";
 import { BroadcastChannel, isMainThread, threadId } from "node:worker_threads";
 
 const dir = process.env.QUIVER_MEMORY_PROBE_DIR;
-/** How long the main thread waits for the threads' answers after the last one came. */
-const QUIET_MS = 1000;
+/**
+ * How long the main thread waits for the threads' answers after the last one came: a thread
+ * answers between two of its tasks, and its two full GCs over gigabytes of ArrayBuffers take
+ * seconds on a loaded machine (1 s missed every worker of a 10,000-library node).
+ */
+const QUIET_MS = 10_000;
 
 function collect(round) {
   globalThis.gc();

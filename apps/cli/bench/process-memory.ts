@@ -77,7 +77,8 @@ export type HeapUsage = NodeJS.MemoryUsage & { threads: ThreadHeap[] };
  * thread of the process collect its garbage and answers their heaps.
  */
 export class MemoryProbe {
-  readonly dir = mkdtempSync(join(tmpdir(), "quiver-memory-probe-"));
+  /** `dir`: where the probe writes (a new temporary folder, or that of a process started earlier). */
+  constructor(readonly dir = mkdtempSync(join(tmpdir(), "quiver-memory-probe-"))) {}
 
   /** Node options that load the probe (after `base`, e.g. the caller's NODE_OPTIONS). */
   nodeOptions(base = ""): string {
@@ -100,7 +101,7 @@ export class MemoryProbe {
     const file = join(this.dir, `${pid}.json`);
     if (existsSync(file)) unlinkSync(file);
     process.kill(pid, "SIGUSR2");
-    for (let i = 0; i < 1200 && !existsSync(file); i++) await sleep(100);
+    for (let i = 0; i < 1800 && !existsSync(file); i++) await sleep(100);
     await sleep(100); // the file is written in one call; let it land
     return JSON.parse(readFileSync(file, "utf8")) as HeapUsage;
   }
