@@ -11,16 +11,7 @@
 // under pressure and which is the store, not the index. Each measurement follows a warm-up load,
 // two full GCs (memory-probe.mjs) and glibc's malloc_trim (through gdb): garbage and the free
 // memory the allocator keeps are held by nothing. The untrimmed growth is reported beside it.
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  unlinkSync,
-  writeFileSync,
-} from "node:fs";
-import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -29,6 +20,7 @@ import { QuiverClient, type StatisticsResponse } from "@quiver/api";
 import { clusteredGaussian, type Dataset, freePort, startNatsServer } from "@quiver/testing";
 import { startLocalCluster } from "../src/local-cluster.js";
 import { upsertAll } from "./http-ingest.js";
+import { MemoryProbe, settledRss, trim } from "./process-memory.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({
@@ -58,47 +50,7 @@ const QUERIES = 200;
 const WARM_UP = Number(values["warm-up"]);
 const HNSW = { m: 16, ef_construction: 200, ef_search: 64 };
 const MB = 1e6;
-
-interface Rss {
-  vmRss: number;
-  rssAnon: number;
-  rssFile: number;
-}
-
-/** Resident memory of a process, from /proc/<pid>/status (kB there, bytes here). */
-function rss(pid: number): Rss {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  const field = (name: string) => {
-    const m = new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status);
-    if (!m) throw new Error(`no ${name} in /proc/${pid}/status`);
-    return Number(m[1]) * 1024;
-  };
-  return { vmRss: field("VmRSS"), rssAnon: field("RssAnon"), rssFile: field("RssFile") };
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/**
- * Asks the shard's glibc to give the free memory it keeps back to the OS (`malloc_trim(0)`,
- * called through gdb). Node's I/O frees many small buffers among long-lived allocations, and
- * glibc keeps the holes resident: memory nothing holds, reused by the next allocations, which
- * would otherwise count as growth. False when gdb is missing or may not attach.
- */
-function trim(pid: number): boolean {
-  const r = spawnSync("gdb", ["-p", String(pid), "-batch", "-ex", "call (int)malloc_trim(0)"], {
-    encoding: "utf8",
-    timeout: 60_000,
-  });
-  return r.status === 0 && /\$1 = [01]/.test(r.stdout);
-}
-
-/** Resident memory after a full GC: as it stands, and after glibc returned its free memory. */
-async function measureRss(pid: number) {
-  const heap = await collect(pid);
-  const raw = await settledRss(pid, SETTLE_S);
-  const trimmed = trim(pid);
-  return { heap, raw, trimmed, rss: trimmed ? await settledRss(pid, 10) : raw };
-}
 
 /** With --smaps DIR, the shard's /proc/<pid>/smaps at each measurement: which mappings grew. */
 function keepSmaps(pid: number, strategy: string, when: string): void {
@@ -109,46 +61,15 @@ function keepSmaps(pid: number, strategy: string, when: string): void {
 }
 
 /** The children's probe (memory-probe.mjs): full GCs on SIGUSR2, then their memoryUsage(). */
-const probeDir = mkdtempSync(join(tmpdir(), "quiver-memory-probe-"));
-process.env.QUIVER_MEMORY_PROBE_DIR = probeDir;
-process.env.NODE_OPTIONS = [
-  process.env.NODE_OPTIONS ?? "",
-  "--expose-gc",
-  // as in bench:ann: a young generation that grew to 2 x 16 MB during a load shrinks tens of
-  // seconds later, a swing of ~15 MB of RssAnon that belongs to no library; 1 MB keeps it small
-  "--max-semi-space-size=1",
-  `--import ${resolve(here, "memory-probe.mjs")}`,
-].join(" ");
+const probe = new MemoryProbe();
+Object.assign(process.env, probe.env());
 
-type HeapUsage = NodeJS.MemoryUsage;
-
-/** Collects the shard's garbage and answers its heap figures. */
-async function collect(pid: number): Promise<HeapUsage> {
-  const file = join(probeDir, `${pid}.json`);
-  if (existsSync(file)) unlinkSync(file);
-  process.kill(pid, "SIGUSR2");
-  for (let i = 0; i < 300 && !existsSync(file); i++) await sleep(100);
-  await sleep(100); // the file is written in one call; let it land
-  return JSON.parse(readFileSync(file, "utf8")) as HeapUsage;
-}
-
-/**
- * RSS once it has stopped moving: sampled every second until two samples 5 s apart differ by
- * less than 0.5% (V8 shrinks its heap some seconds after the allocation stops), or `maxS` passed.
- */
-async function settledRss(pid: number, maxS: number): Promise<Rss> {
-  const samples: Rss[] = [];
-  for (let s = 0; s < maxS; s++) {
-    samples.push(rss(pid));
-    const n = samples.length;
-    if (n > 5) {
-      const a = samples[n - 6].rssAnon;
-      const b = samples[n - 1].rssAnon;
-      if (Math.abs(a - b) / b < 0.005) break;
-    }
-    await sleep(1000);
-  }
-  return samples[samples.length - 1];
+/** Resident memory after a full GC: as it stands, and after glibc returned its free memory. */
+async function measureRss(pid: number) {
+  const heap = await probe.collect(pid);
+  const raw = await settledRss(pid, SETTLE_S);
+  const trimmed = trim(pid);
+  return { heap, raw, trimmed, rss: trimmed ? await settledRss(pid, 10) : raw };
 }
 
 /** The strategy with its defaults (scalar: 10,000 calibration samples; product: 48 subvectors). */
@@ -334,5 +255,5 @@ writeFileSync(
     1,
   ),
 );
-rmSync(probeDir, { recursive: true, force: true });
+rmSync(probe.dir, { recursive: true, force: true });
 console.log(`\nwrote ${outFile}`);

@@ -3,11 +3,23 @@
 // Many small libraries on one node: Quiver embedded (`quiver serve`, as `npm start` runs it) in
 // a process of its own; this process creates the libraries (mixed strategies), fills each with
 // its own seeded vectors, waits until every one is applied (and the trained ones switched to
-// codes), then searches them in random order. Every create, upsert and search must succeed. The
-// fixed cost of a library is the server's RssAnon growth beyond what its libraries' statistics
-// count (memory_usage, summed over the node by its /metrics), divided by the libraries.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+// codes), then searches them in random order. Every create, upsert and search must succeed (a
+// failure is counted, with its message, and the run goes on). The fixed cost of a library is the
+// server's RssAnon growth beyond what its libraries' statistics count (memory_usage.bytes.total,
+// summed over every library's statistics), divided by the libraries. The node is measured after
+// a warm-up (baseline), with the libraries created and empty, and filled and searched; each time
+// after every thread's full GC and glibc's malloc_trim (memory-probe.mjs, through gdb; garbage and
+// free malloc memory are held by nothing), with the untrimmed RssAnon beside it. Also per
+// library: the JS heaps by thread, the /metrics series and the bytes on disk (store and log).
+import {
+  createWriteStream,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -15,6 +27,8 @@ import { QuiverClient } from "@quiver/api";
 import { exactNeighbours } from "@quiver/engine";
 import { clusteredGaussian, freePort } from "@quiver/testing";
 import { startServe } from "./load/children.js";
+import { MemoryProbe } from "./process-memory.js";
+import { nodeFigures, perLibrary } from "./tenants/node-figures.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({
@@ -67,51 +81,56 @@ const dataOf = (i: number) =>
 const queriesOf = (i: number) =>
   clusteredGaussian({ baseCount: 0, queryCount: 5, dim: DIM, clusters: 8, seed: 1000 + i }).queries;
 
-function rssKiB(pid: number): { rss: number; anon: number } {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  const field = (name: string) =>
-    Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status)?.[1]);
-  return { rss: field("VmRSS"), anon: field("RssAnon") };
-}
-
 function percentile(sorted: number[], p: number): number {
   return sorted.length === 0
     ? 0
     : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
 }
 
-/** Runs `count` tasks, `concurrency` at a time; answers each task's ms. */
-async function pool(count: number, concurrency: number, task: (i: number) => Promise<void>) {
-  const ms: number[] = new Array(count);
+/** Failures by step: how many, and the first few messages (which library, what it said). */
+const failures: Record<string, { count: number; first: string[] }> = {};
+function fail(step: string, what: string, error: unknown): void {
+  const f = (failures[step] ??= { count: 0, first: [] });
+  f.count++;
+  if (f.first.length < 10) f.first.push(`${what}: ${(error as Error).message ?? String(error)}`);
+}
+
+/**
+ * Runs `count` tasks, `concurrency` at a time; answers the ms of those that succeeded, sorted.
+ * A task that throws is counted as a failure of `step` and the others go on.
+ */
+async function pool(
+  step: string,
+  count: number,
+  concurrency: number,
+  task: (i: number) => Promise<void>,
+) {
+  const ms: number[] = [];
   let next = 0;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (next < count) {
         const i = next++;
         const started = performance.now();
-        await task(i);
-        ms[i] = performance.now() - started;
+        try {
+          await task(i);
+          ms.push(performance.now() - started);
+        } catch (error) {
+          fail(step, `library ${i}`, error);
+        }
       }
     }),
   );
   return ms.sort((a, b) => a - b);
 }
 
-/** Σ of every library's memory_usage total on the node: its quiver_library_memory_bytes. */
-async function librariesBytes(url: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  let sum = 0;
-  for (const m of text.matchAll(
-    /^quiver_library_memory_bytes\{[^}]*component="total"[^}]*\} (\S+)$/gm,
-  ))
-    sum += Number(m[1]);
-  return sum;
-}
-
+const KiB = 1024;
+const probe = new MemoryProbe();
 const dataDir = mkdtempSync(join(tmpdir(), "quiver-bench-tenants-"));
 const port = await freePort();
 const url = `http://127.0.0.1:${port}`;
 const serve = startServe({
+  ...probe.env(),
   QUIVER_PORT: String(port),
   QUIVER_DATA_DIR: dataDir,
   QUIVER_PARTITIONS: String(PARTITIONS),
@@ -119,8 +138,12 @@ const serve = startServe({
   // the background recall probe would measure every library again and again
   QUIVER_PROBE_INTERVAL_MS: "0",
 });
-serve.stdout?.resume();
+// the server's log (warnings and errors: a halted partition, a failed library) beside the results
+const serverLog = `${outFile.replace(/\.json$/, "")}.server.log`;
+mkdirSync(dirname(serverLog), { recursive: true });
+serve.stdout?.pipe(createWriteStream(serverLog));
 const pid = serve.pid as number;
+const measure = () => nodeFigures(pid, url, dataDir, probe);
 const client = new QuiverClient({ url, timeoutMs: 600_000 });
 try {
   while (!(await client.healthy())) await new Promise((r) => setTimeout(r, 200));
@@ -144,12 +167,14 @@ try {
     await client.search(lib.id, queriesOf(-1 - i).subarray(0, DIM), { k: K });
   }
   await new Promise((r) => setTimeout(r, 3000));
-  const baseline = { ...rssKiB(pid), bytes: await librariesBytes(url) };
-  console.log(`baseline: RSS ${baseline.rss} KiB, RssAnon ${baseline.anon} KiB`);
+  const baseline = await measure();
+  console.log(
+    `baseline: RssAnon ${(baseline.rss.rssAnon / KiB).toFixed(0)} KiB after GC and trim (${(baseline.rawRss.rssAnon / KiB).toFixed(0)} before), ${baseline.series} series`,
+  );
 
-  const ids: string[] = new Array(LIBRARIES);
+  const ids: (string | undefined)[] = new Array(LIBRARIES);
   let started = performance.now();
-  const createMs = await pool(LIBRARIES, CONCURRENCY, async (i) => {
+  const createMs = await pool("create", LIBRARIES, CONCURRENCY, async (i) => {
     const lib = await client.createLibrary({
       name: `tenant-${i}`,
       dimension: DIM,
@@ -159,16 +184,19 @@ try {
     ids[i] = lib.id;
   });
   const createS = (performance.now() - started) / 1000;
-  const empty = { ...rssKiB(pid), bytes: await librariesBytes(url) };
+  const empty = await measure();
+  const emptyCost = perLibrary(baseline, empty, LIBRARIES);
   console.log(
-    `created ${LIBRARIES} libraries in ${createS.toFixed(0)} s (p50 ${percentile(createMs, 0.5).toFixed(1)} ms, p99 ${percentile(createMs, 0.99).toFixed(1)} ms); RssAnon +${empty.anon - baseline.anon} KiB`,
+    `created ${createMs.length} of ${LIBRARIES} libraries in ${createS.toFixed(0)} s (p50 ${percentile(createMs, 0.5).toFixed(1)} ms, p99 ${percentile(createMs, 0.99).toFixed(1)} ms); per empty library: RssAnon +${(emptyCost.rss_anon_bytes / KiB).toFixed(1)} KiB, ${emptyCost.series.toFixed(2)} series`,
   );
 
   started = performance.now();
-  const upsertMs = await pool(LIBRARIES, 4, async (i) => {
+  const upsertMs = await pool("upsert", LIBRARIES, 4, async (i) => {
+    const id = ids[i];
+    if (!id) throw new Error("not created");
     const data = dataOf(i);
     await client.upsert(
-      ids[i],
+      id,
       Array.from({ length: VECTORS }, (_, v) => ({
         id: `v${v}`,
         vector: data.base.subarray(v * DIM, (v + 1) * DIM),
@@ -177,19 +205,24 @@ try {
   });
   const acknowledgedS = (performance.now() - started) / 1000;
   console.log(
-    `upserted ${LIBRARIES * VECTORS} vectors, acknowledged in ${acknowledgedS.toFixed(0)} s (p50 ${percentile(upsertMs, 0.5).toFixed(0)} ms per request)`,
+    `upserted ${upsertMs.length * VECTORS} vectors, acknowledged in ${acknowledgedS.toFixed(0)} s (p50 ${percentile(upsertMs, 0.5).toFixed(0)} ms per request)`,
   );
-  // every library applied, and the trained ones serving on codes
-  const pending = new Set(ids.keys());
-  while (pending.size > 0) {
+  // every library applied, and the trained ones serving on codes (or the run stalls: an hour
+  // without progress ends the wait, and what is missing is counted)
+  const pending = new Set([...ids.keys()].filter((i) => ids[i] !== undefined));
+  let lastProgress = Date.now();
+  while (pending.size > 0 && Date.now() - lastProgress < 3_600_000) {
     for (const i of [...pending]) {
-      const stats = await client.statistics(ids[i]);
-      const trained = !mixOf(i).trains || stats.state === "serving";
-      if (stats.num_vectors !== VECTORS || !trained) break;
+      const stats = await client.statistics(ids[i] as string).catch(() => undefined);
+      const trained = !mixOf(i).trains || stats?.state === "serving";
+      if (stats?.num_vectors !== VECTORS || !trained) break;
       pending.delete(i);
+      lastProgress = Date.now();
     }
     if (pending.size > 0) await new Promise((r) => setTimeout(r, 1000));
   }
+  for (const i of pending)
+    fail("apply", `library ${i}`, new Error("not applied or trained in time"));
   const readyS = (performance.now() - started) / 1000;
   console.log(`every library applied and trained after ${readyS.toFixed(0)} s`);
 
@@ -201,20 +234,15 @@ try {
   const measured = new Set(
     Array.from({ length: Math.min(LIBRARIES, 500) }, () => Math.floor(random() * LIBRARIES)),
   );
-  let failures = 0;
   started = performance.now();
-  const searchMs = await pool(SEARCHES, CONCURRENCY, async (s) => {
+  const searchMs = await pool("search", SEARCHES, CONCURRENCY, async (s) => {
     const i = picks[s];
     const queries = queriesOf(i);
     const q = s % 5;
     const query = queries.subarray(q * DIM, (q + 1) * DIM);
-    const answer = await client
-      .search(ids[i], query, { k: K, include_metadata: false })
-      .catch(() => undefined);
-    if (!answer || answer.results.length !== K) {
-      failures++;
-      return;
-    }
+    const answer = await client.search(ids[i] as string, query, { k: K, include_metadata: false });
+    if (answer.results.length !== K)
+      throw new Error(`library ${i}: ${answer.results.length} results, not ${K}`);
     if (measured.has(i) && q === 0) {
       measured.delete(i);
       const truth = exactNeighbours(dataOf(i).base, VECTORS, query, 1, DIM, K, "l2").ids;
@@ -226,45 +254,94 @@ try {
     }
   });
   const searchS = (performance.now() - started) / 1000;
-  const final = { ...rssKiB(pid), bytes: await librariesBytes(url) };
-  const grownKiB = final.anon - baseline.anon;
-  const heldKiB = (final.bytes - baseline.bytes) / 1024;
-  const fixedKiB = (grownKiB - heldKiB) / LIBRARIES;
+
+  // what the libraries' statistics count, after the searches (hybrid's cache fills as they read)
+  let statisticsBytes = 0;
+  await pool("statistics", LIBRARIES, CONCURRENCY, async (i) => {
+    if (!ids[i]) return;
+    const stats = await client.statistics(ids[i]);
+    statisticsBytes += stats.memory_usage.bytes.total;
+  });
+  const final = await measure();
+  const filledCost = perLibrary(baseline, final, LIBRARIES);
+  const grown = final.rss.rssAnon - baseline.rss.rssAnon;
+  const fixedBytes = (grown - statisticsBytes) / LIBRARIES;
+  const rawFixedBytes =
+    (final.rawRss.rssAnon - baseline.rawRss.rssAnon - statisticsBytes) / LIBRARIES;
   const recall = Object.fromEntries([...recallBy].map(([k, r]) => [k, r.hits / r.total]));
+  const failed = Object.values(failures).reduce((s, f) => s + f.count, 0);
+  const logLines = readFileSync(serverLog, "utf8").split("\n").filter(Boolean);
+  const levels = logLines.map((l) => {
+    try {
+      return (JSON.parse(l) as { level?: number }).level ?? 0;
+    } catch {
+      return 0; // not a log record
+    }
+  });
+  const serverErrors = logLines.filter((_, i) => levels[i] >= 50);
   const row = {
     libraries: LIBRARIES,
     vectors_per_library: VECTORS,
     dim: DIM,
     partitions: PARTITIONS,
     mix: MIX.map((m) => m.name),
+    failures,
     create: {
+      count: createMs.length,
       seconds: createS,
       p50_ms: percentile(createMs, 0.5),
       p99_ms: percentile(createMs, 0.99),
     },
-    upsert: { acknowledged_s: acknowledgedS, applied_and_trained_s: readyS },
+    upsert: {
+      count: upsertMs.length,
+      acknowledged_s: acknowledgedS,
+      applied_and_trained_s: readyS,
+    },
     search: {
-      count: SEARCHES,
-      failures,
-      qps: SEARCHES / searchS,
+      count: searchMs.length,
+      qps: searchMs.length / searchS,
       p50_ms: percentile(searchMs, 0.5),
       p99_ms: percentile(searchMs, 0.99),
       recall_at_10: recall,
     },
     memory: {
-      baseline_rss_kib: baseline.rss,
-      final_rss_kib: final.rss,
-      rss_anon_growth_kib: grownKiB,
-      libraries_memory_usage_kib: heldKiB,
-      empty_libraries_rss_anon_growth_kib: empty.anon - baseline.anon,
-      fixed_cost_per_library_kib: fixedKiB,
+      malloc_trimmed: baseline.trimmed && empty.trimmed && final.trimmed,
+      baseline_rss_anon_bytes: baseline.rss.rssAnon,
+      final_rss_anon_bytes: final.rss.rssAnon,
+      rss_anon_growth_bytes: grown,
+      statistics_memory_usage_bytes: statisticsBytes,
+      fixed_cost_per_library_bytes: fixedBytes,
+      raw_fixed_cost_per_library_bytes: rawFixedBytes,
+      empty_library: emptyCost,
+      library_of_vectors: filledCost,
     },
+    server_log: {
+      warnings: levels.filter((l) => l === 40).length,
+      errors: serverErrors.length,
+      first_errors: serverErrors.slice(0, 5),
+    },
+    load_average: loadavg(),
   };
+  const kib = (b: number) => (b / KiB).toFixed(1);
   console.log(
-    `\n| libraries | vectors | searches (failed) | search p50 / p99 ms | QPS | RssAnon growth | statistics' memory_usage | fixed cost per library |\n|---|---|---|---|---|---|---|---|\n` +
-      `| ${LIBRARIES} x ${PARTITIONS} partitions | ${LIBRARIES * VECTORS} x ${DIM}-d | ${SEARCHES} (${failures}) | ${row.search.p50_ms.toFixed(2)} / ${row.search.p99_ms.toFixed(2)} | ${row.search.qps.toFixed(0)} | ${(grownKiB / 1024).toFixed(0)} MiB | ${(heldKiB / 1024).toFixed(0)} MiB | ${fixedKiB.toFixed(1)} KiB |`,
+    `\n| libraries | vectors | failures | search p50 / p99 ms | QPS | RssAnon growth | statistics' memory_usage | fixed cost per library (untrimmed) |\n|---|---|---|---|---|---|---|---|\n` +
+      `| ${LIBRARIES} x ${PARTITIONS} partitions | ${LIBRARIES * VECTORS} x ${DIM}-d | ${failed} | ${row.search.p50_ms.toFixed(2)} / ${row.search.p99_ms.toFixed(2)} | ${row.search.qps.toFixed(0)} | ${(grown / KiB / KiB).toFixed(0)} MiB | ${(statisticsBytes / KiB / KiB).toFixed(0)} MiB | ${kib(fixedBytes)} KiB (${kib(rawFixedBytes)} KiB) |`,
+  );
+  const costRow = (name: string, c: typeof emptyCost) =>
+    `| ${name} | ${kib(c.rss_anon_bytes)} (${kib(c.raw_rss_anon_bytes)}) | ${kib(c.metrics_memory_usage_bytes)} | ${kib(c.kernel_regions_bytes)} / ${kib(c.kernel_touched_bytes)} | ${kib(c.main_heap_used_bytes)} | ${kib(c.worker_heaps_used_bytes)} | ${kib(c.main_external_bytes + c.worker_external_bytes)} | ${c.series.toFixed(2)} | ${Object.entries(
+      c.disk_bytes,
+    )
+      .map(([k, v]) => `${k} ${kib(v)}`)
+      .join(", ")} |`;
+  console.log(
+    `\n| per library, KiB | RssAnon after GC + trim (before) | memory_usage | kernel memory: regions / touched | main JS heap | workers' JS heaps | external | series | on disk |\n|---|---|---|---|---|---|---|---|---|\n` +
+      `${costRow("empty", emptyCost)}\n${costRow(`${VECTORS} vectors`, filledCost)}`,
   );
   console.log(`recall@10 by strategy: ${JSON.stringify(recall)}`);
+  if (failed > 0) console.log(`FAILURES: ${JSON.stringify(failures, null, 1)}`);
+  console.log(
+    `server log (${serverLog}): ${row.server_log.warnings} warnings, ${serverErrors.length} errors${serverErrors.length > 0 ? `, first: ${serverErrors[0]}` : ""}`,
+  );
   mkdirSync(dirname(outFile), { recursive: true });
   writeFileSync(
     outFile,
@@ -279,4 +356,5 @@ try {
   serve.kill("SIGTERM");
   await new Promise((r) => serve.once("exit", r));
   rmSync(dataDir, { recursive: true, force: true });
+  rmSync(probe.dir, { recursive: true, force: true });
 }

@@ -17,6 +17,7 @@ export {
   registerLibraryMetrics,
 } from "./library-metrics.js";
 export { type RecallReading, registerRecallMetrics } from "./recall-metrics.js";
+export { type KernelMemoryFigures, registerWorkerMemoryMetrics } from "./worker-memory-metrics.js";
 export { AggregatorRegistry, Registry } from "prom-client";
 
 /** Anything /metrics can read text from: a prom-client Registry, or a merge of several. */

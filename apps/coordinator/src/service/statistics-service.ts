@@ -147,6 +147,7 @@ export class StatisticsService {
         phase: r.phase,
         bytes: r.index.total + r.metadataBytes,
         ...(r.trainingId ? { training_id: r.trainingId } : {}),
+        ...(r.error ? { error: r.error } : {}),
       })),
     };
   }

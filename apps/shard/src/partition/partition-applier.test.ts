@@ -3,10 +3,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { encode } from "@msgpack/msgpack";
 import { encodeEvent, type LibraryCreated, type QuiverEvent } from "@quiver/events";
+import { KernelWorkspace } from "@quiver/engine";
 import { LmdbLog } from "@quiver/log";
 import { PartitionStore } from "@quiver/store";
 import { createShardMetrics } from "@quiver/telemetry";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import {
+  oversizedLibrary,
+  oversizedUpsert,
+  SMALL_WORKSPACE_BYTES,
+} from "../test-support/oversized-library.js";
 import { quantizerTrainedEvents } from "../test-support/trained-quantizer.js";
 import { LibraryIndex } from "./library-index.js";
 import { PartitionApplier } from "./partition-applier.js";
@@ -288,6 +294,43 @@ describe("PartitionApplier", () => {
     b.restore();
     expect(b.libraryFailure("bad")).toBeUndefined();
     expect(b.index("bad")?.size).toBe(3);
+  });
+
+  it("a library that outgrows the thread's kernel memory fails alone, with the reason; the others go on in the same memory", async () => {
+    // a real resource error: the workspace may hold 1 MiB, and "big" needs more (600 x 2 KiB)
+    await append(library("good"));
+    await append(oversizedLibrary("big"));
+    await append(oversizedUpsert("big", 0, 100));
+    await append(upsert("good", [1, 2]));
+    await append(oversizedUpsert("big", 100, 700));
+    await append(upsert("good", [3]));
+    await append(oversizedUpsert("big", 700, 701));
+    const metrics = createShardMetrics();
+    const workspace = new KernelWorkspace({ memoryLimitBytes: SMALL_WORKSPACE_BYTES });
+    const a = applier({ metrics, workspace });
+    a.restore();
+    await a.catchUp();
+    expect(a.status()).toEqual({ state: "idle", appliedSeq: await log.lastSeq(P) });
+    expect(a.libraryFailure("big")).toMatch(/at most \d+ bytes/);
+    expect(a.libraryFailure("good")).toBeUndefined();
+    expect(a.index("big")).toBeUndefined();
+    expect(a.index("good")?.size).toBe(3);
+    const hit = a.index("good")?.search(vectorOf(3), 1);
+    expect(hit?.ids[0]).toBe(store.internalId(P, "good", "v3"));
+    // every event of the failed library is stored, none skipped
+    expect(store.count(P, "big")).toBe(701);
+    expect(await metrics.registry.metrics()).toContain(
+      `quiver_library_index_failures_total{partition="${P}"} 1`,
+    );
+    // what it held went back to the memory: the library that fits keeps growing there
+    await append(upsert("good", [4, 5, 6]));
+    await a.catchUp();
+    expect(a.index("good")?.size).toBe(6);
+    // restored where there is room, the library serves again, whole
+    const b = applier();
+    b.restore();
+    expect(b.libraryFailure("big")).toBeUndefined();
+    expect(b.index("big")?.size).toBe(701);
   });
 
   it("halts on an unexpected failure instead of skipping the event", async () => {

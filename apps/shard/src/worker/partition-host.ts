@@ -37,6 +37,8 @@ export interface PartitionHostOptions {
   snapshotEveryMs?: number;
   /** The node's searches in flight: applying and snapshots give way to them between slices. */
   searchGate?: SearchGate;
+  /** The thread's kernel workspace (a new one by default; tests give one with a small limit). */
+  workspace?: KernelWorkspace;
   /** Told when a hosted partition changes state (the main thread keeps the node's view). */
   onState?: (partition: number, state: PartitionServingState) => void;
 }
@@ -78,11 +80,12 @@ export class PartitionHost {
    * The kernel memory of every library index of this thread: a few Wasm memories shared by all
    * its partitions, instead of one per index (V8 runs out after some thousands).
    */
-  private readonly workspace = new KernelWorkspace();
+  private readonly workspace: KernelWorkspace;
   private readonly compaction: NodeJS.Timeout;
 
   constructor(private readonly options: PartitionHostOptions) {
     this.logger = options.logger ?? silentLogger();
+    this.workspace = options.workspace ?? new KernelWorkspace();
     // one bounded step at a time between searches, so that the pages of deleted libraries go
     // back to the OS without a stall
     this.compaction = setInterval(() => {

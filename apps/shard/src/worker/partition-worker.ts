@@ -4,7 +4,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { type EventLogReader, JetStreamLog, LmdbLog } from "@quiver/log";
 import { PartitionStore } from "@quiver/store";
-import { createLogger, createShardMetrics } from "@quiver/telemetry";
+import { createLogger, createShardMetrics, registerWorkerMemoryMetrics } from "@quiver/telemetry";
 import { SearchGate, serveRpc } from "@quiver/threads";
 import { PartitionHost } from "./partition-host.js";
 import type {
@@ -44,6 +44,8 @@ const host = new PartitionHost({
   ...(config.searchGate ? { searchGate: new SearchGate(config.searchGate) } : {}),
   onState: (partition, state) => events.emit({ type: "state", partition, state }),
 });
+
+registerWorkerMemoryMetrics(metrics.registry, () => host.workspaceFigures());
 
 type Handlers = {
   [Op in PartitionWorkerOp]: (

@@ -209,6 +209,12 @@ export const StatisticsResponse = Type.Object({
       training_id: Type.Optional(
         Type.String({ description: "the training whose quantizer the partition's index runs" }),
       ),
+      error: Type.Optional(
+        Type.String({
+          description:
+            "why the library's index cannot serve in this partition (e.g. no memory could be had for it): its searches fail with this reason, its writes are still stored, and the other libraries are not affected",
+        }),
+      ),
     }),
   ),
 });
