@@ -9,7 +9,7 @@ import {
   trainingInterval,
   startCoordinator,
 } from "@quiver/coordinator";
-import { LmdbLog } from "@quiver/log";
+import { LmdbKv, LmdbLog } from "@quiver/log";
 import { MembershipAgent, ShardNode } from "@quiver/shard";
 import { collectProcessMetrics, createLogger, type Logger } from "@quiver/telemetry";
 import type { ServeConfig } from "./config.js";
@@ -23,9 +23,9 @@ export interface Embedded {
 }
 
 /**
- * Quiver in one process (brief §4, embedded mode): the LMDB log and a shard node hosting every
- * partition under the data directory, and a coordinator in front, all over the same interfaces
- * as the cluster.
+ * Quiver in one process (brief §4, embedded mode): the LMDB log, the LMDB KV store (catalog
+ * snapshot, library facts) and a shard node hosting every partition under the data directory,
+ * and a coordinator in front, all over the same interfaces as the cluster.
  */
 export async function startEmbedded(config: ServeConfig, logger?: Logger): Promise<Embedded> {
   const log = logger ?? createLogger("quiver", { level: config.logLevel });
@@ -59,8 +59,11 @@ export async function startEmbedded(config: ServeConfig, logger?: Logger): Promi
   );
   await agent.start();
   await agent.settled();
+  // the catalog's snapshot and the library facts
+  const kv = LmdbKv.open({ path: join(config.dataDir, "kv") });
   const coordinator = await startCoordinator({
     log: eventLog,
+    kv,
     router: new MembershipRouter(membership, () => shard),
     logger: log,
     defaultPartitions: config.partitions,
@@ -92,6 +95,7 @@ export async function startEmbedded(config: ServeConfig, logger?: Logger): Promi
     close() {
       closed ??= (async () => {
         await coordinator.close();
+        await kv.close();
         await agent.stop();
         await shard.close();
         await membership.close();

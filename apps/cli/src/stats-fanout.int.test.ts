@@ -10,7 +10,7 @@ import {
   type ServiceContext,
   type Services,
 } from "@quiver/coordinator";
-import { LmdbLog } from "@quiver/log";
+import { LmdbKv, LmdbLog } from "@quiver/log";
 import { MembershipAgent, ShardNode } from "@quiver/shard";
 import { silentLogger } from "@quiver/telemetry";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -60,6 +60,7 @@ describe("the controllers' statistics fan out per shard node, not per library", 
   const dir = mkdtempSync(join(tmpdir(), "quiver-stats-fanout-"));
   const logPath = join(dir, "log");
   const log = LmdbLog.open({ path: logPath });
+  const kv = LmdbKv.open({ path: join(dir, "kv") });
   const membership = new InProcessMembership();
   const calls: Calls = new Map();
   const nodes: ShardNode[] = [];
@@ -108,7 +109,7 @@ describe("the controllers' statistics fan out per shard node, not per library", 
           nodes.filter((n) => n.partitions().includes(p)).length === 1,
       ),
     );
-    catalog = new Catalog(log, silentLogger());
+    catalog = new Catalog(log, kv, silentLogger());
     await catalog.start();
     ctx = {
       log,
@@ -154,6 +155,7 @@ describe("the controllers' statistics fan out per shard node, not per library", 
   afterAll(async () => {
     await services?.ingest.close();
     await catalog?.stop();
+    await kv.close();
     for (const agent of agents) await agent.stop();
     for (const node of nodes) await node.close();
     await membership.close();

@@ -1,5 +1,5 @@
 import type { ShardClient } from "@quiver/api";
-import type { EventLog } from "@quiver/log";
+import type { EventLog, KvStore } from "@quiver/log";
 import {
   createCoordinatorMetrics,
   type Logger,
@@ -17,6 +17,11 @@ import { createServices, type PolicyOptions } from "./services.js";
 
 export interface CoordinatorOptions {
   log: EventLog;
+  /**
+   * Where the catalog keeps its snapshot and the libraries' last-value facts (recall, policy
+   * decisions, migration progress): JetStreamKv in a cluster, LmdbKv in embedded mode.
+   */
+  kv: KvStore;
   router: PartitionRouter;
   logger: Logger;
   defaultPartitions: number;
@@ -48,7 +53,7 @@ export interface Coordinator {
 
 /** A coordinator: the catalog view, the services and the HTTP API over a log and a router. */
 export async function startCoordinator(options: CoordinatorOptions): Promise<Coordinator> {
-  const catalog = new Catalog(options.log, options.logger);
+  const catalog = new Catalog(options.log, options.kv, options.logger);
   await catalog.start();
   const ctx: ServiceContext = {
     log: options.log,

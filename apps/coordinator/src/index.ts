@@ -1,5 +1,12 @@
 export { buildApp } from "./app.js";
-export { Catalog, partitionsOf } from "./catalog/catalog.js";
+export {
+  Catalog,
+  CATALOG_BUCKET,
+  type CatalogOptions,
+  type CatalogStartInfo,
+  partitionsOf,
+} from "./catalog/catalog.js";
+export { type MigrationProgressFact } from "./catalog/fact-codec.js";
 export {
   type Coordinator,
   type CoordinatorOptions,

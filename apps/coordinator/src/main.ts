@@ -4,8 +4,9 @@
 // QUIVER_SERVER_TIMING (0; 1: a Server-Timing header on every response).
 import { hostname } from "node:os";
 import { KvLease, KvMembership, MembershipRouter, NatsShardClient } from "@quiver/cluster";
-import { JetStreamLog } from "@quiver/log";
+import { JetStreamKv, JetStreamLog } from "@quiver/log";
 import { collectProcessMetrics, createLogger } from "@quiver/telemetry";
+import { CATALOG_BUCKET } from "./catalog/catalog.js";
 import {
   policyTiming,
   serverTimingFrom,
@@ -22,10 +23,13 @@ if (!Number.isSafeInteger(probeIntervalMs) || probeIntervalMs < 0) {
 }
 const logger = createLogger("coordinator");
 const log = await JetStreamLog.connect({ servers: env.QUIVER_NATS_URL || "nats://127.0.0.1:4222" });
+// the catalog's snapshot and the library facts, in a KV bucket on the same connection
+const kv = await JetStreamKv.open(log.connection, { bucket: CATALOG_BUCKET });
 const membership = await KvMembership.open(log.connection);
 const router = new MembershipRouter(membership, (id) => new NatsShardClient(log.connection, id));
 const coordinator = await startCoordinator({
   log,
+  kv,
   router,
   logger,
   defaultPartitions: partitions,
@@ -56,6 +60,7 @@ const stop = async () => {
   if (stopping) return;
   stopping = true;
   await coordinator.close();
+  await kv.close();
   await membership.close();
   await log.close();
   process.exit(0);

@@ -143,6 +143,10 @@ export interface LibraryTrained {
   migrationId?: string;
 }
 
+/**
+ * The adaptive policy's decision for a library, kept as its last-value fact in the coordinators'
+ * KV store (`lib.<id>.decision`); earlier versions appended it to the catalog partition.
+ */
 export interface PolicyDecision {
   type: "policy.decision";
   libraryId: string;
@@ -155,8 +159,10 @@ export interface PolicyDecision {
 }
 
 /**
- * A recall probe's measurement of a library (catalog partition): the live search against exact
- * search over the originals, for queries sampled from the library's own vectors.
+ * A recall probe's measurement of a library: the live search against exact search over the
+ * originals, for queries sampled from the library's own vectors. Kept as the library's last-value
+ * fact in the coordinators' KV store (`lib.<id>.recall`); earlier versions appended it to the
+ * catalog partition, where the catalog still takes it from.
  */
 export interface RecallMeasured {
   type: "recall.measured";

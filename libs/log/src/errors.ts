@@ -3,6 +3,8 @@ export const LogErrorCode = {
   InvalidArgument: "LOG_INVALID_ARGUMENT",
   Unavailable: "LOG_UNAVAILABLE",
   ReadOnly: "LOG_READ_ONLY",
+  /** A KV put expected a revision of its key that is no longer (or not yet) the current one. */
+  KvConflict: "KV_CONFLICT",
 } as const;
 
 export type LogErrorCode = (typeof LogErrorCode)[keyof typeof LogErrorCode];

@@ -11,4 +11,13 @@ export {
   type SubscribeOptions,
 } from "./event-log.js";
 export { JetStreamLog, type JetStreamLogOptions } from "./jetstream/jetstream-log.js";
+export { JetStreamKv, type JetStreamKvOptions } from "./kv/jetstream-kv.js";
+export {
+  type KvChange,
+  type KvEntry,
+  type KvPutOptions,
+  type KvStore,
+  type KvWatch,
+} from "./kv/kv-store.js";
+export { LmdbKv, type LmdbKvOptions } from "./kv/lmdb-kv.js";
 export { LmdbLog, type LmdbLogOptions } from "./lmdb/lmdb-log.js";

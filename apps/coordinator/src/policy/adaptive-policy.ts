@@ -1,11 +1,5 @@
-import { randomBytes } from "node:crypto";
 import { keepLease, type Lease, type LeaseKeeper } from "@quiver/cluster";
-import {
-  CATALOG_PARTITION,
-  effectiveQuantization,
-  encodeEvent,
-  type LibraryRecord,
-} from "@quiver/events";
+import { effectiveQuantization, type LibraryRecord } from "@quiver/events";
 import { partitionsOf } from "../catalog/catalog.js";
 import type { ServiceContext } from "../service/context.js";
 import type { LibraryStatsRows } from "../service/node-stats.js";
@@ -44,9 +38,10 @@ export interface Evaluation {
  * The adaptive policy (brief §1, §4): the coordinator holding the lease evaluates every adaptive
  * library with auto_tune on, every intervalMs, from measured figures (memory from the source,
  * recall from the probe), and when the rule (decide.ts) calls for another strategy and the
- * library's last change is older than the cooldown, it records a policy.decision event with its
- * inputs and reason in the catalog and starts the migration. A round reads the shards' statistics
- * of every library at once (one call per shard node, shared with the other controllers).
+ * library's last change is older than the cooldown, it records the decision with its inputs and
+ * reason as the library's decision fact (KV key `lib.<id>.decision`) and starts the migration. A
+ * round reads the shards' statistics of every library at once (one call per shard node, shared
+ * with the other controllers).
  */
 export class AdaptivePolicy {
   private readonly intervalMs: number;
@@ -226,13 +221,7 @@ export class AdaptivePolicy {
       reason: decision.reason,
       atMs: Date.now(),
     };
-    const id = randomBytes(6).toString("hex");
-    const { seq } = await this.ctx.log.append(
-      CATALOG_PARTITION,
-      encodeEvent(event),
-      `policy:${library.libraryId}:${id}`,
-    );
-    await this.ctx.catalog.waitFor(seq, 10_000);
+    await this.ctx.catalog.facts.putDecision(event);
     this.ctx.logger.info(
       { library: library.libraryId, to: strategyName(decision.to), reason: decision.reason },
       "adaptive policy decision",

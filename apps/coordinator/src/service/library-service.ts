@@ -112,6 +112,11 @@ export class LibraryService {
     const data = encodeEvent({ type: "library.deleted", libraryId });
     const { seq } = await this.ctx.log.append(CATALOG_PARTITION, data, `delete:${libraryId}`);
     await this.ctx.catalog.waitFor(seq, CATALOG_WAIT_MS);
+    await this.ctx.catalog.facts
+      .forgetLibrary(libraryId)
+      .catch((error: unknown) =>
+        this.ctx.logger.warn({ err: error, library: libraryId }, "the library's facts stay in KV"),
+      );
     await Promise.all(
       Array.from({ length: partitions }, (_, p) =>
         this.ctx.log.append(p, data, `delete:${libraryId}:${p}`),

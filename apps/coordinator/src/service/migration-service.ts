@@ -6,12 +6,9 @@ import {
   invalidField,
   type MigrateBody,
   type MigrationResponse,
-  resolveQuantization,
-  STRATEGIES,
 } from "@quiver/api";
 import {
   CATALOG_PARTITION,
-  effectiveQuantization,
   encodeEvent,
   type LibraryRecord,
   type QuantizationConfig,
@@ -22,6 +19,7 @@ import { type MigrationRecord, partitionsOf } from "../catalog/catalog.js";
 import type { ServiceContext } from "./context.js";
 import { type LibraryStatsRows, totalVectors } from "./node-stats.js";
 import type { NodeStatsView } from "./node-stats-view.js";
+import { targetConfig } from "./migration-target.js";
 import { gatherLibraryStats } from "./statistics-service.js";
 import { newTrainingId } from "./training/training-controller.js";
 
@@ -41,8 +39,6 @@ type Row = LibraryStatsRows["rows"][number];
  * shared with the other controllers), whatever the number of migrations.
  */
 export class MigrationService {
-  /** Progress reported so far per migration: what callers see only grows. */
-  private readonly peaks = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
   private driving: Promise<void> | undefined;
   /** How old the statistics a check reads may be: its interval. */
@@ -229,6 +225,15 @@ export class MigrationService {
     );
   }
 
+  private keepProgress(migration: MigrationRecord, progress: number): void {
+    const { libraryId, migrationId } = migration;
+    void this.ctx.catalog.facts
+      .putProgress({ libraryId, migrationId, progress, atMs: Date.now() })
+      .catch((error: unknown) =>
+        this.ctx.logger.warn({ err: error, migration: migrationId }, "migration progress not kept"),
+      );
+  }
+
   private find(library: LibraryRecord, migrationId: string): MigrationRecord {
     const migration = this.ctx.catalog.migration(migrationId);
     if (!migration || migration.libraryId !== library.libraryId) {
@@ -257,8 +262,10 @@ export class MigrationService {
     const total = partitions.reduce((a, p) => a + p.vectors_total, 0);
     const measured =
       migration.status === "completed" ? 1 : total > 0 ? done / total : rows.length > 0 ? 1 : 0;
-    const progress = Math.max(this.peaks.get(migration.migrationId) ?? 0, measured);
-    this.peaks.set(migration.migrationId, progress);
+    // what callers saw, on any coordinator, before a restart too: it only grows
+    const seen = this.ctx.catalog.facts.progress(migration.migrationId)?.progress ?? 0;
+    const progress = Math.max(seen, measured);
+    if (isActive(migration) && progress > seen) this.keepProgress(migration, progress);
     const elapsedS = (Date.now() - migration.startedAtMs) / 1000;
     const eta = !isActive(migration)
       ? 0
@@ -292,41 +299,4 @@ function isActive(m: MigrationRecord): boolean {
 
 function ownProgress(row: Row, migrationId: string) {
   return row.migration?.migrationId === migrationId ? row.migration : undefined;
-}
-
-/**
- * The config a migrate request asks for, with its defaults, or a 400 naming the field. To an
- * adaptive config, the index the policy chose so far carries over.
- */
-function targetConfig(
-  body: MigrateBody,
-  current: QuantizationConfig,
-  dimension: number,
-): QuantizationConfig {
-  if (body.preserve_data === false) {
-    throw invalidField(
-      "preserve_data",
-      "must be true: a migration rebuilds from the stored originals and keeps every vector",
-    );
-  }
-  const { new_strategy: strategy, quantization_config: config } = body;
-  if (strategy === undefined && config === undefined)
-    throw invalidField("new_strategy", "or quantization_config is required");
-  if (strategy !== undefined && !(STRATEGIES as readonly string[]).includes(strategy)) {
-    throw invalidField(
-      "new_strategy",
-      `must be one of ${STRATEGIES.join(", ")}`,
-      ApiErrorCode.InvalidConfig,
-    );
-  }
-  if (strategy !== undefined && config !== undefined && config.strategy !== strategy) {
-    throw invalidField(
-      "new_strategy",
-      `differs from quantization_config.strategy (${config.strategy})`,
-      ApiErrorCode.InvalidConfig,
-    );
-  }
-  const to = resolveQuantization(config ?? { strategy }, dimension);
-  if (to.strategy === "adaptive") return { ...to, current: effectiveQuantization(current) };
-  return to;
 }

@@ -150,10 +150,13 @@ export class JetStreamLog implements EventLog {
     this.checkOpen();
     const state: { stopped: boolean; messages?: ConsumerMessages } = { stopped: false };
     const entries = async function* (log: JetStreamLog): AsyncGenerator<LogEntry> {
-      state.messages = await log.orderedConsume(partition, fromSeq);
-      if (state.stopped) await state.messages.close();
-      void watchStatus(state.messages, options);
-      for await (const m of state.messages) yield entryOf(partition, m);
+      const messages = await log.orderedConsume(partition, fromSeq);
+      state.messages = messages;
+      // Stopped while the consumer was made: close() queues the end behind the messages and
+      // resolves once an iteration reaches it, so the loop below runs it (yielding nothing).
+      if (state.stopped) void messages.close();
+      void watchStatus(messages, options);
+      for await (const m of messages) if (!state.stopped) yield entryOf(partition, m);
     };
     return {
       [Symbol.asyncIterator]: () => entries(this),

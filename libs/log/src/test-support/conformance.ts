@@ -38,6 +38,15 @@ async function collect(
   return out;
 }
 
+/** "ended" when `promise` settles within `ms`, else "still running". */
+async function within(promise: Promise<unknown>, ms: number): Promise<string> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<string>((r) => (timer = setTimeout(() => r("still running"), ms)));
+  const outcome = await Promise.race([promise.then(() => "ended"), late]);
+  clearTimeout(timer);
+  return outcome;
+}
+
 /** One conformance suite, run on every EventLog implementation. */
 export function describeLogConformance(name: string, create: () => Promise<LogUnderTest>): void {
   describe(`${name}: EventLog conformance`, () => {
@@ -138,6 +147,34 @@ export function describeLogConformance(name: string, create: () => Promise<LogUn
       expect(got.map((e) => text(e.data))).toEqual(
         Array.from({ length: 16 }, (_, k) => `s${k + 4}`),
       );
+    });
+
+    it("ends a subscription's iteration when it is stopped, whenever that is", async () => {
+      await t.log.append(6, bytes("one"), "stop-1");
+      // stopped at once, before it could deliver anything (past the end, or before the first)
+      for (const fromSeq of [1, 1_000_000]) {
+        const sub = t.log.subscribe(6, fromSeq);
+        const iterated = (async () => {
+          for await (const _ of sub);
+        })();
+        await sub.stop();
+        await expect(within(iterated, 10_000)).resolves.toBe("ended");
+      }
+      // stopped while it waits for the next entry
+      const sub = t.log.subscribe(6, 1);
+      let received = 0;
+      let first = () => {};
+      const delivered = new Promise<void>((resolve) => (first = resolve));
+      const iterated = (async () => {
+        for await (const _ of sub) {
+          received++;
+          first();
+        }
+      })();
+      await delivered;
+      await sub.stop();
+      await expect(within(iterated, 10_000)).resolves.toBe("ended");
+      expect(received).toBe(1);
     });
 
     it("loses no acknowledged append when killed with SIGKILL and restarted on the same store", async () => {

@@ -1,10 +1,4 @@
-import {
-  CATALOG_PARTITION,
-  effectiveQuantization,
-  encodeEvent,
-  type LibraryRecord,
-  type RecallMeasured,
-} from "@quiver/events";
+import { effectiveQuantization, type LibraryRecord, type RecallMeasured } from "@quiver/events";
 import { strategyName } from "../../policy/strategy-name.js";
 import {
   ApiError,
@@ -29,7 +23,6 @@ const EXACT_BATCH_BYTES = 64 * 1024 * 1024;
 const MAX_EXACT_BATCH = 100;
 /** An exact batch reads a whole partition; it gets more time than a search. */
 const EXACT_TIMEOUT_MS = 300_000;
-const CATALOG_WAIT_MS = 10_000;
 
 /** Queries per exact batch for a library whose largest partition holds `vectors`. */
 export function exactBatchSize(vectors: number): number {
@@ -54,8 +47,8 @@ export function measurementResponse(m: RecallMeasured): RecallMeasurementRespons
  * The recall probe: samples stored vectors of a library as queries, searches them the way users
  * do (the library's defaults) and exhaustively over the float32 originals, and measures
  * recall@10 and recall@100 of the first against the second, each query's own id left out.
- * A measurement is recorded on the catalog partition, so every coordinator (and a restarted one)
- * reports the latest.
+ * A measurement is recorded as the library's recall fact (KV key `lib.<id>.recall`), so every
+ * coordinator (and a restarted one) reports the latest.
  */
 export class RecallProbe {
   private seeds = 0;
@@ -73,12 +66,7 @@ export class RecallProbe {
     signal?: AbortSignal,
   ): Promise<RecallMeasurementResponse> {
     const measured = await this.measure(library, sampleSize, seed, signal);
-    const { seq } = await this.ctx.log.append(
-      CATALOG_PARTITION,
-      encodeEvent(measured),
-      `recall:${library.libraryId}:${measured.measuredAtMs}`,
-    );
-    await this.ctx.catalog.waitFor(seq, CATALOG_WAIT_MS);
+    await this.ctx.catalog.facts.putRecall(measured);
     return measurementResponse(measured);
   }
 
