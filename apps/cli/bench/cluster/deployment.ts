@@ -13,6 +13,8 @@ export interface Deployment {
   url: string;
   /** Every process's /healthz (the coordinator's or embedded server's first). */
   healthUrls: string[];
+  /** The cluster's nats-server (shard processes only). */
+  natsUrl?: string;
   stop(): Promise<void>;
 }
 
@@ -59,6 +61,7 @@ export async function startDeployment(options: DeploymentOptions): Promise<Deplo
     name: `${options.shards} shard${options.shards > 1 ? "s" : ""}`,
     url: cluster.url,
     healthUrls: [`${cluster.url}/healthz`, ...cluster.shardHttpUrls.map((u) => `${u}/healthz`)],
+    natsUrl: nats.url,
     async stop() {
       await cluster.stop();
       await nats.stop();

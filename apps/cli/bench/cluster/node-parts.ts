@@ -2,6 +2,7 @@
 // Each prints its table and answers its rows for the JSON file.
 import { loadFashionMnist } from "@quiver/testing";
 import { cores } from "./cores.js";
+import type { MembershipReport } from "./membership-watch.js";
 import { searchUnderIngest } from "./search-under-ingest.js";
 import { trainingStall } from "./training-stall.js";
 
@@ -47,6 +48,11 @@ export async function underIngestPart(options: NodePartsOptions) {
   return rows;
 }
 
+function membershipCell(m: MembershipReport | undefined): string {
+  if (m === undefined) return "-";
+  return `${m.losses} / ${m.moves} of ${m.checks} checks (${ms(m.max_heartbeat_age_ms)})`;
+}
+
 export async function trainingPart(options: NodePartsOptions) {
   const data = loadFashionMnist();
   const rows = [];
@@ -54,9 +60,9 @@ export async function trainingPart(options: NodePartsOptions) {
     "\ntraining beside searches (product, 4 partitions, training_samples 50,000, 784-d; another library searched at 1 connection)",
   );
   console.log(
-    "| deployment | training s | trained on | idle p99 | training p99 (worst window) | ratio | /healthz p99 | /healthz max | /healthz failures | not ready |",
+    "| deployment | training s | trained on | idle p99 | training p99 (worst window) | ratio | /healthz p99 | /healthz max | /healthz failures | not ready | shards lost / moved (max heartbeat age) |",
   );
-  console.log("|---|---|---|---|---|---|---|---|---|---|");
+  console.log("|---|---|---|---|---|---|---|---|---|---|---|");
   for (const shards of options.deployments) {
     const r = await trainingStall({
       shards,
@@ -66,7 +72,7 @@ export async function trainingPart(options: NodePartsOptions) {
       queries: options.queries,
     });
     console.log(
-      `| ${r.deployment} | ${r.training_s.toFixed(1)} | ${r.trained_sample_size} | ${ms(r.idle.p99_ms)} | ${ms(r.while_training.p99_ms)} | ${r.p99_ratio.toFixed(2)} | ${ms(r.healthz.p99_ms)} | ${ms(r.healthz.max_ms)} | ${r.healthz.failures} | ${r.not_ready} |`,
+      `| ${r.deployment} | ${r.training_s.toFixed(1)} | ${r.trained_sample_size} | ${ms(r.idle.p99_ms)} | ${ms(r.while_training.p99_ms)} | ${r.p99_ratio.toFixed(2)} | ${ms(r.healthz.p99_ms)} | ${ms(r.healthz.max_ms)} | ${r.healthz.failures} | ${r.not_ready} | ${membershipCell(r.membership)} |`,
     );
     rows.push(r);
   }

@@ -10,6 +10,7 @@ import { runSearchLoad } from "../load/children.js";
 import type { SearchLoadResult } from "../load/search-load.js";
 import { startDeployment } from "./deployment.js";
 import { HealthPoller } from "./health-poller.js";
+import { type MembershipReport, MembershipWatch } from "./membership-watch.js";
 import { HNSW, loadedLibrary, untilHolds } from "./library-setup.js";
 
 export interface TrainingStallOptions {
@@ -34,6 +35,8 @@ export interface TrainingStallRow {
   healthz: Awaited<ReturnType<HealthPoller["stop"]>>;
   /** Answers of the coordinator's /readyz that were not 200 while training (cluster). */
   not_ready: number;
+  /** The shards' membership while training, as the coordinator judges it (cluster). */
+  membership?: MembershipReport;
 }
 
 export async function trainingStall(options: TrainingStallOptions): Promise<TrainingStallRow> {
@@ -65,6 +68,9 @@ export async function trainingStall(options: TrainingStallOptions): Promise<Trai
     await untilHolds(client, product.id, options.trainingSamples);
     const heldAt = performance.now();
     const health = new HealthPoller(deployment.healthUrls);
+    const members = deployment.natsUrl
+      ? await MembershipWatch.start(deployment.natsUrl, options.shards)
+      : undefined;
     let notReady = 0;
     let watching = true;
     const readiness = (async () => {
@@ -89,6 +95,7 @@ export async function trainingStall(options: TrainingStallOptions): Promise<Trai
     watching = false;
     await readiness;
     const healthz = await health.stop();
+    const membership = await members?.stop();
     const worst = windows.reduce((a, b) => (b.p99_ms > a.p99_ms ? b : a));
     return {
       deployment: deployment.name,
@@ -101,6 +108,7 @@ export async function trainingStall(options: TrainingStallOptions): Promise<Trai
       trained_sample_size: stats.quantization.training?.sample_size ?? 0,
       healthz,
       not_ready: notReady,
+      ...(membership ? { membership } : {}),
     };
   } finally {
     await deployment.stop();
