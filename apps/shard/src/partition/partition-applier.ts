@@ -265,6 +265,9 @@ export class PartitionApplier {
     }
     const written: WrittenBatch = { effects: [], letters: [], types: [] };
     const last = fresh[fresh.length - 1].seq;
+    // The store transaction cannot be cut: searches in flight on the node go first.
+    const slice = new TimeSlice(APPLY_SLICE_MS, this.searchGate);
+    await slice.yieldIfDue();
     try {
       this.store.apply(this.partition, last, (tx) => {
         for (const entry of fresh) this.writer.write(tx, entry, written);
@@ -281,7 +284,7 @@ export class PartitionApplier {
       this.logger.warn(letter, "event dead-lettered");
     }
     try {
-      await this.applyEffects(written.effects);
+      await this.applyEffects(written.effects, slice);
     } catch (error) {
       // The store has the batch; a restart reconciles the index from it. Until then: stop.
       this.halt(last, error);
@@ -401,9 +404,8 @@ export class PartitionApplier {
   }
 
   /** A batch's effects on the indexes, in slices: a search waits at most one slice. */
-  private async applyEffects(effects: IndexEffect[]): Promise<void> {
+  private async applyEffects(effects: IndexEffect[], slice: TimeSlice): Promise<void> {
     const p = this.partition;
-    const slice = new TimeSlice(APPLY_SLICE_MS, this.searchGate);
     for (const effect of effects) {
       switch (effect.kind) {
         case "create":
