@@ -1,7 +1,7 @@
 import { availableParallelism } from "node:os";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import { ApiError } from "@quiver/api";
-import { RpcClient, WORKER_BOOT, workerEntry } from "@quiver/threads";
+import { RpcClient, startWorker, workerEntry } from "@quiver/threads";
 import type { PreparedUpsert, UpsertTarget } from "./prepare-upsert.js";
 
 const ENTRY = workerEntry("./ingest-thread.ts", import.meta.url);
@@ -36,7 +36,7 @@ export class IngestPool {
   }
 
   private spawn(): IngestThread {
-    const worker = new Worker(WORKER_BOOT, { workerData: { entry: ENTRY } });
+    const worker = startWorker(ENTRY);
     let ready!: () => void;
     const thread: IngestThread = {
       worker,
