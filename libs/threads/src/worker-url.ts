@@ -2,8 +2,9 @@ import { basename, extname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker, type WorkerOptions } from "node:worker_threads";
 
-/** This module's own file: a .ts under tsx or vitest, one of dist/*.mjs in a bundle. */
-const FROM_SOURCE = import.meta.url.endsWith(".ts");
+/** This module's own file: a .ts under tsx or vitest, one of dist/*.mjs in a bundle. (A module
+ * loaded through tsImport has a query after its path.) */
+const FROM_SOURCE = fileURLToPath(import.meta.url).endsWith(".ts");
 
 /** Loads the .ts module named in workerData.entry through tsx (threads do not inherit `--import tsx`). */
 const WORKER_BOOT = new URL("./worker-boot.mjs", import.meta.url);
