@@ -77,7 +77,8 @@ function upToDate(entryPoints) {
   const stamp = JSON.parse(readFileSync(stampFile, "utf8"));
   if (JSON.stringify(stamp.entryPoints) !== JSON.stringify(entryPoints)) return false;
   const built = statSync(stampFile).mtimeMs;
-  const inputs = [...stamp.inputs, "scripts/build.mjs", "package-lock.json"];
+  // npm ci keeps the files' dates from the registry: the install itself is an input
+  const inputs = [...stamp.inputs, "scripts/build.mjs", "node_modules/.package-lock.json"];
   const outputs = Object.keys(entryPoints).map((name) => `dist/${name}.mjs`);
   return (
     outputs.every((path) => existsSync(join(root, path))) &&
