@@ -11,5 +11,6 @@ case "${QUIVER_DATA_DIR:-}" in
 esac
 cd "$(dirname "$0")/.."
 export QUIVER_DATA_DIR="${QUIVER_DATA_DIR:-$PWD/data}"
-bash scripts/ensure-npm.sh
-exec node --import tsx apps/cli/src/main.ts serve
+# npm ci if needed, then the bundles in dist/ when a source changed (about a second)
+bash scripts/build.sh
+exec node dist/cli.mjs serve

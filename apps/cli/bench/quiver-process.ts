@@ -1,10 +1,11 @@
-// Quiver as `npm start` runs it (scripts/start.sh: `node --import tsx apps/cli/src/main.ts
-// serve`), in a child process of the benchmark on a free port over a given data directory.
+// Quiver as `npm start` runs it (scripts/start.sh: `node dist/cli.mjs serve`, the bundle), in a
+// child process of the benchmark on a free port over a given data directory.
 import { type ChildProcess, spawn } from "node:child_process";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { QuiverClient } from "@quiver/api";
 import { freePort } from "@quiver/testing";
+import { bundle } from "./bundles.js";
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 
@@ -22,7 +23,7 @@ export async function startQuiver(
   const port = await freePort();
   // extra node flags for the server, e.g. QUIVER_BENCH_NODE_FLAGS="--cpu-prof" to profile it
   const flags = (process.env.QUIVER_BENCH_NODE_FLAGS ?? "").split(" ").filter(Boolean);
-  const args = [...flags, "--import", "tsx", "apps/cli/src/main.ts", "serve"];
+  const args = [...flags, bundle("cli"), "serve"];
   const child: ChildProcess = spawn("node", args, {
     cwd: repo,
     env: {

@@ -4,7 +4,14 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort } from "./free-port.js";
 
-const repo = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
+const here = fileURLToPath(import.meta.url);
+/** Run from source (tsx, vitest), the processes start from source; from dist/cli.mjs, from dist/. */
+const fromSource = here.endsWith(".ts");
+const repo = resolve(dirname(here), fromSource ? "../../.." : "..");
+
+function nodeArgs(app: "coordinator" | "shard"): string[] {
+  return fromSource ? ["--import", "tsx", `apps/${app}/src/main.ts`] : [`dist/${app}.mjs`];
+}
 
 export interface LocalClusterOptions {
   natsUrl: string;
@@ -38,11 +45,11 @@ export interface LocalCluster {
 }
 
 function run(
-  entry: string,
+  app: "coordinator" | "shard",
   env: Record<string, string>,
   stdio: "inherit" | "ignore",
 ): ChildProcess {
-  return spawn(process.execPath, ["--import", "tsx", entry], {
+  return spawn(process.execPath, nodeArgs(app), {
     cwd: repo,
     env: { ...process.env, ...env },
     stdio: ["ignore", stdio, stdio],
@@ -74,7 +81,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     const dataDir = join(options.dataDir, shardId);
     mkdirSync(dataDir, { recursive: true });
     return run(
-      "apps/shard/src/main.ts",
+      "shard",
       {
         ...common,
         ...options.shardEnv,
@@ -88,7 +95,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
   };
   const shardProcesses = Array.from({ length: options.shards }, (_, i) => startShard(i));
   const coordinator = run(
-    "apps/coordinator/src/main.ts",
+    "coordinator",
     {
       ...common,
       ...options.coordinatorEnv,

@@ -4,6 +4,7 @@ import { ApiError, ApiErrorCode } from "@quiver/api";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import { errorsPlugin } from "./plugins/errors.js";
 import { openapiPlugin } from "./plugins/openapi.js";
+import { serializersOnFirstUse } from "./plugins/serialization.js";
 import { serverTimingPlugin } from "./plugins/server-timing.js";
 import { tenantPlugin } from "./plugins/tenant.js";
 import { validatorCompiler } from "./plugins/validation.js";
@@ -35,6 +36,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     loggerInstance: options.logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimit ?? 64 * 1024 * 1024,
+    schemaController: { compilersFactory: { buildSerializer: serializersOnFirstUse } },
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
 

@@ -93,7 +93,9 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     app,
     catalog,
     async listen(host, port) {
-      return app.listen({ host, port });
+      const address = await app.listen({ host, port });
+      services.ingest.start();
+      return address;
     },
     async close() {
       closing = true;

@@ -1,4 +1,5 @@
-// A coordinator process (cluster mode): `node --import tsx apps/coordinator/src/main.ts`.
+// A coordinator process (cluster mode): `node dist/coordinator.mjs` after `npm run build`, or from
+// source: `node --import tsx apps/coordinator/src/main.ts`.
 // QUIVER_NATS_URL, QUIVER_HOST (127.0.0.1), QUIVER_PORT (8080), QUIVER_PARTITIONS (8),
 // QUIVER_LOG_LEVEL, QUIVER_PROBE_INTERVAL_MS (300000; 0: no background recall probe),
 // QUIVER_SERVER_TIMING (0; 1: a Server-Timing header on every response).

@@ -1,4 +1,5 @@
-// A shard node process (cluster mode): `node --import tsx apps/shard/src/main.ts`.
+// A shard node process (cluster mode): `node dist/shard.mjs` after `npm run build`, or from
+// source: `node --import tsx apps/shard/src/main.ts`.
 // QUIVER_NATS_URL, QUIVER_SHARD_ID, QUIVER_DATA_DIR, QUIVER_PARTITIONS (8), QUIVER_REPLICAS (1),
 // QUIVER_SHARD_HTTP_PORT (/metrics, /healthz, /readyz; 0 picks one), QUIVER_LOG_LEVEL,
 // QUIVER_SHARD_WORKERS (worker threads for the partitions; one per core).

@@ -8,6 +8,6 @@ export {
   Transferring,
 } from "./rpc-port.js";
 export { APPLY_SLICE_MS, TimeSlice } from "./time-slice.js";
-export { WORKER_BOOT, workerEntry } from "./worker-url.js";
+export { startWorker, workerEntry } from "./worker-url.js";
 export { JobThread, serveJobs } from "./job-thread.js";
 export { DEFAULT_SEARCH_COOLDOWN_MS, SearchGate } from "./search-gate.js";

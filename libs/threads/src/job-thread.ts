@@ -1,5 +1,5 @@
-import { Worker } from "node:worker_threads";
-import { WORKER_BOOT } from "./worker-url.js";
+import type { Worker } from "node:worker_threads";
+import { startWorker } from "./worker-url.js";
 
 /** A job's message to its thread, and the thread's answer. */
 interface JobRequest {
@@ -18,7 +18,7 @@ interface Queued {
 
 /**
  * Jobs run one after another in a thread of their own, kept for the next job and ended after
- * `idleMs` without one (its memory with it). The thread's module (`entry`, a .ts path) serves
+ * `idleMs` without one (its memory with it). The thread's module (`entry`, from workerEntry) serves
  * the jobs with serveJobs. The thread does not keep the process alive by itself.
  */
 export class JobThread<Input, Output> {
@@ -53,7 +53,7 @@ export class JobThread<Input, Output> {
   }
 
   private start(): Worker {
-    const thread = new Worker(WORKER_BOOT, { workerData: { entry: this.entry } });
+    const thread = startWorker(this.entry);
     thread.unref();
     thread.on("message", (reply: JobReply) => {
       const job = this.running;

@@ -1,16 +1,13 @@
 import { once } from "node:events";
-import { Worker } from "node:worker_threads";
 import { describe, expect, it } from "vitest";
 import { SearchGate } from "./search-gate.js";
 import { TimeSlice } from "./time-slice.js";
-import { WORKER_BOOT, workerEntry } from "./worker-url.js";
+import { startWorker, workerEntry } from "./worker-url.js";
 
 const waiter = workerEntry("./test-support/gate-waiter.ts", import.meta.url);
 
 function startWaiter(gate: SearchGate, maxMs: number) {
-  const thread = new Worker(WORKER_BOOT, {
-    workerData: { entry: waiter, buffer: gate.buffer, maxMs },
-  });
+  const thread = startWorker(waiter, { workerData: { buffer: gate.buffer, maxMs } });
   const messages: unknown[] = [];
   const next = () =>
     new Promise<unknown>((resolve) => {

@@ -15,7 +15,7 @@ const START_TIMEOUT_MS = 300_000;
 export interface ProcessStart {
   /** Spawn to GET /v1/libraries answering with every library. */
   serving_ms: number;
-  /** Spawn to the catalog's start (node, its modules, the connections; embedded: the shards). */
+  /** Spawn to the catalog's start (node, its bundle, the connections; embedded: the shards). */
   boot_ms?: number;
   /** The catalog's start as the process logged it (facts, snapshot, tail). */
   catalog_ms?: number;
@@ -40,7 +40,7 @@ export async function processStart(
   const url = `http://127.0.0.1:${port}`;
   const spawnedAtMs = Date.now();
   const started = performance.now();
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", script, ...args], {
+  const child: ChildProcess = spawn(process.execPath, [script, ...args], {
     cwd: repo,
     env: {
       ...process.env,

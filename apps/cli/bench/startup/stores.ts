@@ -14,10 +14,11 @@ import {
   LmdbLog,
 } from "@quiver/log";
 import { startNatsServer } from "@quiver/testing";
+import { bundle } from "../bundles.js";
 
 export type Mode = "cluster" | "embedded";
 
-/** How to start a coordinator process over a store: a script of this repo, its arguments and settings. */
+/** How to start a coordinator process over a store: its bundle, its arguments and settings. */
 export interface ProcessSpec {
   script: string;
   args: string[];
@@ -31,7 +32,7 @@ export interface Store {
   kv: KvStore;
   /** Closes this process's handles (an embedded store is one process's at a time); idempotent. */
   release(): Promise<void>;
-  /** A coordinator process over the store: `apps/coordinator` on NATS, `quiver serve` embedded. */
+  /** A coordinator process over the store: dist/coordinator.mjs on NATS, `quiver serve` embedded. */
   process(port: number): ProcessSpec;
   dispose(): Promise<void>;
 }
@@ -54,7 +55,7 @@ async function clusterStore(): Promise<Store> {
     kv,
     release,
     process: (port) => ({
-      script: "apps/coordinator/src/main.ts",
+      script: bundle("coordinator"),
       args: [],
       env: { QUIVER_NATS_URL: server.url, QUIVER_PORT: String(port) },
     }),
@@ -79,7 +80,7 @@ async function embeddedStore(): Promise<Store> {
     kv,
     release,
     process: (port) => ({
-      script: "apps/cli/src/main.ts",
+      script: bundle("cli"),
       args: ["serve"],
       env: { QUIVER_DATA_DIR: dir, QUIVER_PORT: String(port) },
     }),

@@ -1,10 +1,9 @@
-import { fileURLToPath } from "node:url";
-import { Worker } from "node:worker_threads";
-import { WORKER_BOOT } from "@quiver/threads";
+import type { Worker } from "node:worker_threads";
+import { startWorker, workerEntry } from "@quiver/threads";
 import type { PartitionLibrary } from "@quiver/store";
 import type { RebuildInput, RebuildJobMessage, RebuildMessage } from "./rebuild-protocol.js";
 
-const WORKER_ENTRY = fileURLToPath(new URL("./rebuild-worker.ts", import.meta.url));
+const WORKER_ENTRY = workerEntry("./rebuild-worker.ts", import.meta.url);
 
 /** The index a rebuild produced: serializeIndex's bytes and the quantizer to persist. */
 export interface RebuiltIndex {
@@ -109,7 +108,7 @@ export class IndexRebuilder {
   /** The rebuild thread, started when there is none. */
   private rebuildThread(): Worker {
     if (this.thread) return this.thread;
-    const thread = new Worker(WORKER_BOOT, { workerData: { entry: WORKER_ENTRY } });
+    const thread = startWorker(WORKER_ENTRY);
     // a build in flight is awaited by its partition thread, which stays alive for it
     thread.unref();
     thread.on("message", (message: RebuildMessage) => {

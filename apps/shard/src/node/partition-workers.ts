@@ -1,9 +1,8 @@
 import { availableParallelism } from "node:os";
-import { fileURLToPath } from "node:url";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import type { PartitionServingState } from "@quiver/api";
 import { type Logger, silentLogger } from "@quiver/telemetry";
-import { RpcClient, ThreadClosedError, WORKER_BOOT } from "@quiver/threads";
+import { RpcClient, startWorker, ThreadClosedError, workerEntry } from "@quiver/threads";
 import type {
   PartitionWorkerConfig,
   PartitionWorkerEvent,
@@ -11,7 +10,7 @@ import type {
   PartitionWorkerOps,
 } from "../worker/protocol.js";
 
-const WORKER_ENTRY = fileURLToPath(new URL("../worker/partition-worker.ts", import.meta.url));
+const WORKER_ENTRY = workerEntry("../worker/partition-worker.ts", import.meta.url);
 
 /** Worker threads a shard node runs its partitions on: QUIVER_SHARD_WORKERS, else one per core. */
 export function defaultWorkerCount(env: NodeJS.ProcessEnv = process.env): number {
@@ -46,9 +45,7 @@ export class PartitionWorker {
   }
 
   private spawn(): void {
-    this.thread = new Worker(WORKER_BOOT, {
-      workerData: { entry: WORKER_ENTRY, config: this.config },
-    });
+    this.thread = startWorker(WORKER_ENTRY, { workerData: { config: this.config } });
     let ready!: () => void;
     let failed!: (error: Error) => void;
     this.started = new Promise<void>((resolve, reject) => {

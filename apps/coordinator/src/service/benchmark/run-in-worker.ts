@@ -1,10 +1,8 @@
 import type { BenchmarkInput, StrategyMeasurement } from "@quiver/engine";
-import { fileURLToPath } from "node:url";
-import { Worker } from "node:worker_threads";
+import { startWorker, workerEntry } from "@quiver/threads";
 
 /** What the worker thread is given (its `workerData`). */
 export interface WorkerTask {
-  entry: string;
   input: BenchmarkInput;
 }
 
@@ -13,12 +11,7 @@ export type WorkerMessage =
   | { type: "done"; results: StrategyMeasurement[] }
   | { type: "failed"; message: string };
 
-const ENTRY = fileURLToPath(
-  new URL(
-    import.meta.url.endsWith(".ts") ? "./benchmark-worker.ts" : "./benchmark-worker.js",
-    import.meta.url,
-  ),
-);
+const ENTRY = workerEntry("./benchmark-worker.ts", import.meta.url);
 
 /**
  * Runs the engine's benchmark in a worker thread, so that building indexes for minutes does not
@@ -31,10 +24,10 @@ export function runBenchmarkInWorker(
   signal?: AbortSignal,
 ): Promise<StrategyMeasurement[]> {
   return new Promise((resolve, reject) => {
-    const task: WorkerTask = { entry: ENTRY, input };
+    const task: WorkerTask = { input };
     const transfer = [input.base.buffer, input.queries.buffer] as ArrayBuffer[];
     if (input.queryRows) transfer.push(input.queryRows.buffer as ArrayBuffer);
-    const worker = new Worker(new URL("./boot.mjs", import.meta.url), {
+    const worker = startWorker(ENTRY, {
       workerData: task,
       transferList: [...new Set(transfer)],
     });

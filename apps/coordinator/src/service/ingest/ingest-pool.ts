@@ -1,7 +1,7 @@
 import { availableParallelism } from "node:os";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import { ApiError } from "@quiver/api";
-import { RpcClient, WORKER_BOOT, workerEntry } from "@quiver/threads";
+import { RpcClient, startWorker, workerEntry } from "@quiver/threads";
 import type { PreparedUpsert, UpsertTarget } from "./prepare-upsert.js";
 
 const ENTRY = workerEntry("./ingest-thread.ts", import.meta.url);
@@ -25,18 +25,23 @@ interface IngestThread {
 /**
  * The threads that prepare upserts (prepare-upsert.ts) for a coordinator: a request goes to the
  * thread with the fewest in flight; its body moves there uncopied and its events come back so.
- * A thread that dies is replaced; the requests it held fail with a 500.
+ * A thread that dies is replaced; the requests it held fail with a 500. The threads start with
+ * start() (once the coordinator serves: loading them would slow its start) or the first upsert.
  */
 export class IngestPool {
   private readonly threads: IngestThread[] = [];
   private closed = false;
 
-  constructor(size = defaultIngestWorkers()) {
-    for (let i = 0; i < size; i++) this.threads.push(this.spawn());
+  constructor(private readonly size = defaultIngestWorkers()) {}
+
+  /** Starts the threads, if not yet started. */
+  start(): void {
+    if (this.closed) return;
+    while (this.threads.length < this.size) this.threads.push(this.spawn());
   }
 
   private spawn(): IngestThread {
-    const worker = new Worker(WORKER_BOOT, { workerData: { entry: ENTRY } });
+    const worker = startWorker(ENTRY);
     let ready!: () => void;
     const thread: IngestThread = {
       worker,
@@ -61,6 +66,8 @@ export class IngestPool {
     target: UpsertTarget,
     idempotencyKey: string | undefined,
   ): Promise<Extract<PreparedUpsert, { ok: true }>> {
+    this.start();
+    if (this.threads.length === 0) throw new Error("the ingest threads are closed");
     const thread = this.threads.reduce((a, b) => (b.client.inFlight < a.client.inFlight ? b : a));
     await thread.ready;
     // a body of its own, to move (a framework buffer may be a view of a larger pool)
