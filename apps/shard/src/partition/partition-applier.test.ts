@@ -63,6 +63,25 @@ function upsert(libraryId: string, ids: number[]): QuiverEvent {
   };
 }
 
+/** Library `libraryId`'s quantizer trained on vectors 0..99 (training trn_1), as the log carries it. */
+function trainedOnFirst100(
+  libraryId: string,
+  config: Parameters<typeof quantizerTrainedEvents>[0]["config"],
+  parts?: number,
+) {
+  const rows = new Float32Array(100 * DIM);
+  for (let i = 0; i < 100; i++) rows.set(vectorOf(i), i * DIM);
+  return quantizerTrainedEvents({
+    libraryId,
+    trainingId: "trn_1",
+    config,
+    dimension: DIM,
+    rows,
+    n: 100,
+    parts,
+  });
+}
+
 describe("PartitionApplier", () => {
   let dir: string;
   let log: LmdbLog;
@@ -227,17 +246,7 @@ describe("PartitionApplier", () => {
     void a.run();
     // enough vectors, but no training yet: the partition never trains by itself
     expect(a.index("q")?.phase).toBe("exact");
-    const rows = new Float32Array(100 * DIM);
-    for (let i = 0; i < 100; i++) rows.set(vectorOf(i), i * DIM);
-    const events = quantizerTrainedEvents({
-      libraryId: "q",
-      trainingId: "trn_1",
-      config: scalar,
-      dimension: DIM,
-      rows,
-      n: 100,
-      parts: 3,
-    });
+    const events = trainedOnFirst100("q", scalar, 3);
     // a torn run (its last part never came) and a complete one: the complete one is used
     await append({ ...events[0], runId: "torn" });
     for (const event of events) await append(event);
@@ -279,16 +288,7 @@ describe("PartitionApplier", () => {
     const exact = workspace.figures();
     expect(exact.transientMemories).toBe(1);
     expect(exact.transientCommittedBytes).toBeGreaterThan(300 * DIM * 4);
-    const rows = new Float32Array(100 * DIM);
-    for (let i = 0; i < 100; i++) rows.set(vectorOf(i), i * DIM);
-    const events = quantizerTrainedEvents({
-      libraryId: "q",
-      trainingId: "trn_1",
-      config: scalar,
-      dimension: DIM,
-      rows,
-      n: 100,
-    });
+    const events = trainedOnFirst100("q", scalar);
     for (const event of events) await append(event);
     await until(() => a.index("q")?.phase === "quantized");
     const quantized = workspace.figures();
