@@ -132,10 +132,15 @@ export function deserializeIndex(
     throw new Error("not a library index snapshot of a known version");
   const phase: IndexPhase = bytes[5] === 0 ? "exact" : "quantized";
   const engineBytes = bytes.subarray(HEADER_BYTES);
-  const product = phase === "quantized" && codesOf(blueprintOf(record).strategy) === "product";
+  const codes = codesOf(blueprintOf(record).strategy);
+  const product = phase === "quantized" && codes === "product";
   const inner =
     bytes[6] === 0
-      ? FlatIndex.deserialize(engineBytes, { workspace })
+      ? FlatIndex.deserialize(engineBytes, {
+          workspace,
+          // the exact phase of a strategy on codes: freed whole once it is trained
+          transient: phase === "exact" && codes !== undefined,
+        })
       : HnswIndex.deserialize(engineBytes, {
           workspace,
           // PQ graphs keep choosing links on the originals, as createStrategyIndex builds them

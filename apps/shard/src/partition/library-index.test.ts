@@ -1,8 +1,9 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { KernelWorkspace, quantizerBytes, trainQuantizer } from "@quiver/engine";
 import { type PartitionLibrary, PartitionStore } from "@quiver/store";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { LibraryIndex } from "./library-index.js";
 
 const P = 0;
@@ -57,6 +58,29 @@ describe("LibraryIndex", () => {
     const [again] = index.search([1, 0, 0, 0], 1).ids;
     expect(again).toBe(a);
     expect(index.vectorId(again, store, P)).toBe("gamma");
+    index.dispose();
+  });
+
+  it("restores a trained library without a snapshot straight to codes, opening no transient memory", () => {
+    const scalar = { strategy: "scalar", bits: 8, calibration_samples: 20 } as const;
+    const trained: PartitionLibrary = { ...record, indexType: "hnsw", quantization: scalar };
+    store.apply(P, 2, (tx) => tx.putLibrary(trained));
+    const rows = new Float32Array(20 * 4);
+    for (let i = 0; i < 20; i++) {
+      const v = Float32Array.from([i, i % 3, Math.sin(i), 1]);
+      rows.set(v, i * 4);
+      store.apply(P, 3 + i, (tx) => tx.upsertVector("lib", `v${i}`, v, null));
+    }
+    const parameters = quantizerBytes(trainQuantizer(scalar, rows, 20, 4, "l2"));
+    vi.spyOn(store, "quantizer").mockReturnValue(parameters);
+    vi.spyOn(store, "readSnapshot").mockReturnValue(undefined);
+    const workspace = new KernelWorkspace();
+    const index = LibraryIndex.restore(trained, store, P, workspace);
+    expect(index.phase).toBe("quantized");
+    expect(index.size).toBe(20);
+    expect(workspace.figures()).toMatchObject({ memoriesCreated: 1, transientMemories: 0 });
+    const [hit] = index.search([7, 1, Math.sin(7), 1], 1).ids;
+    expect(index.vectorId(hit, store, P)).toBe("v7");
     index.dispose();
   });
 });

@@ -56,7 +56,7 @@ export class LibraryIndex {
 
   private constructor(
     readonly record: PartitionLibrary,
-    private built: StrategyIndex,
+    private readonly built: StrategyIndex,
     private readonly originals: StoreOriginals,
     readonly workspace: KernelWorkspace | undefined,
   ) {}
@@ -88,12 +88,24 @@ export class LibraryIndex {
     const snapshot = store.readSnapshot(partition, record.libraryId);
     if (snapshot) return LibraryIndex.fromSnapshot(record, store, partition, snapshot, workspace);
     const parameters = store.quantizer(partition, record.libraryId);
-    const index = LibraryIndex.create(record, store, partition, workspace);
-    if (parameters) index.replace(index.quantizedIndex(store, partition, parameters));
-    else
+    if (!parameters) {
+      const index = LibraryIndex.create(record, store, partition, workspace);
       for (const v of store.vectors(partition, record.libraryId))
         index.upsert(v.internalId, v.vector);
-    return index;
+      return index;
+    }
+    // straight to codes: an exact phase made only to be replaced would open a transient memory
+    const originals = new StoreOriginals(store, partition, record.libraryId, record.dimension);
+    const blueprint = blueprintOf(record);
+    const capacity = store.idBound(partition, record.libraryId);
+    const built = createStrategyIndex(
+      blueprint,
+      loadQuantizer(blueprint.strategy, blueprint.dim, parameters),
+      indexOptions(record, originals, workspace, capacity),
+    );
+    for (const v of store.vectors(partition, record.libraryId))
+      built.stored.upsert(v.internalId, v.vector);
+    return new LibraryIndex(record, built, originals, workspace);
   }
 
   /**
@@ -235,42 +247,6 @@ export class LibraryIndex {
   snapshotPieces(): { pieces: SnapshotPiece[]; release: () => void } {
     const release = this.built.stored.workspace.pin();
     return { pieces: indexSnapshotPieces(this.built.stored, this.phase), release };
-  }
-
-  /** The quantized index of stored parameters, holding every stored vector. */
-  private quantizedIndex(
-    store: PartitionStore,
-    partition: number,
-    parameters: Uint8Array,
-  ): StrategyIndex {
-    const blueprint = blueprintOf(this.record);
-    return this.filled(
-      store,
-      partition,
-      loadQuantizer(blueprint.strategy, blueprint.dim, parameters),
-    );
-  }
-
-  /** An index over `spec`'s codes holding every stored vector. */
-  private filled(
-    store: PartitionStore,
-    partition: number,
-    spec: Parameters<typeof createStrategyIndex>[1],
-  ): StrategyIndex {
-    const { libraryId } = this.record;
-    const capacity = store.idBound(partition, libraryId);
-    const options = indexOptions(this.record, this.originals, this.workspace, capacity);
-    const built = createStrategyIndex(blueprintOf(this.record), spec, options);
-    for (const v of store.vectors(partition, libraryId))
-      built.stored.upsert(v.internalId, v.vector);
-    return built;
-  }
-
-  /** Puts `next` in place of the current index and frees the old one. */
-  private replace(next: StrategyIndex): void {
-    const old = this.built;
-    this.built = next;
-    old.dispose();
   }
 }
 

@@ -63,6 +63,25 @@ function upsert(libraryId: string, ids: number[]): QuiverEvent {
   };
 }
 
+/** Library `libraryId`'s quantizer trained on vectors 0..99 (training trn_1), as the log carries it. */
+function trainedOnFirst100(
+  libraryId: string,
+  config: Parameters<typeof quantizerTrainedEvents>[0]["config"],
+  parts?: number,
+) {
+  const rows = new Float32Array(100 * DIM);
+  for (let i = 0; i < 100; i++) rows.set(vectorOf(i), i * DIM);
+  return quantizerTrainedEvents({
+    libraryId,
+    trainingId: "trn_1",
+    config,
+    dimension: DIM,
+    rows,
+    n: 100,
+    parts,
+  });
+}
+
 describe("PartitionApplier", () => {
   let dir: string;
   let log: LmdbLog;
@@ -227,17 +246,7 @@ describe("PartitionApplier", () => {
     void a.run();
     // enough vectors, but no training yet: the partition never trains by itself
     expect(a.index("q")?.phase).toBe("exact");
-    const rows = new Float32Array(100 * DIM);
-    for (let i = 0; i < 100; i++) rows.set(vectorOf(i), i * DIM);
-    const events = quantizerTrainedEvents({
-      libraryId: "q",
-      trainingId: "trn_1",
-      config: scalar,
-      dimension: DIM,
-      rows,
-      n: 100,
-      parts: 3,
-    });
+    const events = trainedOnFirst100("q", scalar, 3);
     // a torn run (its last part never came) and a complete one: the complete one is used
     await append({ ...events[0], runId: "torn" });
     for (const event of events) await append(event);
@@ -256,6 +265,41 @@ describe("PartitionApplier", () => {
     b.restore();
     expect(b.index("q")?.phase).toBe("quantized");
     expect(b.index("q")?.size).toBe(150);
+  });
+
+  it("keeps a library's exact phase in a transient kernel memory and gives it back when the codes replace it", async () => {
+    const scalar = { strategy: "scalar", bits: 8, calibration_samples: 100 } as const;
+    const workspace = new KernelWorkspace();
+    await append(library("f"));
+    await append(library("q", scalar));
+    await append(upsert("f", [1, 2, 3]));
+    for (let i = 0; i < 300; i += 50)
+      await append(
+        upsert(
+          "q",
+          Array.from({ length: 50 }, (_, j) => i + j),
+        ),
+      );
+    const a = applier({ workspace });
+    a.restore();
+    await a.catchUp();
+    void a.run();
+    expect(a.index("q")?.phase).toBe("exact");
+    const exact = workspace.figures();
+    expect(exact.transientMemories).toBe(1);
+    expect(exact.transientCommittedBytes).toBeGreaterThan(300 * DIM * 4);
+    const events = trainedOnFirst100("q", scalar);
+    for (const event of events) await append(event);
+    await until(() => a.index("q")?.phase === "quantized");
+    const quantized = workspace.figures();
+    expect(quantized.transientMemories).toBe(0);
+    expect(quantized.transientCommittedBytes).toBe(0);
+    expect(quantized.memories).toBe(1);
+    expect(quantized.committedBytes).toBeLessThan(exact.committedBytes);
+    expect(a.index("f")?.size).toBe(3);
+    const hit = a.index("q")?.search(vectorOf(42), 1);
+    expect(store.vectorId(P, "q", hit?.ids[0] ?? -1)).toBe("v42");
+    await a.stop();
   });
 
   it("a library whose index cannot be built fails alone; the partition and its other libraries go on", async () => {

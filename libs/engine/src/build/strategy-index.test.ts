@@ -47,6 +47,35 @@ describe("the strategy-to-index builder", () => {
     expect(full.stored.size).toBe(N);
   });
 
+  it("keeps the exact phase in a transient memory, given back once the codes replace it", () => {
+    const workspace = new KernelWorkspace();
+    const none = createStrategyIndex(blueprint({ strategy: "none" }), undefined, { workspace });
+    none.index.upsert(0, vectorOf(data, DIM, 0));
+    const exact = buildStrategyIndex(
+      blueprint(scalar),
+      { values: data, count: 150 },
+      { workspace },
+    );
+    expect(exact.phase).toBe("exact");
+    expect(workspace.isTransient(exact.stored.store.home.mem)).toBe(true);
+    expect(workspace.isTransient(none.stored.store.home.mem)).toBe(false);
+    const withExact = workspace.figures();
+    expect(withExact.transientMemories).toBe(1);
+    expect(withExact.transientCommittedBytes).toBeGreaterThan(150 * DIM * 4);
+    const trained = buildStrategyIndex(
+      blueprint(scalar),
+      { values: data, count: N },
+      { workspace },
+    );
+    expect(workspace.isTransient(trained.stored.store.home.mem)).toBe(false);
+    exact.dispose();
+    const after = workspace.figures();
+    expect(after.transientMemories).toBe(0);
+    expect(after.memories).toBe(1);
+    expect(after.transientCommittedBytes).toBe(0);
+    expect(trained.index.search(vectorOf(data, DIM, 3), 1).ids[0]).toBe(3);
+  });
+
   it("trains apart from building: loaded parameters build the same index", () => {
     const bp = blueprint(hybridProduct);
     const built = buildStrategyIndex(bp, { values: data, count: N }, { originals });

@@ -62,7 +62,8 @@ export function createStrategyIndex(
   const base = { dim, metric, storage, capacity, workspace };
   const flat = blueprint.indexType === "flat" || (trains && !trained);
   const stored = flat
-    ? new FlatIndex(base)
+    ? // an exact phase is freed whole when its training switches the library to codes
+      new FlatIndex({ ...base, transient: trains && !trained })
     : new HnswIndex({
         ...base,
         ...blueprint.hnsw,

@@ -22,7 +22,10 @@ import { checkK, VectorInput } from "../vector-input.js";
 import { KernelWorkspace } from "../workspace/kernel-workspace.js";
 import type { RegionSet } from "../workspace/region.js";
 
-export type FlatOptions = StoredIndexOptions;
+export interface FlatOptions extends StoredIndexOptions {
+  /** Its regions go to a transient memory (see KernelWorkspace's `open`): an exact phase. */
+  transient?: boolean;
+}
 
 const SNAPSHOT_MAGIC = "QVFL";
 const SNAPSHOT_VERSION = 1;
@@ -49,7 +52,7 @@ export class FlatIndex implements StoredIndex {
     this.dim = checkDimension(options.dim);
     this.metric = checkMetric(options.metric);
     this.workspace = options.workspace ?? new KernelWorkspace();
-    this.home = this.workspace.open();
+    this.home = this.workspace.open({ transient: options.transient });
     const storage = options.storage ?? { kind: "f32" };
     // without a capacity the store picks a small start (4 to 64 rows, ~4 KiB)
     this.store = createStore(
@@ -188,7 +191,10 @@ export class FlatIndex implements StoredIndex {
   }
 
   /** Restores a snapshot into `workspace` (else a private one). */
-  static deserialize(bytes: Uint8Array, options: { workspace?: KernelWorkspace } = {}): FlatIndex {
+  static deserialize(
+    bytes: Uint8Array,
+    options: { workspace?: KernelWorkspace; transient?: boolean } = {},
+  ): FlatIndex {
     const snap = readSnapshot(bytes, SNAPSHOT_MAGIC, [SNAPSHOT_VERSION]);
     const h = snap.header;
     const dim = h.dim as number;
@@ -199,6 +205,7 @@ export class FlatIndex implements StoredIndex {
       storage: storeSpecFromParameters(String(h.store), dim, snap.section("quantizer")),
       capacity: n,
       workspace: options.workspace,
+      transient: options.transient,
     });
     index.store.loadRecords(snap.section("records", n * index.store.recordBytes), n);
     index.present.set(snap.section("present", n));

@@ -213,3 +213,97 @@ describe("KernelWorkspace", () => {
     sets.slice(0, 10).forEach((set, i) => expect(painted([...set.regions][0], i)).toBe(true));
   });
 });
+
+describe("KernelWorkspace's transient memories", () => {
+  it("keeps transient sets apart from lasting ones", () => {
+    const ws = new KernelWorkspace();
+    const lasting = ws.open();
+    const transient = ws.open({ transient: true });
+    const later = ws.open();
+    expect(transient.mem).not.toBe(lasting.mem);
+    expect(later.mem).toBe(lasting.mem);
+    expect(ws.isTransient(transient.mem)).toBe(true);
+    expect(ws.isTransient(lasting.mem)).toBe(false);
+    expect(ws.open({ transient: true }).mem).toBe(transient.mem);
+    expect(ws.figures().transientMemories).toBe(1);
+  });
+
+  it("gives a transient memory's pages back once its sets are freed (the exact phase's switch)", () => {
+    const ws = new KernelWorkspace();
+    const lasting = ws.open();
+    paint(lasting.alloc(100_000), 1);
+    const committedLasting = ws.figures().committedBytes;
+    // exact phases filled, then replaced by their (smaller) trained indexes
+    const exact = Array.from({ length: 20 }, (_, i) => {
+      const set = ws.open({ transient: true });
+      const region = set.alloc(1000);
+      for (const bytes of [10_000, 60_000, 130_000]) set.grow(region, bytes);
+      paint(region, i);
+      return set;
+    });
+    const before = ws.figures();
+    expect(before.transientMemories).toBe(1);
+    expect(before.transientCommittedBytes).toBeGreaterThan(20 * 130_000);
+    const trained = exact.map((set, i) => {
+      const codes = ws.open();
+      paint(codes.alloc(32_000), i);
+      set.dispose();
+      return codes;
+    });
+    const after = ws.figures();
+    expect(after.transientMemories).toBe(0);
+    expect(after.transientCommittedBytes).toBe(0);
+    expect(after.memories).toBe(1);
+    expect(after.memoriesCreated).toBe(2);
+    // what is left is the lasting memory, grown by the codes only
+    expect(after.committedBytes).toBeLessThan(committedLasting + 20 * 32_000 + 2 * MIB);
+    trained.forEach((set, i) => expect(painted([...set.regions][0], i)).toBe(true));
+    // the next exact phase opens a new transient memory
+    expect(ws.isTransient(ws.open({ transient: true }).mem)).toBe(true);
+  });
+
+  it("promotes the survivors of a half-free transient memory to a lasting one", () => {
+    const ws = new KernelWorkspace({ transientCompactionMinBytes: MIB });
+    const lasting = ws.open();
+    lasting.alloc(1000);
+    const sets = Array.from({ length: 60 }, (_, i) => {
+      const set = ws.open({ transient: true });
+      paint(set.alloc(40_000), i);
+      return set;
+    });
+    const transientMem = sets[0].mem;
+    expect(ws.needsCompaction()).toBe(false);
+    // two in three train and go; the third never does (a sample that never fills)
+    const stay = sets.filter((s, i) => (i % 3 === 0 ? true : (s.dispose(), false)));
+    expect(ws.needsCompaction()).toBe(true);
+    ws.compact();
+    const f = ws.figures();
+    expect(f.transientMemories).toBe(0);
+    expect(f.memories).toBe(1);
+    stay.forEach((set) => {
+      expect(set.mem).toBe(lasting.mem);
+      expect(painted([...set.regions][0], sets.indexOf(set))).toBe(true);
+    });
+    expect(ws.memoryList()).not.toContain(transientMem);
+    // promoted sets allocate in their lasting memory from now on
+    stay[0].alloc(1000);
+    expect(stay[0].mem).toBe(lasting.mem);
+  });
+
+  it("moves a full transient set to another transient memory, never a lasting one", () => {
+    const ws = new KernelWorkspace({ memoryLimitBytes: MIB });
+    const lasting = ws.open();
+    lasting.alloc(1000);
+    const a = ws.open({ transient: true });
+    a.alloc(600_000);
+    const b = ws.open({ transient: true });
+    const region = b.alloc(100_000);
+    paint(region, 7);
+    b.grow(region, 500_000, 100_000);
+    expect(b.mem).not.toBe(a.mem);
+    expect(b.mem).not.toBe(lasting.mem);
+    expect(ws.isTransient(b.mem)).toBe(true);
+    expect(painted(region, 7, 100_000)).toBe(true);
+    expect(ws.figures().transientMemories).toBe(2);
+  });
+});

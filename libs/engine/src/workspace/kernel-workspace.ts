@@ -11,12 +11,29 @@ export interface KernelWorkspaceOptions {
   compactionMinBytes?: number;
   /** ... and only when at least this share of them is free (0.5 by default). */
   compactionFreeShare?: number;
+  /** A transient memory is compacted once it has touched this many bytes (1 MiB by default)... */
+  transientCompactionMinBytes?: number;
+  /** ... and at least this share of them is free (0.5 by default). */
+  transientCompactionFreeShare?: number;
+}
+
+export interface OpenOptions {
+  /**
+   * The set is expected to be freed soon and as a whole (a library's exact phase before its
+   * training replaces it): it goes to a transient memory, which is dropped once its sets are
+   * gone, so that what they held goes back to the OS instead of leaving holes in a memory that
+   * lives on. Sets that outlive their transient memory's half are promoted to a lasting one.
+   */
+  transient?: boolean;
 }
 
 /** What a workspace holds, for node-level metrics. */
 export interface WorkspaceFigures {
   /** Wasm memories alive now, and created over the workspace's life. */
   memories: number;
+  /** Transient memories alive now (counted in `memories` too) and the bytes they hold. */
+  transientMemories: number;
+  transientCommittedBytes: number;
   memoriesCreated: number;
   /** Pages the memories hold (address space committed; resident only where touched). */
   committedBytes: number;
@@ -45,6 +62,10 @@ export interface WorkspaceFigures {
  *   resident. `compactStep` moves the live sets of a mostly free memory into another one, in
  *   bounded steps a serving thread interleaves with searches, then drops the emptied memory.
  *   A memory left with no set is dropped at once.
+ * - Transient sets (`open({ transient: true })`) live in memories of their own, which no lasting
+ *   set shares: once their sets are disposed the memory is dropped, even the current one, and its
+ *   pages go back to the OS. A transient memory half free is compacted into a lasting memory
+ *   (its survivors are promoted: they move once), at a lower size threshold than lasting ones.
  *
  * Single-threaded by design: one thread uses a workspace, and each index operation (search,
  * upsert, delete) runs to completion synchronously, so indexes share scratch safely. Regions move
@@ -55,8 +76,13 @@ export class KernelWorkspace {
   readonly memoryLimitBytes: number;
   private readonly compactionMinBytes: number;
   private readonly compactionFreeShare: number;
+  private readonly transientMinBytes: number;
+  private readonly transientFreeShare: number;
   private readonly memories: KernelMemory[] = [];
   private current: KernelMemory | undefined;
+  /** The memories of transient sets (a subset of `memories`), and the one new sets go to. */
+  private readonly transients = new Set<KernelMemory>();
+  private currentTransient: KernelMemory | undefined;
   private created = 0;
   private compaction: Compaction | undefined;
   /** Holders that need every region to stay where it is (see `pin`). */
@@ -66,11 +92,18 @@ export class KernelWorkspace {
     this.memoryLimitBytes = memoryLimitOf(options.memoryLimitBytes);
     this.compactionMinBytes = options.compactionMinBytes ?? 64 << 20;
     this.compactionFreeShare = options.compactionFreeShare ?? 0.5;
+    this.transientMinBytes = options.transientCompactionMinBytes ?? 1 << 20;
+    this.transientFreeShare = options.transientCompactionFreeShare ?? 0.5;
   }
 
-  /** A new, empty set of regions for one owner, placed in the current memory. */
-  open(): RegionSet {
-    return new RegionSet(this, this.currentMemory());
+  /** A new, empty set of regions for one owner, placed in the current memory of its kind. */
+  open(options: OpenOptions = {}): RegionSet {
+    return new RegionSet(this, this.currentMemory(options.transient === true));
+  }
+
+  /** Whether `mem` holds transient sets only. */
+  isTransient(mem: KernelMemory): boolean {
+    return this.transients.has(mem);
   }
 
   /**
@@ -89,13 +122,16 @@ export class KernelWorkspace {
       );
     }
     const from = set.mem;
-    const candidates = [this.current, ...this.memories].filter(
-      (m): m is KernelMemory => m !== undefined && m !== from && !m.draining,
+    const transient = this.transients.has(from);
+    const current = transient ? this.currentTransient : this.current;
+    const candidates = [current, ...this.memories].filter(
+      (m): m is KernelMemory =>
+        m !== undefined && m !== from && !m.draining && this.transients.has(m) === transient,
     );
     for (const mem of candidates) {
       if (room(mem) >= need && set.moveTo(mem)) return this.afterMove(from);
     }
-    const target = this.addMemory(need);
+    const target = this.addMemory(need, transient);
     if (!set.moveTo(target)) throw target.full(need);
     this.afterMove(from);
   }
@@ -151,6 +187,7 @@ export class KernelWorkspace {
 
   figures(): WorkspaceFigures {
     let committed = 0;
+    let transientCommitted = 0;
     let touched = 0;
     let allocated = 0;
     let scratchWasm = 0;
@@ -158,6 +195,7 @@ export class KernelWorkspace {
     let sets = 0;
     for (const mem of this.memories) {
       committed += mem.bytes();
+      if (this.transients.has(mem)) transientCommitted += mem.bytes();
       touched += mem.allocator.highWater;
       allocated += mem.allocator.allocatedBytes;
       if (mem.hasScratch()) {
@@ -168,6 +206,8 @@ export class KernelWorkspace {
     }
     return {
       memories: this.memories.length,
+      transientMemories: this.transients.size,
+      transientCommittedBytes: transientCommitted,
       memoriesCreated: this.created,
       committedBytes: committed,
       touchedBytes: touched,
@@ -184,19 +224,26 @@ export class KernelWorkspace {
     return this.memories;
   }
 
-  private currentMemory(): KernelMemory {
-    if (this.current === undefined || this.current.draining) this.current = this.addMemory(0);
-    return this.current;
+  private currentMemory(transient: boolean): KernelMemory {
+    const current = transient ? this.currentTransient : this.current;
+    if (current === undefined || current.draining) return this.addMemory(0, transient);
+    return current;
   }
 
-  private addMemory(initialBytes: number): KernelMemory {
+  /** A new memory, which becomes the current one of its kind. */
+  private addMemory(initialBytes: number, transient = false): KernelMemory {
     const mem = new KernelMemory({
       limitBytes: this.memoryLimitBytes,
       initialBytes: initialBytes + FIRST_OFFSET,
     });
     this.memories.push(mem);
     this.created++;
-    this.current = mem;
+    if (transient) {
+      this.transients.add(mem);
+      this.currentTransient = mem;
+    } else {
+      this.current = mem;
+    }
     return mem;
   }
 
@@ -205,6 +252,7 @@ export class KernelWorkspace {
   }
 
   private dropIfEmpty(mem: KernelMemory): void {
+    // an empty current memory is kept for the next set, unless transient: its pages go back now
     if (mem.sets.size > 0 || mem === this.current) return;
     if (this.compaction?.source === mem) return; // the compaction drops it
     this.remove(mem);
@@ -214,6 +262,8 @@ export class KernelWorkspace {
     const i = this.memories.indexOf(mem);
     if (i >= 0) this.memories.splice(i, 1);
     if (this.current === mem) this.current = undefined;
+    if (this.currentTransient === mem) this.currentTransient = undefined;
+    this.transients.delete(mem);
   }
 
   /** The memory with the most free touched bytes, if it passes the thresholds. */
@@ -224,7 +274,10 @@ export class KernelWorkspace {
       if (mem.draining) continue;
       const touched = mem.allocator.highWater;
       const free = touched - mem.allocator.allocatedBytes;
-      if (touched < this.compactionMinBytes || free < this.compactionFreeShare * touched) continue;
+      const transient = this.transients.has(mem);
+      const minBytes = transient ? this.transientMinBytes : this.compactionMinBytes;
+      const freeShare = transient ? this.transientFreeShare : this.compactionFreeShare;
+      if (touched < minBytes || free < freeShare * touched) continue;
       if (free > bestFree) {
         best = mem;
         bestFree = free;
@@ -233,10 +286,15 @@ export class KernelWorkspace {
     return best;
   }
 
-  /** Another memory with room for the source's live bytes, else a new one sized for them. */
+  /**
+   * Another lasting memory with room for the source's live bytes, else a new one sized for them:
+   * a transient memory's survivors are promoted to a lasting one.
+   */
   private compactionTarget(source: KernelMemory): KernelMemory {
     const live = source.allocator.allocatedBytes;
-    const other = this.memories.find((m) => m !== source && !m.draining && room(m) >= live);
+    const other = this.memories.find(
+      (m) => m !== source && !m.draining && !this.transients.has(m) && room(m) >= live,
+    );
     if (other !== undefined) {
       this.current = other;
       return other;
