@@ -5,8 +5,14 @@
 import { mkdirSync } from "node:fs";
 import { createServer } from "node:http";
 import { join, resolve } from "node:path";
-import { KvMembership, MembershipRouter, NatsShardClient, sampleAcross } from "@quiver/cluster";
-import { JetStreamLog } from "@quiver/log";
+import {
+  CATALOG_BUCKET,
+  KvMembership,
+  MembershipRouter,
+  NatsShardClient,
+  sampleAcross,
+} from "@quiver/cluster";
+import { JetStreamKv, JetStreamLog } from "@quiver/log";
 import { collectProcessMetrics, createLogger, Registry } from "@quiver/telemetry";
 import { MembershipAgent } from "./node/membership-agent.js";
 import { ShardNode } from "./node/shard-node.js";
@@ -55,6 +61,8 @@ const log = await JetStreamLog.connect({ servers });
 const membership = await KvMembership.open(log.connection);
 // trainings sample a library across the cluster: its partitions may be served by other nodes
 const router = new MembershipRouter(membership, (id) => new NatsShardClient(log.connection, id));
+// benchmark jobs keep their records beside the catalog's facts, where every coordinator reads them
+const kv = await JetStreamKv.open(log.connection, { bucket: CATALOG_BUCKET });
 const node = await ShardNode.start({
   shardId,
   storePath: join(dataDir, "store"),
@@ -65,6 +73,7 @@ const node = await ShardNode.start({
     log,
     sampler: (library, count, seed) => sampleAcross(router, library, count, seed),
   },
+  benchmarks: { kv },
 });
 const rpc = new ShardRpcServer(log.connection, node, logger);
 rpc.start();
@@ -84,6 +93,7 @@ const stop = async () => {
   await agent.stop();
   await rpc.stop();
   await node.close();
+  await kv.close();
   await membership.close();
   await log.close();
   http.close();

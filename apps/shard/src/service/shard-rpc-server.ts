@@ -68,6 +68,8 @@ export class ShardRpcServer {
           return { ok: true, nodeStats: await this.shard.nodeStats(request.request) };
         case "train":
           return { ok: true, train: await this.shard.train(request.request) };
+        case "benchmark":
+          return { ok: true, benchmark: await this.shard.benchmark(request.request) };
         default:
           return { ok: false, message: `unknown operation ${(request as { op: unknown }).op}` };
       }

@@ -1,4 +1,6 @@
 import {
+  type ShardBenchmarkRequest,
+  type ShardBenchmarkResponse,
   decodeShardRpc,
   encodeShardRpc,
   type ShardClient,
@@ -115,6 +117,12 @@ export class NatsShardClient implements ShardClient {
   async train(request: ShardTrainRequest): Promise<ShardTrainResponse> {
     const reply = await this.call({ op: "train", request }, TRAIN_TIMEOUT_MS);
     return (reply as { train: ShardTrainResponse }).train;
+  }
+
+  /** Answers once the shard has taken the job over (the job then runs there). */
+  async benchmark(request: ShardBenchmarkRequest): Promise<ShardBenchmarkResponse> {
+    const reply = await this.call({ op: "benchmark", request }, 10_000);
+    return (reply as { benchmark: ShardBenchmarkResponse }).benchmark;
   }
 
   private call(request: ShardRpcRequest, timeoutMs: number): Promise<ShardRpcReply> {

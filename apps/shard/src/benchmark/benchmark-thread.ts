@@ -1,0 +1,21 @@
+// The benchmark thread of a shard node: measures strategies on a library's sample (the engine's
+// runner: builds, exact ground truth, searches) for minutes, off the partitions' threads, at the
+// lowest CPU priority, so that the node's searches and applying come first.
+import { setPriority } from "node:os";
+import { parentPort } from "node:worker_threads";
+import { type BenchmarkInput, runBenchmark, type StrategyMeasurement } from "@quiver/engine";
+import { serveJobs } from "@quiver/threads";
+
+setPriority(19); // this thread only (Linux: a thread's own nice value)
+if (!parentPort) throw new Error("benchmark-thread.ts runs as a worker thread");
+serveJobs<BenchmarkInput, StrategyMeasurement[]>(parentPort, (input, progress) => {
+  let last = -1;
+  const output = runBenchmark(input, (fraction) => {
+    // a report per half percent is enough for a progress bar
+    if (fraction - last >= 0.005 || fraction === 1) {
+      last = fraction;
+      progress(fraction);
+    }
+  });
+  return { output };
+});
