@@ -1,4 +1,4 @@
-import { type BenchmarkJobResponse, isApiError, QuiverClient } from "@quiver/api";
+import { isApiError, QuiverClient } from "@quiver/api";
 import {
   BenchmarkJobStore,
   CATALOG_BUCKET,
@@ -11,21 +11,12 @@ import { JetStreamKv, JetStreamLog } from "@quiver/log";
 import { silentLogger } from "@quiver/telemetry";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestCluster, type TestCluster } from "./test-support/test-cluster.js";
-import { randomVectors } from "./test-support/vectors.js";
+import { finishedJob, loadedLibrary } from "./test-support/benchmark-jobs.js";
 
 const PARTITIONS = 4;
 const DIM = 16;
 const VECTORS = 4_000;
 const LEASE_MS = 3_000;
-
-async function finished(client: QuiverClient, libraryId: string, jobId: string) {
-  let job: BenchmarkJobResponse;
-  do {
-    await new Promise((r) => setTimeout(r, 200));
-    job = await client.benchmark(libraryId, jobId);
-  } while (job.status === "running");
-  return job;
-}
 
 // Two coordinators (the cluster's process and one in this process) over nats-server, two shard
 // processes: a benchmark job runs on a shard node, its record in the catalog's KV bucket.
@@ -61,18 +52,7 @@ describe("cluster: benchmark jobs on shard nodes, their state in the KV bucket",
       probeIntervalMs: 0,
     });
     second = new QuiverClient({ url: await coordinator.listen("127.0.0.1", 0) });
-    const library = await first.createLibrary({ name: "bench", dimension: DIM, metric: "l2" });
-    libraryId = library.id;
-    const data = randomVectors(VECTORS, DIM, 3);
-    for (let start = 0; start < VECTORS; start += 1000)
-      await first.upsert(
-        libraryId,
-        Array.from({ length: 1000 }, (_, i) => ({
-          id: `v${start + i}`,
-          vector: data.subarray((start + i) * DIM, (start + i + 1) * DIM),
-        })),
-        { wait: true },
-      );
+    libraryId = await loadedLibrary(first, "bench", VECTORS, DIM, 3);
   });
 
   afterAll(async () => {
@@ -93,7 +73,7 @@ describe("cluster: benchmark jobs on shard nodes, their state in the KV bucket",
       (e: unknown) => e,
     );
     expect(isApiError(busy) && busy.code).toBe("BENCHMARK_RUNNING");
-    const job = await finished(second, libraryId, started.job_id);
+    const job = await finishedJob(second, libraryId, started.job_id);
     expect(job.error).toBeUndefined();
     expect(job.status).toBe("completed");
     // the sample came from both shard nodes' partitions
@@ -107,7 +87,7 @@ describe("cluster: benchmark jobs on shard nodes, their state in the KV bucket",
     const runner = (await store.read(libraryId, started.job_id))?.record.runner;
     expect(runner).toMatch(/^shard-[12]$/);
     cluster.shardProcesses[Number(runner!.slice(6)) - 1].kill("SIGKILL");
-    const job = await finished(first, libraryId, started.job_id);
+    const job = await finishedJob(first, libraryId, started.job_id);
     expect(job.status).toBe("failed");
     expect(job.error).toContain(`abandoned: shard ${runner}, which ran it, has not reported`);
   });

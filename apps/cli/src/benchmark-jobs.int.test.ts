@@ -3,7 +3,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   type BenchmarkJobResponse,
-  isApiError,
   QuiverClient,
   type ShardBenchmarkRequest,
   type ShardClient,
@@ -19,7 +18,7 @@ import { LmdbKv, LmdbLog } from "@quiver/log";
 import { MembershipAgent, ShardNode } from "@quiver/shard";
 import { silentLogger } from "@quiver/telemetry";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { randomVectors } from "./test-support/vectors.js";
+import { finishedJob, loadedLibrary, rejection } from "./test-support/benchmark-jobs.js";
 
 const PARTITIONS = 2;
 const DIM = 16;
@@ -43,24 +42,6 @@ function dyingRunner(node: ShardNode, kv: LmdbKv): ShardClient {
       return typeof value === "function" ? value.bind(target) : value;
     },
   });
-}
-
-async function rejection(promise: Promise<unknown>) {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!isApiError(error)) throw new Error(`expected an API error, got ${String(error)}`);
-  return error;
-}
-
-async function finished(client: QuiverClient, libraryId: string, jobId: string) {
-  let job: BenchmarkJobResponse;
-  do {
-    await new Promise((r) => setTimeout(r, 100));
-    job = await client.benchmark(libraryId, jobId);
-  } while (job.status === "running");
-  return job;
 }
 
 // Benchmark jobs live in the KV store and run on a shard node, so any coordinator answers for
@@ -119,18 +100,7 @@ describe("benchmark jobs in KV, run by a shard node, seen by every coordinator",
   it("starts a job through one coordinator, follows it through another and after a restart", async () => {
     const a = await coordinator();
     const b = await coordinator();
-    const library = await a.createLibrary({ name: "jobs", dimension: DIM, metric: "l2" });
-    libraryId = library.id;
-    const data = randomVectors(VECTORS, DIM, 7);
-    for (let start = 0; start < VECTORS; start += 1000)
-      await a.upsert(
-        libraryId,
-        Array.from({ length: 1000 }, (_, i) => ({
-          id: `v${start + i}`,
-          vector: data.subarray((start + i) * DIM, (start + i + 1) * DIM),
-        })),
-        { wait: true },
-      );
+    libraryId = await loadedLibrary(a, "jobs", VECTORS, DIM, 7);
 
     const posted = await fetch(`${a.url}/v1/libraries/${libraryId}/quantization/benchmark`, {
       method: "POST",
@@ -152,7 +122,7 @@ describe("benchmark jobs in KV, run by a shard node, seen by every coordinator",
     // the coordinator that started it stops; one started afterwards follows the job to its end
     await coordinators.shift()!.close();
     const c = await coordinator();
-    const job = await finished(c, libraryId, started.job_id);
+    const job = await finishedJob(c, libraryId, started.job_id);
     expect(job.error).toBeUndefined();
     expect(job).toMatchObject({ status: "completed", progress: 1, eta_seconds: 0 });
     expect(job.results.map((r) => r.strategy)).toEqual(["none", "scalar", "product", "hybrid"]);
@@ -172,7 +142,7 @@ describe("benchmark jobs in KV, run by a shard node, seen by every coordinator",
     expect(started).toHaveLength(1);
     expect(refused).toHaveLength(1);
     expect(refused[0]).toMatchObject({ status: 409, code: "BENCHMARK_RUNNING" });
-    expect((await finished(b, libraryId, started[0].job_id)).status).toBe("completed");
+    expect((await finishedJob(b, libraryId, started[0].job_id)).status).toBe("completed");
   });
 
   it("fails a job whose runner died once its lease passed, and frees the library", async () => {
@@ -180,7 +150,7 @@ describe("benchmark jobs in KV, run by a shard node, seen by every coordinator",
     const other = await coordinator();
     const started = await doomed.startBenchmark(libraryId, { strategies: ["none"] });
     expect(started.status).toBe("running");
-    const job = await finished(other, libraryId, started.job_id);
+    const job = await finishedJob(other, libraryId, started.job_id);
     expect(job.status).toBe("failed");
     expect(job.error).toMatch(/abandoned: shard doomed, which ran it, has not reported/);
     const next = await other.startBenchmark(libraryId, {
@@ -188,7 +158,7 @@ describe("benchmark jobs in KV, run by a shard node, seen by every coordinator",
       test_queries: 10,
       sample_size: 500,
     });
-    expect((await finished(other, libraryId, next.job_id)).status).toBe("completed");
+    expect((await finishedJob(other, libraryId, next.job_id)).status).toBe("completed");
   });
 
   it("answers 404 for an unknown job and removes a deleted library's jobs from KV", async () => {

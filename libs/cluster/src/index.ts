@@ -25,6 +25,7 @@ export {
   CATALOG_BUCKET,
   isAbandoned,
   jobView,
+  newJobRecord,
 } from "./benchmark-jobs/benchmark-job.js";
 export {
   BenchmarkJobStore,

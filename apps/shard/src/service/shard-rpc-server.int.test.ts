@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { encodeShardRpc, type ShardBenchmarkRequest, type ShardSearchRequest } from "@quiver/api";
-import { BenchmarkJobStore, NatsShardClient } from "@quiver/cluster";
+import { BenchmarkJobStore, NatsShardClient, newJobRecord } from "@quiver/cluster";
 import { Rng } from "@quiver/engine";
 import { encodeEvent, type QuiverEvent } from "@quiver/events";
 import { LmdbKv, LmdbLog } from "@quiver/log";
@@ -137,27 +137,10 @@ describe("shard RPC over NATS: messages of at most max_payload", () => {
   it("takes a benchmark whose queries are larger than one message over, and runs it", async () => {
     const store = new BenchmarkJobStore(kv);
     const jobId = "bench_wide";
-    const now = Date.now();
-    await store.create({
-      startedMs: now,
-      heartbeatMs: now,
-      leaseMs: 30_000,
-      job: {
-        job_id: jobId,
-        library_id: "wide",
-        url: "/v1/libraries/wide/quantization/benchmarks/bench_wide",
-        status: "running",
-        progress: 0,
-        eta_seconds: null,
-        started_at: new Date(now).toISOString(),
-        results: [],
-        recommendation: null,
-        recommended_config: null,
-        reason: null,
-        target_recall: 0.95,
-        sample: null,
-      },
-    });
+    const url = "/v1/libraries/wide/quantization/benchmarks/bench_wide";
+    await store.create(
+      newJobRecord({ libraryId: "wide", jobId, url, targetRecall: 0.95, leaseMs: 30_000 }),
+    );
     const benchmark: ShardBenchmarkRequest = {
       libraryId: "wide",
       jobId,

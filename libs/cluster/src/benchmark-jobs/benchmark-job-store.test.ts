@@ -8,33 +8,16 @@ import {
   benchmarkJobsPrefix,
   type BenchmarkJobRecord,
   decodeJobRecord,
+  newJobRecord,
 } from "./benchmark-job.js";
 import { JobLease, JobLostError } from "./benchmark-job-lease.js";
 import { BenchmarkJobStore } from "./benchmark-job-store.js";
 
 const LIBRARY = "lib_1";
 
-function newJob(jobId: string, startedMs: number, leaseMs = 30_000): BenchmarkJobRecord {
-  return {
-    startedMs,
-    heartbeatMs: startedMs,
-    leaseMs,
-    job: {
-      job_id: jobId,
-      library_id: LIBRARY,
-      url: `/v1/libraries/${LIBRARY}/quantization/benchmarks/${jobId}`,
-      status: "running",
-      progress: 0,
-      eta_seconds: null,
-      started_at: new Date(startedMs).toISOString(),
-      results: [],
-      recommendation: null,
-      recommended_config: null,
-      reason: null,
-      target_recall: 0.95,
-      sample: null,
-    },
-  };
+function newJob(jobId: string, nowMs: number, leaseMs = 30_000): BenchmarkJobRecord {
+  const url = `/v1/libraries/${LIBRARY}/quantization/benchmarks/${jobId}`;
+  return newJobRecord({ libraryId: LIBRARY, jobId, url, targetRecall: 0.95, leaseMs, nowMs });
 }
 
 describe("BenchmarkJobStore and JobLease", () => {

@@ -33,6 +33,38 @@ export interface BenchmarkJobRecord {
   runner?: string;
 }
 
+/** A new job's record: running, progress 0, held by its creator for `leaseMs`. */
+export function newJobRecord(fields: {
+  libraryId: string;
+  jobId: string;
+  url: string;
+  targetRecall: number;
+  leaseMs: number;
+  nowMs?: number;
+}): BenchmarkJobRecord {
+  const now = fields.nowMs ?? Date.now();
+  return {
+    startedMs: now,
+    heartbeatMs: now,
+    leaseMs: fields.leaseMs,
+    job: {
+      job_id: fields.jobId,
+      library_id: fields.libraryId,
+      url: fields.url,
+      status: "running",
+      progress: 0,
+      eta_seconds: null,
+      started_at: new Date(now).toISOString(),
+      results: [],
+      recommendation: null,
+      recommended_config: null,
+      reason: null,
+      target_recall: fields.targetRecall,
+      sample: null,
+    },
+  };
+}
+
 /** The library's latest job (benchmarkRunningKey). */
 export interface RunningMark {
   jobId: string;

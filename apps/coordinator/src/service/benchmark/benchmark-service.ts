@@ -8,7 +8,7 @@ import {
   type ShardBenchmarkRequest,
   type ShardClient,
 } from "@quiver/api";
-import { type BenchmarkJobRecord, BenchmarkJobStore, jobView } from "@quiver/cluster";
+import { type BenchmarkJobRecord, BenchmarkJobStore, jobView, newJobRecord } from "@quiver/cluster";
 import type { LibraryRecord } from "@quiver/events";
 import { isLogError, LogErrorCode } from "@quiver/log";
 import { randomBytes } from "node:crypto";
@@ -78,27 +78,13 @@ export class BenchmarkService {
       targetRecall,
       ...(q.strategy === "adaptive" ? { memoryBudgetBytes: q.max_memory_gb * 1e9 } : {}),
     };
-    const now = Date.now();
-    const record: BenchmarkJobRecord = {
-      startedMs: now,
-      heartbeatMs: now,
+    const record = newJobRecord({
+      libraryId: library.libraryId,
+      jobId,
+      url: benchmarkPath(library.libraryId, jobId),
+      targetRecall,
       leaseMs: HANDOFF_LEASE_MS,
-      job: {
-        job_id: jobId,
-        library_id: library.libraryId,
-        url: benchmarkPath(library.libraryId, jobId),
-        status: "running",
-        progress: 0,
-        eta_seconds: null,
-        started_at: new Date(now).toISOString(),
-        results: [],
-        recommendation: null,
-        recommended_config: null,
-        reason: null,
-        target_recall: targetRecall,
-        sample: null,
-      },
-    };
+    });
     const created = await this.store.create(record);
     if (!created.created)
       throw new ApiError(
