@@ -32,6 +32,8 @@ export async function startEmbedded(config: ServeConfig, logger?: Logger): Promi
   mkdirSync(config.dataDir, { recursive: true });
   const logPath = join(config.dataDir, "log");
   const eventLog = LmdbLog.open({ path: logPath });
+  // the catalog's snapshot, the library facts and the benchmark jobs (which the shard runs)
+  const kv = LmdbKv.open({ path: join(config.dataDir, "kv") });
   const shard = await ShardNode.start({
     shardId: "embedded",
     storePath: join(config.dataDir, "shard"),
@@ -44,6 +46,7 @@ export async function startEmbedded(config: ServeConfig, logger?: Logger): Promi
     registry: collectProcessMetrics(),
     // trainings append their quantizers to the log this thread writes
     training: { log: eventLog },
+    benchmarks: { kv },
   });
   const pressure = new ProcessSource({
     libraryMemory: () => shard.libraryMemory(),
@@ -59,8 +62,6 @@ export async function startEmbedded(config: ServeConfig, logger?: Logger): Promi
   );
   await agent.start();
   await agent.settled();
-  // the catalog's snapshot and the library facts
-  const kv = LmdbKv.open({ path: join(config.dataDir, "kv") });
   const coordinator = await startCoordinator({
     log: eventLog,
     kv,
@@ -95,9 +96,9 @@ export async function startEmbedded(config: ServeConfig, logger?: Logger): Promi
     close() {
       closed ??= (async () => {
         await coordinator.close();
-        await kv.close();
         await agent.stop();
         await shard.close();
+        await kv.close();
         await membership.close();
         await eventLog.close();
         log.info("Quiver stopped");

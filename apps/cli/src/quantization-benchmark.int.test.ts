@@ -1,4 +1,4 @@
-import { type BenchmarkJobResponse, isApiError, QuiverClient } from "@quiver/api";
+import { type BenchmarkJobResponse, QuiverClient } from "@quiver/api";
 import { silentLogger } from "@quiver/telemetry";
 import { type Dataset, loadFashionMnist, row, subset } from "@quiver/testing";
 import { spawn } from "node:child_process";
@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Embedded, startEmbedded } from "./embedded.js";
+import { rejection } from "./test-support/benchmark-jobs.js";
 import { engineRecalls } from "./test-support/engine-recall.js";
 
 const BASE = 10_000;
@@ -24,15 +25,6 @@ async function createLoaded(client: QuiverClient, name: string, data: Dataset, c
     );
   }
   return library;
-}
-
-async function rejection(promise: Promise<unknown>) {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!isApiError(error)) throw new Error(`expected an API error, got ${String(error)}`);
-  return error;
 }
 
 describe("quantization benchmark (embedded, Fashion-MNIST)", () => {

@@ -113,6 +113,7 @@ describe("the controllers' statistics fan out per shard node, not per library", 
     await catalog.start();
     ctx = {
       log,
+      kv,
       catalog,
       router,
       logger: silentLogger(),

@@ -19,7 +19,8 @@ export interface CoordinatorOptions {
   log: EventLog;
   /**
    * Where the catalog keeps its snapshot and the libraries' last-value facts (recall, policy
-   * decisions, migration progress): JetStreamKv in a cluster, LmdbKv in embedded mode.
+   * decisions, migration progress), and where benchmark jobs are recorded: JetStreamKv in a
+   * cluster, LmdbKv in embedded mode.
    */
   kv: KvStore;
   router: PartitionRouter;
@@ -57,6 +58,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   await catalog.start();
   const ctx: ServiceContext = {
     log: options.log,
+    kv: options.kv,
     catalog,
     router: options.router,
     logger: options.logger,

@@ -2,12 +2,19 @@
 // source: `node --import tsx apps/shard/src/main.ts`.
 // QUIVER_NATS_URL, QUIVER_SHARD_ID, QUIVER_DATA_DIR, QUIVER_PARTITIONS (8), QUIVER_REPLICAS (1),
 // QUIVER_SHARD_HTTP_PORT (/metrics, /healthz, /readyz; 0 picks one), QUIVER_LOG_LEVEL,
-// QUIVER_SHARD_WORKERS (worker threads for the partitions; one per core).
+// QUIVER_SHARD_WORKERS (worker threads for the partitions; one per core), QUIVER_BENCHMARK_LEASE_MS
+// (how long a benchmark job this node runs may go without a heartbeat before it counts as failed).
 import { mkdirSync } from "node:fs";
 import { createServer } from "node:http";
 import { join, resolve } from "node:path";
-import { KvMembership, MembershipRouter, NatsShardClient, sampleAcross } from "@quiver/cluster";
-import { JetStreamLog } from "@quiver/log";
+import {
+  CATALOG_BUCKET,
+  KvMembership,
+  MembershipRouter,
+  NatsShardClient,
+  sampleAcross,
+} from "@quiver/cluster";
+import { JetStreamKv, JetStreamLog } from "@quiver/log";
 import { collectProcessMetrics, createLogger, Registry } from "@quiver/telemetry";
 import { MembershipAgent } from "./node/membership-agent.js";
 import { ShardNode } from "./node/shard-node.js";
@@ -19,6 +26,11 @@ const dataDir = resolve(env.QUIVER_DATA_DIR || `./data/${shardId}`);
 const partitions = Number(env.QUIVER_PARTITIONS || 8);
 const replicas = Number(env.QUIVER_REPLICAS || 1);
 const logger = createLogger(`shard ${shardId}`);
+const benchmarkLeaseMs = env.QUIVER_BENCHMARK_LEASE_MS
+  ? Number(env.QUIVER_BENCHMARK_LEASE_MS)
+  : undefined;
+if (benchmarkLeaseMs !== undefined && !(Number.isInteger(benchmarkLeaseMs) && benchmarkLeaseMs > 0))
+  throw new Error("QUIVER_BENCHMARK_LEASE_MS must be a whole number of ms > 0");
 
 // The HTTP endpoints answer from the first moment: /healthz and /readyz say 503 "starting" until
 // the node's threads run and it has joined the membership.
@@ -56,6 +68,8 @@ const log = await JetStreamLog.connect({ servers });
 const membership = await KvMembership.open(log.connection);
 // trainings sample a library across the cluster: its partitions may be served by other nodes
 const router = new MembershipRouter(membership, (id) => new NatsShardClient(log.connection, id));
+// benchmark jobs keep their records beside the catalog's facts, where every coordinator reads them
+const kv = await JetStreamKv.open(log.connection, { bucket: CATALOG_BUCKET });
 const node = await ShardNode.start({
   shardId,
   storePath: join(dataDir, "store"),
@@ -66,6 +80,7 @@ const node = await ShardNode.start({
     log,
     sampler: (library, count, seed) => sampleAcross(router, library, count, seed),
   },
+  benchmarks: { kv, leaseMs: benchmarkLeaseMs },
 });
 const rpc = new ShardRpcServer(log.connection, node, logger);
 rpc.start();
@@ -85,6 +100,7 @@ const stop = async () => {
   await agent.stop();
   await rpc.stop();
   await node.close();
+  await kv.close();
   await membership.close();
   await log.close();
   http.close();

@@ -1,5 +1,7 @@
 import { decode, encode } from "@msgpack/msgpack";
 import type {
+  ShardBenchmarkRequest,
+  ShardBenchmarkResponse,
   ShardGetRequest,
   ShardLibraryStats,
   ShardNodeStats,
@@ -28,6 +30,7 @@ export type ShardRpcRequest =
   | { op: "libraryStats"; libraryId: string; partitions: number[] }
   | { op: "sample"; request: ShardSampleRequest }
   | { op: "train"; request: ShardTrainRequest }
+  | { op: "benchmark"; request: ShardBenchmarkRequest }
   | { op: "nodeStats"; request: ShardNodeStatsRequest };
 
 export type ShardRpcReply =
@@ -38,6 +41,7 @@ export type ShardRpcReply =
   | { ok: true; libraryStats: ShardLibraryStats }
   | { ok: true; sample: ShardSampleResponse }
   | { ok: true; train: ShardTrainResponse }
+  | { ok: true; benchmark: ShardBenchmarkResponse }
   | { ok: true; nodeStats: ShardNodeStats }
   | { ok: false; message: string };
 

@@ -240,6 +240,42 @@ export interface ShardTrainResponse {
   trainMs: number;
 }
 
+/** Where a benchmark's queries come from: drawn from the library, or sent by the caller. */
+export type BenchmarkQueries =
+  | { source: "library"; count: number }
+  | { source: "request"; count: number; vectors: Float32Array };
+
+/**
+ * Run a benchmark job (its record already in the KV store, created by the coordinator): the
+ * shard takes the job over (its record names the shard from then on), answers at once, and
+ * measures in a thread of its own on a sample drawn across the library's partitions, writing
+ * progress, heartbeats and the result to the job's record.
+ */
+export interface ShardBenchmarkRequest {
+  libraryId: string;
+  jobId: string;
+  /** The library's data partitions (0..partitions-1). */
+  partitions: number;
+  dimension: number;
+  metric: "l2" | "cosine" | "dot";
+  indexType: "hnsw" | "flat";
+  hnsw: { m: number; efConstruction: number; efSearch: number };
+  strategies: ConcreteQuantizationConfig[];
+  queries: BenchmarkQueries;
+  /** Most library vectors the indexes are built from. */
+  sampleSize: number;
+  /** Vectors the library holds (memory is extrapolated to it from the sample). */
+  libraryVectors: number;
+  targetRecall: number;
+  memoryBudgetBytes?: number;
+}
+
+export interface ShardBenchmarkResponse {
+  jobId: string;
+  /** The shard running it. */
+  runner: string;
+}
+
 /** A shard node as a coordinator sees it. */
 export interface ShardClient {
   readonly shardId: string;
@@ -264,4 +300,6 @@ export interface ShardClient {
    */
   sample(request: ShardSampleRequest): Promise<ShardSampleResponse>;
   train(request: ShardTrainRequest): Promise<ShardTrainResponse>;
+  /** Takes a benchmark job over and starts it; answers once the job's record names this shard. */
+  benchmark(request: ShardBenchmarkRequest): Promise<ShardBenchmarkResponse>;
 }

@@ -15,3 +15,27 @@ export {
   replyFrames,
   ReplyTooLargeError,
 } from "./routing/reply-frames.js";
+export {
+  abandoned,
+  BENCHMARK_KINDS,
+  benchmarkJobKey,
+  benchmarkJobsPrefix,
+  type BenchmarkJobRecord,
+  benchmarkRunningKey,
+  CATALOG_BUCKET,
+  isAbandoned,
+  jobView,
+  newJobRecord,
+} from "./benchmark-jobs/benchmark-job.js";
+export {
+  BenchmarkJobStore,
+  type BenchmarkJobStoreOptions,
+  type CreateResult,
+  KEPT_FINISHED_JOBS,
+} from "./benchmark-jobs/benchmark-job-store.js";
+export {
+  DEFAULT_JOB_LEASE_MS,
+  JobLease,
+  type JobLeaseOptions,
+  JobLostError,
+} from "./benchmark-jobs/benchmark-job-lease.js";

@@ -26,6 +26,14 @@ describe("JobThread", () => {
     jobs.close();
   });
 
+  it("passes a job's progress reports to its caller", async () => {
+    const jobs = new JobThread<number, number>(entry);
+    const reports: unknown[] = [];
+    expect(await jobs.run(100, [], (r) => reports.push(r))).toBe(10_000);
+    expect(reports).toEqual([0.5, 1]);
+    jobs.close();
+  });
+
   it("ends an idle thread and starts one again for the next job", async () => {
     const jobs = new JobThread<number, number>(entry, 50);
     expect(await jobs.run(3)).toBe(9);

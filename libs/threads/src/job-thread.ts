@@ -6,12 +6,16 @@ interface JobRequest {
   job: number;
   input: unknown;
 }
-type JobReply = { job: number; output: unknown } | { job: number; error: string };
+type JobReply =
+  | { job: number; output: unknown }
+  | { job: number; error: string }
+  | { job: number; progress: unknown };
 
 interface Queued {
   id: number;
   input: unknown;
   transfer: ArrayBuffer[];
+  onProgress?: (progress: unknown) => void;
   resolve(output: unknown): void;
   reject(error: Error): void;
 }
@@ -33,13 +37,21 @@ export class JobThread<Input, Output> {
     private readonly idleMs = 30_000,
   ) {}
 
-  /** Runs `input` after the jobs queued before it; its buffers in `transfer` move to the thread. */
-  run(input: Input, transfer: ArrayBuffer[] = []): Promise<Output> {
+  /**
+   * Runs `input` after the jobs queued before it; its buffers in `transfer` move to the thread.
+   * `onProgress` receives what the job reports while it runs (serveJobs' `progress`).
+   */
+  run(
+    input: Input,
+    transfer: ArrayBuffer[] = [],
+    onProgress?: (progress: unknown) => void,
+  ): Promise<Output> {
     return new Promise<Output>((resolve, reject) => {
       this.queue.push({
         id: this.nextId++,
         input,
         transfer,
+        onProgress,
         resolve: resolve as (output: unknown) => void,
         reject,
       });
@@ -58,6 +70,7 @@ export class JobThread<Input, Output> {
     thread.on("message", (reply: JobReply) => {
       const job = this.running;
       if (!job || reply.job !== job.id) return;
+      if ("progress" in reply) return job.onProgress?.(reply.progress);
       this.running = undefined;
       if ("error" in reply) job.reject(new Error(reply.error));
       else job.resolve(reply.output);
@@ -114,18 +127,23 @@ export class JobThread<Input, Output> {
 
 /**
  * The thread side of a JobThread: runs each job with `work` and answers its output (whose
- * `transfer` buffers move back) or its error.
+ * `transfer` buffers move back) or its error; `progress` posts a report to the job's caller.
  */
 export function serveJobs<Input, Output>(
   port: {
     on(event: "message", f: (m: JobRequest) => void): unknown;
     postMessage(m: unknown, t?: ArrayBuffer[]): void;
   },
-  work: (input: Input) => { output: Output; transfer?: ArrayBuffer[] },
+  work: (
+    input: Input,
+    progress: (report: unknown) => void,
+  ) => { output: Output; transfer?: ArrayBuffer[] },
 ): void {
   port.on("message", ({ job, input }) => {
+    const progress = (report: unknown) =>
+      port.postMessage({ job, progress: report } satisfies JobReply);
     try {
-      const { output, transfer } = work(input as Input);
+      const { output, transfer } = work(input as Input, progress);
       port.postMessage({ job, output } satisfies JobReply, transfer ?? []);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);

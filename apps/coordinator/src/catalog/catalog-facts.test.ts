@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { CATALOG_PARTITION } from "@quiver/events";
+import { BenchmarkJobStore, newJobRecord } from "@quiver/cluster";
 import { LmdbKv } from "@quiver/log";
 import { describe, expect, it } from "vitest";
 import { decisionKey, progressKey, recallKey } from "./fact-codec.js";
@@ -128,13 +129,23 @@ describe("Catalog: library facts in KV", () => {
     expect(other.recall("a")).toBeUndefined();
   });
 
-  it("removes at start the facts of libraries deleted while no coordinator removed them", async () => {
+  it("removes at start the facts and benchmark jobs of libraries deleted while no coordinator removed them", async () => {
     await f.append(created("a"));
     await f.append(created("b"));
     const { catalog } = await f.start();
     await catalog.facts.putRecall(measured("a", 1000, 0.7));
     await catalog.facts.putDecision(policyDecision("a", 1000));
     await catalog.facts.putRecall(measured("b", 1000, 0.9));
+    // benchmark jobs share the libraries' keys, and are no facts
+    const url = "/v1/libraries/a/quantization/benchmarks/bench_1";
+    const job = newJobRecord({
+      libraryId: "a",
+      jobId: "bench_1",
+      url,
+      targetRecall: 1,
+      leaseMs: 1,
+    });
+    expect(await new BenchmarkJobStore(f.kv).create(job)).toMatchObject({ created: true });
     await f.stop(catalog);
     // deleted by a coordinator that stopped before it removed the facts
     await f.append({ type: "library.deleted", libraryId: "a" });

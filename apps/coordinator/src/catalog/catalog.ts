@@ -17,7 +17,7 @@ import { SnapshotWriter } from "./snapshot-writer.js";
 export type { MigrationRecord } from "./catalog-state.js";
 
 /** The JetStream KV bucket of the catalog's snapshot and the library facts, in a cluster. */
-export const CATALOG_BUCKET = "quiver_catalog";
+export { CATALOG_BUCKET } from "@quiver/cluster";
 
 export interface CatalogOptions {
   /** A snapshot once this many catalog events have been applied since the last (1,000). */

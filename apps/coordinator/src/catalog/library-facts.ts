@@ -1,4 +1,5 @@
 import type { PolicyDecision, QuiverEvent, RecallMeasured } from "@quiver/events";
+import { BENCHMARK_KINDS } from "@quiver/cluster";
 import { isLogError, type KvChange, type KvStore, type KvWatch, LogErrorCode } from "@quiver/log";
 import type { Logger } from "@quiver/telemetry";
 import {
@@ -66,15 +67,17 @@ export class LibraryFacts {
       }
     })();
     const entries = await this.kv.list(FACTS_PREFIX);
+    let facts = 0;
     for (const e of entries) {
-      this.change({ op: "put", ...e });
+      if (this.change({ op: "put", ...e })) facts++;
+      // the sweep removes every key of a deleted library, its benchmark jobs included
       const libraryId = libraryOfKey(e.key);
       this.listed.set(libraryId, [...(this.listed.get(libraryId) ?? []), e.key]);
     }
     const pending = this.pending;
     this.pending = undefined;
     for (const change of pending) this.change(change);
-    return entries.length;
+    return facts;
   }
 
   async stop(): Promise<void> {
@@ -201,20 +204,25 @@ export class LibraryFacts {
     }
   }
 
-  private change(change: KvChange): void {
+  /** Takes a change of the store into this view; answers whether it was a fact's value. */
+  private change(change: KvChange): boolean {
     const [, libraryId, kind, migrationId] = change.key.split(".");
+    // benchmark jobs share the library's keys (and go with it) but are no facts: read on demand
+    if (BENCHMARK_KINDS.has(kind)) return false;
     if (change.op === "delete") {
       if (kind === "recall") this.recalls.delete(libraryId);
       else if (kind === "decision") this.decisions.delete(libraryId);
       else if (kind === "progress") this.progresses.delete(migrationId);
-      return;
+      return false;
     }
     try {
       const fact = decodeFact(change.key, change.value);
       if (fact) this.merge(fact);
       else this.logger.warn({ key: change.key }, "a library fact of an unknown kind was ignored");
+      return fact !== undefined;
     } catch (error) {
       this.logger.warn({ key: change.key, err: error }, "a library fact cannot be decoded");
+      return false;
     }
   }
 

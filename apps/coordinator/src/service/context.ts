@@ -1,4 +1,4 @@
-import type { EventLog } from "@quiver/log";
+import type { EventLog, KvStore } from "@quiver/log";
 import type { Logger } from "@quiver/telemetry";
 import type { Catalog } from "../catalog/catalog.js";
 import type { PartitionRouter } from "@quiver/cluster";
@@ -6,6 +6,8 @@ import type { PartitionRouter } from "@quiver/cluster";
 /** What the coordinator's services share. */
 export interface ServiceContext {
   log: EventLog;
+  /** The catalog's KV store: library facts, and the benchmark jobs' records. */
+  kv: KvStore;
   catalog: Catalog;
   router: PartitionRouter;
   logger: Logger;

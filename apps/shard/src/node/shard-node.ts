@@ -1,6 +1,8 @@
 import {
   apportion,
   type LibraryPartitionStats,
+  type ShardBenchmarkRequest,
+  type ShardBenchmarkResponse,
   type PartitionFailure,
   type PartitionLibraryStats,
   type PartitionSearchResult,
@@ -22,7 +24,7 @@ import {
   type ShardTrainResponse,
 } from "@quiver/api";
 import type { WorkspaceFigures } from "@quiver/engine";
-import type { EventLog } from "@quiver/log";
+import type { EventLog, KvStore } from "@quiver/log";
 import {
   AggregatorRegistry,
   type LibraryMemoryRow,
@@ -33,6 +35,7 @@ import {
   registerLibraryMetrics,
   silentLogger,
 } from "@quiver/telemetry";
+import { BenchmarkRunner } from "../benchmark/benchmark-runner.js";
 import { type LibrarySampler, LibraryTrainings } from "../training/library-trainings.js";
 import { NodeStatsPages } from "./node-stats-pages.js";
 import type { PartitionWorkerConfig, WorkerLogConfig } from "../worker/protocol.js";
@@ -65,6 +68,11 @@ export interface ShardNodeOptions {
    * library's partitions is drawn (default: from this node, which then serves them all).
    */
   training?: { log: EventLog; sampler?: LibrarySampler };
+  /**
+   * Benchmark jobs: the KV store of their records (the catalog's), and how long the node holds a
+   * job without reporting (default DEFAULT_JOB_LEASE_MS). They sample as the trainings do.
+   */
+  benchmarks?: { kv: KvStore; leaseMs?: number };
 }
 
 /**
@@ -110,6 +118,7 @@ export class ShardNode implements ShardClient {
   private readonly logger: Logger;
   private readonly registry: Registry;
   private readonly trainings: LibraryTrainings | undefined;
+  private readonly benchmarks: BenchmarkRunner | undefined;
   /** Every library's statistics, paged over one gathering per round. */
   private readonly statsPages = new NodeStatsPages(() => this.gatherLibraryStats());
   private closed = false;
@@ -144,19 +153,24 @@ export class ShardNode implements ShardClient {
         if (this.workers.workerOf(partition)) this.stateOf.set(partition, state);
       },
     });
-    const training = options.training;
+    const { training, benchmarks } = options;
+    const sampler: LibrarySampler =
+      training?.sampler ??
+      (async (library, count, seed) => {
+        const partitions = Array.from({ length: library.partitions }, (_, p) => p);
+        const { libraryId } = library;
+        return (await this.sample({ libraryId, partitions, count, seed })).vectors;
+      });
     this.trainings =
-      training &&
-      new LibraryTrainings({
-        log: training.log,
+      training && new LibraryTrainings({ log: training.log, logger: this.logger, sampler });
+    this.benchmarks =
+      benchmarks &&
+      new BenchmarkRunner({
+        shardId: this.shardId,
+        kv: benchmarks.kv,
+        leaseMs: benchmarks.leaseMs,
+        sampler,
         logger: this.logger,
-        sampler:
-          training.sampler ??
-          (async (library, count, seed) => {
-            const partitions = Array.from({ length: library.partitions }, (_, p) => p);
-            const { libraryId } = library;
-            return (await this.sample({ libraryId, partitions, count, seed })).vectors;
-          }),
       });
   }
 
@@ -395,6 +409,12 @@ export class ShardNode implements ShardClient {
     return this.trainings.train(request);
   }
 
+  /** Takes a benchmark job over and starts it (see ShardBenchmarkRequest). */
+  async benchmark(request: ShardBenchmarkRequest): Promise<ShardBenchmarkResponse> {
+    if (!this.benchmarks) throw new Error(`shard ${this.shardId} runs no benchmarks`);
+    return this.benchmarks.start(request);
+  }
+
   /** Each worker thread's kernel workspace figures. */
   workspaceFigures(): Promise<WorkspaceFigures[]> {
     return Promise.all(this.workers.all().map((w) => w.call("workspaceFigures")));
@@ -420,6 +440,7 @@ export class ShardNode implements ShardClient {
     await this.assigning;
     this.stateOf.clear();
     this.trainings?.close();
+    await this.benchmarks?.close();
     await this.workers.close();
   }
 }

@@ -2,11 +2,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { encodeShardRpc, type ShardSearchRequest } from "@quiver/api";
-import { NatsShardClient } from "@quiver/cluster";
+import { encodeShardRpc, type ShardBenchmarkRequest, type ShardSearchRequest } from "@quiver/api";
+import { BenchmarkJobStore, NatsShardClient, newJobRecord } from "@quiver/cluster";
 import { Rng } from "@quiver/engine";
 import { encodeEvent, type QuiverEvent } from "@quiver/events";
-import { LmdbLog } from "@quiver/log";
+import { LmdbKv, LmdbLog } from "@quiver/log";
 import { type NatsServer, startNatsServer } from "@quiver/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ShardNode } from "../node/shard-node.js";
@@ -55,6 +55,7 @@ function upserted(libraryId: string, dimension: number, n: number, p: number): Q
 describe("shard RPC over NATS: messages of at most max_payload", () => {
   let dir: string;
   let log: LmdbLog;
+  let kv: LmdbKv;
   let node: ShardNode;
   let nats: NatsServer;
   let serverConnection: NatsConnection;
@@ -86,11 +87,13 @@ describe("shard RPC over NATS: messages of at most max_payload", () => {
       await append(p, upserted("wide", WIDE, 50, p));
       for (let i = 0; i < SMALL; i++) await append(p, created(`small-${i}`, NARROW));
     }
+    kv = LmdbKv.open({ path: join(dir, "kv") });
     node = await ShardNode.start({
       shardId: "s1",
       storePath: join(dir, "store"),
       log: { kind: "lmdb", path: join(dir, "log") },
       workers: 2,
+      benchmarks: { kv },
     });
     await node.assign([0, 1, 2, 3]);
     nats = await startNatsServer();
@@ -108,6 +111,7 @@ describe("shard RPC over NATS: messages of at most max_payload", () => {
     await serverConnection?.close();
     await nats?.stop();
     await node?.close();
+    await kv?.close();
     await log?.close();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -128,6 +132,38 @@ describe("shard RPC over NATS: messages of at most max_payload", () => {
     const answered = await client.search(wide);
     expect(answered.results.every((r) => r.hits?.length === 100)).toBe(true);
     expect(answered).toEqual(direct);
+  });
+
+  it("takes a benchmark whose queries are larger than one message over, and runs it", async () => {
+    const store = new BenchmarkJobStore(kv);
+    const jobId = "bench_wide";
+    const url = "/v1/libraries/wide/quantization/benchmarks/bench_wide";
+    await store.create(
+      newJobRecord({ libraryId: "wide", jobId, url, targetRecall: 0.95, leaseMs: 30_000 }),
+    );
+    const benchmark: ShardBenchmarkRequest = {
+      libraryId: "wide",
+      jobId,
+      partitions: PARTITIONS,
+      dimension: WIDE,
+      metric: "l2",
+      indexType: "flat",
+      hnsw: { m: 8, efConstruction: 32, efSearch: 32 },
+      strategies: [{ strategy: "none" }],
+      queries: { source: "request", count: 100, vectors: randoms(100 * WIDE) },
+      sampleSize: 1_000,
+      libraryVectors: 200,
+      targetRecall: 0.95,
+    };
+    expect(encodeShardRpc({ op: "benchmark", request: benchmark }).byteLength).toBeGreaterThan(MB);
+    expect(await client.benchmark(benchmark)).toEqual({ jobId, runner: "s1" });
+    await expect
+      .poll(async () => (await store.read("wide", jobId))?.record.job.status, { timeout: 60_000 })
+      .toBe("completed");
+    const { record } = (await store.read("wide", jobId))!;
+    expect(record.runner).toBe("s1");
+    expect(record.job.sample).toMatchObject({ base_vectors: 200, queries: 100 });
+    expect(record.job.results[0]["recall@10"]).toBe(1);
   });
 
   it("answers every library's statistics, over several pages", async () => {

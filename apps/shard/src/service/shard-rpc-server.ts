@@ -7,21 +7,26 @@ import {
   shardRpcSubject,
 } from "@quiver/api";
 import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node";
-import { replyFrames } from "@quiver/cluster";
+import { ReplyAssembler, replyFrames } from "@quiver/cluster";
 import { type Logger, silentLogger } from "@quiver/telemetry";
 
 /** nats-server's default max_payload, until the connection says. */
 const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
+/** How long the frames of one request may take to come before those come are dropped. */
+const REQUEST_FRAMES_MS = 30_000;
 
 /**
  * Answers coordinators' requests for a shard node over NATS request/reply, on the shard's own
  * subject (a queue group, so a restarted process and its predecessor never both answer). A reply
  * larger than one message (max_payload: a search of 100 queries for 101 neighbours over 4
  * partitions already is) goes in several, which the NatsShardClient puts back together; one too
- * large to send at all is answered with an error saying so.
+ * large to send at all is answered with an error saying so. A request larger than one message
+ * comes in frames with one reply inbox, and is answered once it is whole.
  */
 export class ShardRpcServer {
   private subscription: Subscription | undefined;
+  /** Requests coming in frames, by their reply inbox. */
+  private readonly incoming = new Map<string, { frames: ReplyAssembler; timer: NodeJS.Timeout }>();
 
   constructor(
     private readonly nc: NatsConnection,
@@ -37,9 +42,35 @@ export class ShardRpcServer {
           this.logger.error({ err: error }, "shard rpc subscription failed");
           return;
         }
-        void this.answer(msg.data).then((reply) => this.respond(msg, reply));
+        const data = this.whole(msg);
+        if (data) void this.answer(data).then((reply) => this.respond(msg, reply));
       },
     });
+  }
+
+  /** The request a message completes: itself, or the last of its frames (else undefined). */
+  private whole(msg: Msg): Uint8Array | undefined {
+    const inbox = msg.reply;
+    if (!inbox || !isFrame(msg.data)) return msg.data;
+    let pending = this.incoming.get(inbox);
+    if (!pending) {
+      const timer = setTimeout(() => this.incoming.delete(inbox), REQUEST_FRAMES_MS);
+      timer.unref();
+      pending = { frames: new ReplyAssembler(), timer };
+      this.incoming.set(inbox, pending);
+    }
+    try {
+      const whole = pending.frames.add(msg.data);
+      if (!whole) return undefined;
+      clearTimeout(pending.timer);
+      this.incoming.delete(inbox);
+      return whole;
+    } catch (error) {
+      clearTimeout(pending.timer);
+      this.incoming.delete(inbox);
+      this.logger.warn({ err: error }, "a shard rpc request's frames do not fit together");
+      return undefined;
+    }
   }
 
   private async answer(data: Uint8Array): Promise<ShardRpcReply> {
@@ -68,6 +99,8 @@ export class ShardRpcServer {
           return { ok: true, nodeStats: await this.shard.nodeStats(request.request) };
         case "train":
           return { ok: true, train: await this.shard.train(request.request) };
+        case "benchmark":
+          return { ok: true, benchmark: await this.shard.benchmark(request.request) };
         default:
           return { ok: false, message: `unknown operation ${(request as { op: unknown }).op}` };
       }
@@ -94,5 +127,12 @@ export class ShardRpcServer {
 
   async stop(): Promise<void> {
     await this.subscription?.drain();
+    for (const { timer } of this.incoming.values()) clearTimeout(timer);
+    this.incoming.clear();
   }
+}
+
+/** A frame's first byte (reply-frames.ts), which no whole msgpack request starts with. */
+function isFrame(data: Uint8Array): boolean {
+  return data[0] === 0xc1;
 }

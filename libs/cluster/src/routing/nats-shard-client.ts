@@ -1,4 +1,6 @@
 import {
+  type ShardBenchmarkRequest,
+  type ShardBenchmarkResponse,
   decodeShardRpc,
   encodeShardRpc,
   type ShardClient,
@@ -17,8 +19,8 @@ import {
   type ShardTrainResponse,
   shardRpcSubject,
 } from "@quiver/api";
-import type { NatsConnection } from "@nats-io/transport-node";
-import { ReplyAssembler } from "./reply-frames.js";
+import { createInbox, type NatsConnection } from "@nats-io/transport-node";
+import { MAX_REPLY_BYTES, ReplyAssembler, replyFrames } from "./reply-frames.js";
 import { joinHalves, searchHalves } from "./search-halves.js";
 
 /** Vector bytes in one sample reply, well under nats-server's default 1 MB max_payload. */
@@ -117,17 +119,47 @@ export class NatsShardClient implements ShardClient {
     return (reply as { train: ShardTrainResponse }).train;
   }
 
+  /** Answers once the shard has taken the job over (the job then runs there). */
+  async benchmark(request: ShardBenchmarkRequest): Promise<ShardBenchmarkResponse> {
+    const reply = await this.call({ op: "benchmark", request }, 10_000);
+    return (reply as { benchmark: ShardBenchmarkResponse }).benchmark;
+  }
+
   private call(request: ShardRpcRequest, timeoutMs: number): Promise<ShardRpcReply> {
     return this.send(encodeShardRpc(request), timeoutMs);
   }
 
-  /** Sends an encoded request; answers its reply, put together from its messages. */
+  /**
+   * Sends an encoded request; answers its reply, put together from its messages. A request
+   * larger than one message (a benchmark with the caller's queries) goes in frames, each with the
+   * same reply inbox, by which the shard puts them back together.
+   */
   private async send(data: Uint8Array, timeoutMs: number): Promise<ShardRpcReply> {
     const waitMs = timeoutMs + REPLY_SLACK_MS;
-    const messages = await this.nc.requestMany(shardRpcSubject(this.shardId), data, {
-      strategy: "timer",
-      maxWait: waitMs,
-    });
+    const subject = shardRpcSubject(this.shardId);
+    let messages: AsyncIterable<{ data: Uint8Array }>;
+    if (data.byteLength <= this.maxPayload()) {
+      messages = await this.nc.requestMany(subject, data, { strategy: "timer", maxWait: waitMs });
+    } else {
+      if (data.byteLength > MAX_REPLY_BYTES)
+        throw new Error(
+          `shard ${this.shardId}: the request holds ${data.byteLength} bytes, more than the ` +
+            `${MAX_REPLY_BYTES} a request may have: send less at a time (fewer queries)`,
+        );
+      const inbox = createInbox();
+      const subscription = this.nc.subscribe(inbox, { timeout: waitMs });
+      for (const frame of replyFrames(data, this.maxPayload()))
+        this.nc.publish(subject, frame, { reply: inbox });
+      messages = (async function* () {
+        try {
+          for await (const msg of subscription) yield msg;
+        } catch {
+          // the subscription's timeout: no (whole) reply in time
+        } finally {
+          subscription.unsubscribe();
+        }
+      })();
+    }
     const frames = new ReplyAssembler();
     let whole: Uint8Array | undefined;
     for await (const msg of messages) {

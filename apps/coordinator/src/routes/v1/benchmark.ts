@@ -14,8 +14,6 @@ export const benchmarkRoutes: FastifyPluginAsyncTypebox<{ services: Services }> 
   app,
   { services },
 ) => {
-  app.addHook("onClose", async () => services.benchmarks.close());
-
   app.post(
     "/libraries/:id/quantization/benchmark",
     {

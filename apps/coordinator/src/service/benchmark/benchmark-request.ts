@@ -2,30 +2,23 @@ import {
   ApiError,
   ApiErrorCode,
   BENCHMARK_DEFAULTS,
+  type BenchmarkQueries,
   invalidField,
   isApiError,
   resolveQuantization,
 } from "@quiver/api";
-import type { QuantizationConfig } from "@quiver/events";
-
-/** A concrete strategy (adaptive is a policy that picks among them, not an index to measure). */
-export type ConcreteQuantization = Exclude<QuantizationConfig, { strategy: "adaptive" }>;
-
-/** Where the queries come from: drawn from the library, or sent by the caller. */
-export type TestQueries =
-  | { source: "library"; count: number }
-  | { source: "request"; count: number; vectors: Float32Array };
+import type { ConcreteQuantizationConfig } from "@quiver/events";
 
 const MAX_QUERIES = 10_000;
 
 /**
- * The strategies to measure, each resolved with the library's dimension as a create would resolve
+ * The strategies to measure (adaptive is a policy that picks among them, not an index), each resolved with the library's dimension as a create would resolve
  * it; errors name the entry (`strategies[2].subvectors ...`).
  */
 export function resolveStrategies(
   raw: unknown[] | undefined,
   dimension: number,
-): ConcreteQuantization[] {
+): ConcreteQuantizationConfig[] {
   const items: unknown[] = raw ?? [...BENCHMARK_DEFAULTS.strategies];
   return items.map((item, i) => {
     const field = `strategies[${i}]`;
@@ -40,7 +33,7 @@ export function resolveStrategies(
         ApiErrorCode.InvalidConfig,
       );
     try {
-      return resolveQuantization(input, dimension) as ConcreteQuantization;
+      return resolveQuantization(input, dimension) as ConcreteQuantizationConfig;
     } catch (error) {
       if (!isApiError(error)) throw error;
       const rename = (s: string) => s.replace(/^quantization_config/, field);
@@ -53,7 +46,7 @@ export function resolveStrategies(
 }
 
 /** `test_queries`: a count (default 100) to draw from the library, or the query vectors. */
-export function resolveTestQueries(raw: unknown, dimension: number): TestQueries {
+export function resolveTestQueries(raw: unknown, dimension: number): BenchmarkQueries {
   if (raw === undefined) return { source: "library", count: BENCHMARK_DEFAULTS.testQueries };
   if (typeof raw === "number") {
     if (!Number.isInteger(raw) || raw < 1 || raw > MAX_QUERIES)

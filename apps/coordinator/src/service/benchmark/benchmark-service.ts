@@ -1,77 +1,50 @@
 import {
-  benchmarkPath,
   ApiError,
   ApiErrorCode,
   BENCHMARK_DEFAULTS,
   type BenchmarkBody,
   type BenchmarkJobResponse,
-  type BenchmarkResult,
+  benchmarkPath,
+  type ShardBenchmarkRequest,
+  type ShardClient,
 } from "@quiver/api";
-import {
-  recommend,
-  Rng,
-  sampleIndices,
-  type StrategyMeasurement,
-  strategyLabel,
-} from "@quiver/engine";
+import { type BenchmarkJobRecord, BenchmarkJobStore, jobView, newJobRecord } from "@quiver/cluster";
 import type { LibraryRecord } from "@quiver/events";
+import { isLogError, LogErrorCode } from "@quiver/log";
 import { randomBytes } from "node:crypto";
 import type { ServiceContext } from "../context.js";
-import { sampleLibraryVectors } from "../sample-vectors.js";
 import { gatherLibraryStats } from "../statistics-service.js";
-import {
-  type ConcreteQuantization,
-  resolveStrategies,
-  resolveTestQueries,
-  type TestQueries,
-} from "./benchmark-request.js";
-import { runBenchmarkInWorker } from "./run-in-worker.js";
+import { resolveStrategies, resolveTestQueries } from "./benchmark-request.js";
 
 const K = 10;
-/** Share of the progress that fetching the sample from the shards stands for. */
+/** The share of the progress before which no ETA is extrapolated (the runner's sampling). */
 const SAMPLING_SHARE = 0.02;
-/** Finished jobs kept for GET; the oldest go first. */
-const KEPT_JOBS = 100;
-const BASE_SEED = 1;
-const QUERY_SEED = 2;
-
-interface Job {
-  response: BenchmarkJobResponse;
-  startedMs: number;
-}
-
-interface Plan {
-  library: LibraryRecord;
-  strategies: ConcreteQuantization[];
-  queries: TestQueries;
-  sampleSize: number;
-  libraryVectors: number;
-  targetRecall: number;
-  memoryBudgetBytes?: number;
-}
+/** How long a new job may wait for a shard node to take it over before it counts as abandoned. */
+export const HANDOFF_LEASE_MS = 30_000;
 
 /**
  * Benchmark jobs: each measures the requested strategies on a sample of a library's own vectors
- * in a worker thread, then recommends one. Jobs live in this coordinator's memory (a restart
- * forgets them); one runs per library at a time.
+ * and recommends one. The coordinator checks the request, records the job in the KV store (one
+ * running per library, whichever coordinator starts it) and hands it to a shard node serving
+ * some of the library's partitions, which runs it in a thread of its own and writes its progress
+ * and result to the job's record. Any coordinator answers for any job from that record.
  */
 export class BenchmarkService {
-  private readonly jobs = new Map<string, Job>();
-  private readonly runningByLibrary = new Map<string, string>();
-  private readonly stop = new AbortController();
+  private readonly store: BenchmarkJobStore;
 
-  constructor(private readonly ctx: ServiceContext) {}
+  constructor(private readonly ctx: ServiceContext) {
+    this.store = new BenchmarkJobStore(ctx.kv);
+  }
 
   /** Checks the request, starts the job and answers its first state (progress 0). */
   async start(library: LibraryRecord, body: BenchmarkBody): Promise<BenchmarkJobResponse> {
     const strategies = resolveStrategies(body.strategies, library.dimension);
     const queries = resolveTestQueries(body.test_queries, library.dimension);
-    const running = this.runningByLibrary.get(library.libraryId);
-    if (running)
+    const shards = this.runners(library);
+    if (shards.length === 0)
       throw new ApiError(
-        ApiErrorCode.BenchmarkRunning,
-        `library ${library.libraryId} is already being benchmarked (job ${running})`,
-        { job_id: running },
+        ApiErrorCode.PartitionUnavailable,
+        `no shard node serves library ${library.libraryId}'s partitions now`,
       );
     const { vectorsByPartition } = await gatherLibraryStats(this.ctx, library);
     const libraryVectors = [...vectorsByPartition.values()].reduce((a, b) => a + b, 0);
@@ -82,195 +55,131 @@ export class BenchmarkService {
         { vectors: libraryVectors },
       );
     const q = library.quantization;
-    const plan: Plan = {
-      library,
+    const targetRecall =
+      body.target_recall ??
+      (q.strategy === "adaptive" ? q.target_accuracy : BENCHMARK_DEFAULTS.targetRecall);
+    const jobId = `bench_${randomBytes(6).toString("hex")}`;
+    const request: ShardBenchmarkRequest = {
+      libraryId: library.libraryId,
+      jobId,
+      partitions: library.partitions ?? 1,
+      dimension: library.dimension,
+      metric: library.metric,
+      indexType: library.indexType,
+      hnsw: {
+        m: library.hnsw.m,
+        efConstruction: library.hnsw.ef_construction,
+        efSearch: library.hnsw.ef_search,
+      },
       strategies,
       queries,
       sampleSize: body.sample_size ?? BENCHMARK_DEFAULTS.sampleSize,
       libraryVectors,
-      targetRecall:
-        body.target_recall ??
-        (q.strategy === "adaptive" ? q.target_accuracy : BENCHMARK_DEFAULTS.targetRecall),
-      memoryBudgetBytes: q.strategy === "adaptive" ? q.max_memory_gb * 1e9 : undefined,
+      targetRecall,
+      ...(q.strategy === "adaptive" ? { memoryBudgetBytes: q.max_memory_gb * 1e9 } : {}),
     };
-    const jobId = `bench_${randomBytes(6).toString("hex")}`;
-    const job: Job = {
-      startedMs: Date.now(),
-      response: {
-        job_id: jobId,
-        library_id: library.libraryId,
-        url: benchmarkPath(library.libraryId, jobId),
-        status: "running",
-        progress: 0,
-        eta_seconds: null,
-        started_at: new Date().toISOString(),
-        results: [],
-        recommendation: null,
-        recommended_config: null,
-        reason: null,
-        target_recall: plan.targetRecall,
-        sample: null,
-      },
-    };
-    this.keep(jobId, job);
-    this.runningByLibrary.set(library.libraryId, jobId);
-    void this.run(job, plan)
-      .catch((error: unknown) => {
-        job.response.status = "failed";
-        job.response.error = error instanceof Error ? error.message : String(error);
-        this.ctx.logger.warn({ err: error, job: jobId }, "benchmark failed");
-      })
-      .finally(() => {
-        job.response.finished_at = new Date().toISOString();
-        job.response.eta_seconds = 0;
-        this.runningByLibrary.delete(library.libraryId);
-      });
-    return this.view(job);
+    const record = newJobRecord({
+      libraryId: library.libraryId,
+      jobId,
+      url: benchmarkPath(library.libraryId, jobId),
+      targetRecall,
+      leaseMs: HANDOFF_LEASE_MS,
+    });
+    const created = await this.store.create(record);
+    if (!created.created)
+      throw new ApiError(
+        ApiErrorCode.BenchmarkRunning,
+        `library ${library.libraryId} is already being benchmarked (job ${created.running})`,
+        { job_id: created.running },
+      );
+    const failure = await this.handOver(request, shards);
+    if (failure === undefined) return jobView(record, Date.now());
+    return this.failUntaken(library.libraryId, jobId, failure);
   }
 
-  /** A job of the library, as it stands. */
-  get(library: LibraryRecord, jobId: string): BenchmarkJobResponse {
-    const job = this.jobs.get(jobId);
-    if (!job || job.response.library_id !== library.libraryId)
+  /** A job of the library, as its record stands (any coordinator answers it). */
+  async get(library: LibraryRecord, jobId: string): Promise<BenchmarkJobResponse> {
+    const found = await this.store.read(library.libraryId, jobId);
+    if (!found)
       throw new ApiError(
         ApiErrorCode.NotFound,
         `benchmark ${jobId} not found for library ${library.libraryId}`,
         { field: "job_id", job_id: jobId },
       );
-    return this.view(job);
+    return jobView(found.record, Date.now(), SAMPLING_SHARE);
   }
 
-  /** Stops the running benchmarks (their jobs fail). */
-  close(): void {
-    this.stop.abort();
+  /**
+   * The shard nodes that may run a job of the library: those serving most of its partitions
+   * first (the less of the sample comes over the network), ties in random order.
+   */
+  private runners(library: LibraryRecord): ShardClient[] {
+    const served = new Map<string, { shard: ShardClient; partitions: number; tie: number }>();
+    for (let p = 0; p < (library.partitions ?? 1); p++) {
+      for (const shard of this.ctx.router.replicas(p)) {
+        const known = served.get(shard.shardId);
+        if (known) known.partitions++;
+        else served.set(shard.shardId, { shard, partitions: 1, tie: Math.random() });
+      }
+    }
+    return [...served.values()]
+      .sort((a, b) => b.partitions - a.partitions || a.tie - b.tie)
+      .map((s) => s.shard);
   }
 
-  private async run(job: Job, plan: Plan): Promise<void> {
-    const { library } = plan;
-    const dim = library.dimension;
-    const sampled = await sampleLibraryVectors(
-      this.ctx,
-      library,
-      Math.min(plan.sampleSize, plan.libraryVectors),
-      BASE_SEED,
-    );
-    const n = sampled.length;
-    if (n <= K)
-      throw new Error(`the shards answered ${n} vectors; a benchmark needs more than ${K}`);
-    const base = new Float32Array(n * dim);
-    sampled.forEach((v, i) => base.set(v.vector, i * dim));
-    const { queries, queryRows } = this.queriesOf(plan.queries, base, n, dim);
-    const queryCount = queries.length / dim;
-    this.advance(job, SAMPLING_SHARE);
-    const measured = await runBenchmarkInWorker(
-      {
-        base,
-        count: n,
-        dim,
-        metric: library.metric,
-        indexType: library.indexType,
-        hnsw: {
-          m: library.hnsw.m,
-          efConstruction: library.hnsw.ef_construction,
-          efSearch: library.hnsw.ef_search,
+  /** Gives the job to the first shard that takes it; answers why none did (undefined: one did). */
+  private async handOver(
+    request: ShardBenchmarkRequest,
+    shards: ShardClient[],
+  ): Promise<string | undefined> {
+    const errors: string[] = [];
+    for (const shard of shards) {
+      try {
+        await shard.benchmark(request);
+        return undefined;
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        errors.push(`${shard.shardId}: ${message}`);
+        this.ctx.logger.warn(
+          { err: error, shard: shard.shardId, job: request.jobId },
+          "a shard did not take the benchmark over; trying the next",
+        );
+        // its answer was lost, but it took the job: it runs there
+        const found = await this.store.read(request.libraryId, request.jobId);
+        if (found?.record.runner || found?.record.job.status !== "running") return undefined;
+      }
+    }
+    return `no shard node took the benchmark over (${errors.join("; ")})`;
+  }
+
+  /** Fails a job no shard took (unless one did meanwhile); answers the job as it then stands. */
+  private async failUntaken(
+    libraryId: string,
+    jobId: string,
+    error: string,
+  ): Promise<BenchmarkJobResponse> {
+    const found = await this.store.read(libraryId, jobId);
+    if (!found) throw new Error(`benchmark ${jobId} vanished from the store`);
+    let { record } = found;
+    if (!record.runner && record.job.status === "running") {
+      const failed: BenchmarkJobRecord = {
+        ...record,
+        job: {
+          ...record.job,
+          status: "failed",
+          error,
+          eta_seconds: 0,
+          finished_at: new Date().toISOString(),
         },
-        queries,
-        queryCount,
-        queryRows,
-        strategies: plan.strategies,
-        k: K,
-      },
-      (fraction) => this.advance(job, SAMPLING_SHARE + (1 - SAMPLING_SHARE) * fraction),
-      this.stop.signal,
-    );
-    const extrapolated = plan.libraryVectors > n;
-    const scale = extrapolated ? plan.libraryVectors / n : 1;
-    const results = measured.map((m) => resultRow(m, scale, extrapolated));
-    const choice = recommend({
-      rows: results.map((r) => ({
-        strategy: r.strategy,
-        memoryBytes: r.memory_bytes,
-        recall: r["recall@10"],
-        p95LatencyMs: r.p95_latency_ms,
-      })),
-      targetRecall: plan.targetRecall,
-      memoryBudgetBytes: plan.memoryBudgetBytes,
-    });
-    Object.assign(job.response, {
-      status: "completed",
-      progress: 1,
-      results,
-      recommendation: choice.strategy,
-      recommended_config: results[choice.index].quantization_config,
-      reason: choice.reason,
-      sample: {
-        library_vectors: plan.libraryVectors,
-        base_vectors: n,
-        queries: queryCount,
-        query_source: plan.queries.source,
-        memory_estimated: extrapolated,
-        note: extrapolated
-          ? `memory extrapolated from a sample of ${n} of ${plan.libraryVectors} vectors; ` +
-            "recall and latency measured on the sample"
-          : `measured on all ${n} vectors of the library`,
-      },
-    } satisfies Partial<BenchmarkJobResponse>);
-  }
-
-  /** The queries: the caller's, or rows of the sample (each left out of its own answers). */
-  private queriesOf(
-    spec: TestQueries,
-    base: Float32Array,
-    n: number,
-    dim: number,
-  ): { queries: Float32Array; queryRows?: Int32Array } {
-    if (spec.source === "request") return { queries: spec.vectors };
-    const rows = sampleIndices(n, spec.count, new Rng(QUERY_SEED));
-    const queries = new Float32Array(rows.length * dim);
-    rows.forEach((row, i) => queries.set(base.subarray(row * dim, (row + 1) * dim), i * dim));
-    return { queries, queryRows: Int32Array.from(rows) };
-  }
-
-  private advance(job: Job, progress: number): void {
-    job.response.progress = Math.max(job.response.progress, Math.min(1, progress));
-  }
-
-  private view(job: Job): BenchmarkJobResponse {
-    const r = job.response;
-    let eta: number | null = r.eta_seconds;
-    if (r.status === "running" && r.progress > SAMPLING_SHARE) {
-      const elapsedS = (Date.now() - job.startedMs) / 1000;
-      eta = Math.round((elapsedS * (1 - r.progress)) / r.progress);
+      };
+      try {
+        await this.store.update(failed, found.revision);
+        record = failed;
+      } catch (e) {
+        if (!isLogError(e, LogErrorCode.KvConflict)) throw e;
+        record = (await this.store.read(libraryId, jobId))?.record ?? record;
+      }
     }
-    return { ...r, eta_seconds: eta, results: [...r.results] };
+    return jobView(record, Date.now(), SAMPLING_SHARE);
   }
-
-  private keep(jobId: string, job: Job): void {
-    this.jobs.set(jobId, job);
-    for (const [id, old] of this.jobs) {
-      if (this.jobs.size <= KEPT_JOBS) break;
-      if (old.response.status !== "running") this.jobs.delete(id);
-    }
-  }
-}
-
-function resultRow(m: StrategyMeasurement, scale: number, estimated: boolean): BenchmarkResult {
-  const memoryBytes = Math.round(m.memoryBytes * scale);
-  return {
-    strategy: strategyLabel(m.config),
-    quantization_config: { ...m.config },
-    memory_mb: round(memoryBytes / 1e6, 3),
-    memory_bytes: memoryBytes,
-    memory_estimated: estimated,
-    bytes_per_vector: round(m.bytesPerVector, 1),
-    "recall@10": round(m.recall, 4),
-    avg_latency_ms: round(m.avgLatencyMs, 4),
-    p95_latency_ms: round(m.p95LatencyMs, 4),
-    build_seconds: round(m.buildSeconds, 2),
-  };
-}
-
-function round(x: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
 }
