@@ -2,14 +2,11 @@
 // runner: builds, exact ground truth, searches) for minutes, off the partitions' threads, at a
 // lower CPU priority than theirs, so that the node's searches and applying come first; above the
 // trainings' (19): a benchmark is a caller's request, whose latencies a starved thread would spoil.
-import { getPriority, setPriority } from "node:os";
 import { parentPort } from "node:worker_threads";
 import { type BenchmarkInput, runBenchmark, type StrategyMeasurement } from "@quiver/engine";
-import { serveJobs } from "@quiver/threads";
+import { lowerThreadPriority, serveJobs } from "@quiver/threads";
 
-// this thread only (Linux: a thread's own nice value); never above the process's own (a process
-// started at nice 15 may not lower it without privileges)
-setPriority(Math.max(10, getPriority()));
+lowerThreadPriority(10);
 if (!parentPort) throw new Error("benchmark-thread.ts runs as a worker thread");
 serveJobs<BenchmarkInput, StrategyMeasurement[]>(parentPort, (input, progress) => {
   let last = -1;

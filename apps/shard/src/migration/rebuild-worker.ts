@@ -2,15 +2,15 @@
 // trainings off the serving thread, one after another, while the serving thread keeps applying
 // events and answering searches (on the codes of the quantizer trained for the library, when the
 // build has one). It stays for the next build, and leaves when it has been idle a while.
-import { setPriority } from "node:os";
 import { parentPort } from "node:worker_threads";
 import { KernelWorkspace } from "@quiver/engine";
+import { lowerThreadPriority } from "@quiver/threads";
 import { buildLibraryIndex, serializeIndex } from "../partition/index-build.js";
 import type { RebuildJobMessage, RebuildMessage } from "./rebuild-protocol.js";
 import { RowOriginals } from "./row-originals.js";
 
-// background work: the lowest CPU priority, for this thread only (the serving threads come first)
-setPriority(19);
+// background work: the lowest CPU priority (the serving threads come first)
+lowerThreadPriority(19);
 const port = parentPort;
 if (!port) throw new Error("rebuild-worker.ts runs as a worker thread");
 const post = (message: RebuildMessage, transfer: ArrayBuffer[] = []) =>

@@ -1,13 +1,11 @@
 // An ingest thread: turns upsert bodies into log events (parse, validate, group, encode) so that
 // a coordinator's serving thread never parses megabytes of JSON while searches wait.
-import { setPriority } from "node:os";
 import { parentPort } from "node:worker_threads";
-import { serveRpc, Transferring } from "@quiver/threads";
+import { lowerThreadPriority, serveRpc, Transferring } from "@quiver/threads";
 import { prepareUpsert, type UpsertTarget } from "./prepare-upsert.js";
 
-// below the threads that answer searches (Linux: this thread's own nice value): a write may wait
-// a moment for a core, a search should not
-setPriority(10);
+// below the threads that answer searches: a write may wait a moment for a core, a search should not
+lowerThreadPriority(10);
 const port = parentPort;
 if (!port) throw new Error("ingest-thread.ts runs as a worker thread");
 serveRpc(port, (op, args) => {
