@@ -25,6 +25,18 @@ function zero(region: Region, from: number, to: number): boolean {
   return true;
 }
 
+/** 100 painted sets of one region each, of which the first 10 remain: a workspace to compact. */
+function tenOfHundredLeft() {
+  const ws = new KernelWorkspace({ compactionMinBytes: MIB });
+  const sets = Array.from({ length: 100 }, (_, i) => {
+    const set = ws.open();
+    paint(set.alloc(30_000), i);
+    return set;
+  });
+  sets.slice(10).forEach((s) => s.dispose());
+  return { ws, sets };
+}
+
 describe("RegionSet", () => {
   it("hands out zeroed regions, also where freed bytes are reused", () => {
     const ws = new KernelWorkspace();
@@ -170,13 +182,7 @@ describe("KernelWorkspace", () => {
   });
 
   it("lets sets allocate while a compaction is under way", () => {
-    const ws = new KernelWorkspace({ compactionMinBytes: MIB });
-    const sets = Array.from({ length: 100 }, (_, i) => {
-      const set = ws.open();
-      paint(set.alloc(30_000), i);
-      return set;
-    });
-    sets.slice(10).forEach((s) => s.dispose());
+    const { ws, sets } = tenOfHundredLeft();
     expect(ws.compactStep(1)).toBe(true); // one set moved, nine to go
     const source = ws.memoryList().find((m) => m.draining)!;
     const waiting = sets.slice(0, 10).find((s) => s.mem === source)!;
@@ -193,13 +199,7 @@ describe("KernelWorkspace", () => {
   });
 
   it("moves no region while pinned, and compacts once released", () => {
-    const ws = new KernelWorkspace({ compactionMinBytes: MIB });
-    const sets = Array.from({ length: 100 }, (_, i) => {
-      const set = ws.open();
-      paint(set.alloc(30_000), i);
-      return set;
-    });
-    sets.slice(10).forEach((s) => s.dispose());
+    const { ws, sets } = tenOfHundredLeft();
     const where = sets.slice(0, 10).map((s) => [s.mem, [...s.regions][0].offset]);
     const release = ws.pin();
     expect(ws.needsCompaction()).toBe(false);
