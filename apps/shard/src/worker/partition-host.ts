@@ -26,7 +26,7 @@ import type { LibraryIndex } from "../partition/library-index.js";
 import { PartitionApplier } from "../partition/partition-applier.js";
 import { readSample, samplePartition } from "./partition-sample.js";
 import { searchPartition } from "./partition-search.js";
-import type { SearchGate } from "@quiver/threads";
+import { type SearchGate, TimeSlice } from "@quiver/threads";
 
 export interface PartitionHostOptions {
   store: PartitionStore;
@@ -42,6 +42,12 @@ export interface PartitionHostOptions {
   /** Told when a hosted partition changes state (the main thread keeps the node's view). */
   onState?: (partition: number, state: PartitionServingState) => void;
 }
+
+/**
+ * A request's share of the thread before the thread's other messages get a turn: a search of a
+ * few queries runs whole; a batch of hundreds, or an exact scan, gives way every few ms.
+ */
+const SEARCH_SLICE_MS = 4;
 
 /** How often the thread looks for a kernel memory worth compacting, and how much one step moves. */
 const COMPACTION_EVERY_MS = 1000;
@@ -229,10 +235,15 @@ export class PartitionHost {
         }
         const started = timings && performance.now();
         try {
-          return {
+          const hits = await searchPartition(
+            this.options.store,
             partition,
-            hits: searchPartition(this.options.store, partition, index, request, timings),
-          };
+            () => hosted.applier.index(request.libraryId),
+            request,
+            new TimeSlice(SEARCH_SLICE_MS),
+            timings,
+          );
+          return { partition, hits: hits ?? Array.from({ length: queryCount(request) }, () => []) };
         } catch (error) {
           if (isApiError(error)) {
             return { partition, error: { code: "INVALID_FILTER", message: error.message } };

@@ -1,6 +1,7 @@
 import { compileFilter, type ShardHit, type ShardSearchRequest } from "@quiver/api";
 import { ExactScan } from "@quiver/engine";
 import type { PartitionStore } from "@quiver/store";
+import type { TimeSlice } from "@quiver/threads";
 import type { LibraryIndex, SearchTimer } from "../partition/library-index.js";
 import { StoreOriginals } from "../partition/store-originals.js";
 
@@ -11,6 +12,11 @@ const EXACT_SCAN_SIZE = 2_000;
 const SELECTIVITY_SAMPLE = 256;
 /** ef is raised for filters (fewer admitted candidates per visited node), up to this. */
 const MAX_FILTERED_EF = 4_096;
+/**
+ * Multiply-adds of an exact scan between two checks of the slice (about a millisecond): a scan of
+ * a large partition for a batch of queries (the recall probe's) takes seconds.
+ */
+const EXACT_PIECE_WORK = 2_000_000;
 
 /**
  * Searches one library in one partition for every query of a request. Without a filter, the
@@ -18,54 +24,71 @@ const MAX_FILTERED_EF = 4_096;
  * a selective filter scans the matching vectors exactly (float32 originals), a broad one searches
  * the index with the filter applied on admission and ef raised by the inverse of the share.
  * `exact` scans every admitted vector's float32 original, bypassing the index.
+ *
+ * A request of many queries, or an exact scan, gives the thread's other messages (searches,
+ * status calls) a turn whenever `slice` is due: between two queries, between two pieces of the
+ * scan. The library's index may be replaced meanwhile (a migration's switch): `current` gives the
+ * one to search on; when it answers undefined (the library went), so does the search.
  */
-export function searchPartition(
+export async function searchPartition(
   store: PartitionStore,
   partition: number,
-  index: LibraryIndex,
+  current: () => LibraryIndex | undefined,
   request: ShardSearchRequest,
+  slice: TimeSlice,
   timer?: SearchTimer,
-): ShardHit[][] {
+): Promise<ShardHit[][] | undefined> {
   const { libraryId, k, dimension } = request;
-  const queries = Array.from({ length: request.queries.length / dimension }, (_, q) =>
+  const queryCount = request.queries.length / dimension;
+  const queries = Array.from({ length: queryCount }, (_, q) =>
     request.queries.subarray(q * dimension, (q + 1) * dimension),
   );
+  let index = current();
+  if (!index) return undefined;
   if (index.size === 0) return queries.map(() => []);
   const ef = request.ef ?? index.record.hnsw.ef_search;
-  let found: { ids: ArrayLike<number>; distances: ArrayLike<number> }[];
   const matches = request.filter ? compileFilter(request.filter) : undefined;
   const admits = matches
-    ? (id: number) => matches(index.metadata(id, store, partition))
+    ? (id: number) => matches((current() ?? (index as LibraryIndex)).metadata(id, store, partition))
     : () => true;
+  /** Each query on the index serving now (one query at a time between the slices). */
+  const eachQuery = async (options: Parameters<LibraryIndex["search"]>[2]) => {
+    const found: { ids: ArrayLike<number>; distances: ArrayLike<number> }[] = [];
+    for (const q of queries) {
+      if (found.length > 0 && slice.due()) {
+        await slice.pause();
+        index = current();
+        if (!index) return undefined;
+      }
+      found.push((index as LibraryIndex).search(q, k, options, timer));
+    }
+    return found;
+  };
+  let found: { ids: ArrayLike<number>; distances: ArrayLike<number> }[] | undefined;
   if (request.exact) {
-    found = exactScan(store, partition, index, request.queries, k, admits);
+    found = await exactScan(store, partition, index, request.queries, k, admits, slice);
   } else if (!matches) {
-    found = queries.map((q) => index.search(q, k, { ef, rerankTopK: request.rerankTopK }, timer));
+    found = await eachQuery({ ef, rerankTopK: request.rerankTopK });
   } else {
     const share = estimateShare(store, partition, index, admits);
     if (share < EXACT_SCAN_SELECTIVITY || index.size <= EXACT_SCAN_SIZE) {
-      found = exactScan(store, partition, index, request.queries, k, admits);
+      found = await exactScan(store, partition, index, request.queries, k, admits, slice);
     } else {
       const filteredEf = Math.min(MAX_FILTERED_EF, Math.ceil(Math.max(ef, k) / share));
-      found = queries.map((q) =>
-        index.search(
-          q,
-          k,
-          { ef: filteredEf, rerankTopK: request.rerankTopK, filter: admits },
-          timer,
-        ),
-      );
+      found = await eachQuery({ ef: filteredEf, rerankTopK: request.rerankTopK, filter: admits });
     }
   }
+  const named = current();
+  if (!found || !named) return undefined;
   return found.map(({ ids, distances }) => {
     const hits: ShardHit[] = [];
     for (let i = 0; i < ids.length; i++) {
       const internal = ids[i];
-      const hit: ShardHit = {
-        id: index.vectorId(internal, store, partition),
-        distance: distances[i],
-      };
-      if (request.includeMetadata) hit.metadata = index.metadata(internal, store, partition);
+      const id = named.vectorId(internal, store, partition);
+      // deleted while the scan gave way
+      if (id === "") continue;
+      const hit: ShardHit = { id, distance: distances[i] };
+      if (request.includeMetadata) hit.metadata = named.metadata(internal, store, partition);
       if (request.includeVectors) {
         hit.vector = Array.from(store.original(partition, libraryId, internal) ?? []);
       }
@@ -97,15 +120,18 @@ function estimateShare(
 
 /**
  * Exact top-k of the vectors the filter admits, per query, on the float32 originals: the engine's
- * ExactScan (batch kernels, a bounded heap per query, every query per chunk of originals read).
+ * ExactScan (batch kernels, a bounded heap per query, every query per chunk of originals read),
+ * fed a piece of the ids at a time with the thread's other messages between pieces when the slice
+ * is due. A vector deleted meanwhile is skipped (its original is gone).
  */
-function exactScan(
+async function exactScan(
   store: PartitionStore,
   partition: number,
   index: LibraryIndex,
   queries: Float32Array,
   k: number,
   admits: (id: number) => boolean,
+  slice: TimeSlice,
 ) {
   const { libraryId, dimension, metric } = index.record;
   const bound = store.idBound(partition, libraryId);
@@ -119,8 +145,14 @@ function exactScan(
     k,
     workspace: index.workspace,
   });
+  const originals = new StoreOriginals(store, partition, libraryId, dimension);
+  const piece = Math.max(16, Math.floor(EXACT_PIECE_WORK / (queryCount * dimension)));
   try {
-    scan.scanSource(ids, count, new StoreOriginals(store, partition, libraryId, dimension));
+    for (let start = 0; start < count; start += piece) {
+      const n = Math.min(piece, count - start);
+      scan.scanSource(ids.subarray(start, start + n), n, originals);
+      if (start + n < count) await slice.yieldIfDue();
+    }
     return scan.results();
   } finally {
     scan.dispose(); // after a failed read too: the scan's queries go back to the workspace
