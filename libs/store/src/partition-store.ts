@@ -306,6 +306,15 @@ export class PartitionStore {
     );
   }
 
+  /**
+   * Makes the next reads see every transaction committed so far, by any thread (lmdb-js keeps a
+   * thread's read snapshot until its next event turn).
+   */
+  refreshReads(): void {
+    this.checkOpen();
+    this.env.resetReadTxn();
+  }
+
   /** Resolves when every committed transaction is on disk. */
   flushed(): Promise<boolean> {
     return this.env.flushed;

@@ -95,7 +95,10 @@ describe("PartitionHost, a library that cannot be built", () => {
   });
 });
 
-describe("PartitionHost, a long search", () => {
+describe.each([
+  ["on the partition thread, in slices", false],
+  ["in the scan thread", true],
+])("PartitionHost, a long search (exact scans %s)", (_, scanThread) => {
   const LONG_DIM = 64;
   const ROWS = 8000;
   let dir: string;
@@ -124,7 +127,11 @@ describe("PartitionHost, a long search", () => {
         metadata: Array.from({ length: 1000 }, () => null),
       }));
     }
-    host = new PartitionHost({ store, log });
+    host = new PartitionHost({
+      store,
+      log,
+      ...(scanThread ? { storePath: join(dir, "store") } : {}),
+    });
     await host.host(P);
     await host.waitApplied({ [P]: last }, 30_000);
   });

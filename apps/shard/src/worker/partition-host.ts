@@ -25,6 +25,7 @@ import { IndexRebuilder } from "../migration/index-rebuilder.js";
 import type { LibraryIndex } from "../partition/library-index.js";
 import { PartitionApplier } from "../partition/partition-applier.js";
 import { readSample, samplePartition } from "./partition-sample.js";
+import { ExactScans } from "./exact-scans.js";
 import { searchPartition } from "./partition-search.js";
 import { type SearchGate, TimeSlice } from "@quiver/threads";
 
@@ -41,6 +42,11 @@ export interface PartitionHostOptions {
   workspace?: KernelWorkspace;
   /** Told when a hosted partition changes state (the main thread keeps the node's view). */
   onState?: (partition: number, state: PartitionServingState) => void;
+  /**
+   * The path `store` was opened with: long exact scans then run in a scan thread that opens it
+   * too (without it, on this thread, in slices).
+   */
+  storePath?: string;
 }
 
 /**
@@ -88,8 +94,10 @@ export class PartitionHost {
    */
   private readonly workspace: KernelWorkspace;
   private readonly compaction: NodeJS.Timeout;
+  private readonly scans: ExactScans | undefined;
 
   constructor(private readonly options: PartitionHostOptions) {
+    this.scans = options.storePath ? new ExactScans(options.storePath) : undefined;
     this.logger = options.logger ?? silentLogger();
     this.workspace = options.workspace ?? new KernelWorkspace();
     // one bounded step at a time between searches, so that the pages of deleted libraries go
@@ -241,6 +249,7 @@ export class PartitionHost {
             () => hosted.applier.index(request.libraryId),
             request,
             new TimeSlice(SEARCH_SLICE_MS),
+            this.scans,
             timings,
           );
           return { partition, hits: hits ?? Array.from({ length: queryCount(request) }, () => []) };
@@ -413,6 +422,7 @@ export class PartitionHost {
     this.closed = true;
     clearInterval(this.compaction);
     this.rebuilder.close();
+    this.scans?.close();
     for (const partition of this.partitions()) await this.release(partition);
   }
 }

@@ -4,6 +4,7 @@ import type { PartitionStore } from "@quiver/store";
 import type { TimeSlice } from "@quiver/threads";
 import type { LibraryIndex, SearchTimer } from "../partition/library-index.js";
 import { StoreOriginals } from "../partition/store-originals.js";
+import { type ExactScans, SCAN_THREAD_WORK } from "./exact-scans.js";
 
 /** Below this estimated share of matching vectors, a filtered search scans the matches exactly. */
 const EXACT_SCAN_SELECTIVITY = 0.05;
@@ -36,6 +37,7 @@ export async function searchPartition(
   current: () => LibraryIndex | undefined,
   request: ShardSearchRequest,
   slice: TimeSlice,
+  scans?: ExactScans,
   timer?: SearchTimer,
 ): Promise<ShardHit[][] | undefined> {
   const { libraryId, k, dimension } = request;
@@ -66,13 +68,13 @@ export async function searchPartition(
   };
   let found: { ids: ArrayLike<number>; distances: ArrayLike<number> }[] | undefined;
   if (request.exact) {
-    found = await exactScan(store, partition, index, request.queries, k, admits, slice);
+    found = await exactScan(store, partition, index, request.queries, k, admits, slice, scans);
   } else if (!matches) {
     found = await eachQuery({ ef, rerankTopK: request.rerankTopK });
   } else {
     const share = estimateShare(store, partition, index, admits);
     if (share < EXACT_SCAN_SELECTIVITY || index.size <= EXACT_SCAN_SIZE) {
-      found = await exactScan(store, partition, index, request.queries, k, admits, slice);
+      found = await exactScan(store, partition, index, request.queries, k, admits, slice, scans);
     } else {
       const filteredEf = Math.min(MAX_FILTERED_EF, Math.ceil(Math.max(ef, k) / share));
       found = await eachQuery({ ef: filteredEf, rerankTopK: request.rerankTopK, filter: admits });
@@ -120,9 +122,10 @@ function estimateShare(
 
 /**
  * Exact top-k of the vectors the filter admits, per query, on the float32 originals: the engine's
- * ExactScan (batch kernels, a bounded heap per query, every query per chunk of originals read),
- * fed a piece of the ids at a time with the thread's other messages between pieces when the slice
- * is due. A vector deleted meanwhile is skipped (its original is gone).
+ * ExactScan (batch kernels, a bounded heap per query, every query per chunk of originals read).
+ * A long scan goes to the scan thread when there is one; otherwise it is fed a piece of the ids
+ * at a time, with the thread's other messages between pieces when the slice is due. A vector
+ * deleted meanwhile is skipped (its original is gone).
  */
 async function exactScan(
   store: PartitionStore,
@@ -132,25 +135,25 @@ async function exactScan(
   k: number,
   admits: (id: number) => boolean,
   slice: TimeSlice,
+  scans: ExactScans | undefined,
 ) {
-  const { libraryId, dimension, metric } = index.record;
+  const { libraryId, dimension: dim, metric } = index.record;
   const bound = store.idBound(partition, libraryId);
-  const ids = new Uint32Array(bound);
+  const all = new Uint32Array(bound);
   let count = 0;
-  for (let id = 0; id < bound; id++) if (index.has(id) && admits(id)) ids[count++] = id;
-  const queryCount = queries.length / dimension;
-  const scan = new ExactScan(queries, queryCount, {
-    dim: dimension,
-    metric,
-    k,
-    workspace: index.workspace,
-  });
-  const originals = new StoreOriginals(store, partition, libraryId, dimension);
-  const piece = Math.max(16, Math.floor(EXACT_PIECE_WORK / (queryCount * dimension)));
+  for (let id = 0; id < bound; id++) if (index.has(id) && admits(id)) all[count++] = id;
+  const queryCount = queries.length / dim;
+  const scanned = { partition, libraryId, dim, metric, k, queries };
+  if (scans && queryCount * count * dim >= SCAN_THREAD_WORK) {
+    return scans.scan({ ...scanned, ids: all.slice(0, count) });
+  }
+  const scan = new ExactScan(queries, queryCount, { dim, metric, k, workspace: index.workspace });
+  const originals = new StoreOriginals(store, partition, libraryId, dim);
+  const piece = Math.max(16, Math.floor(EXACT_PIECE_WORK / (queryCount * dim)));
   try {
     for (let start = 0; start < count; start += piece) {
       const n = Math.min(piece, count - start);
-      scan.scanSource(ids.subarray(start, start + n), n, originals);
+      scan.scanSource(all.subarray(start, start + n), n, originals);
       if (start + n < count) await slice.yieldIfDue();
     }
     return scan.results();

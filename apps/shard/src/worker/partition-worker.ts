@@ -36,6 +36,7 @@ metrics.registry.setDefaultLabels({ shard_id: config.shardId });
 const events = { emit: (_event: PartitionWorkerEvent) => {} };
 const host = new PartitionHost({
   store,
+  storePath: config.storePath,
   log,
   metrics,
   logger,
