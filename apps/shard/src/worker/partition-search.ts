@@ -50,8 +50,9 @@ export async function searchPartition(
   if (index.size === 0) return queries.map(() => []);
   const ef = request.ef ?? index.record.hnsw.ef_search;
   const matches = request.filter ? compileFilter(request.filter) : undefined;
+  // `index` is the one searched now (eachQuery looks it up again after each pause)
   const admits = matches
-    ? (id: number) => matches((current() ?? (index as LibraryIndex)).metadata(id, store, partition))
+    ? (id: number) => matches((index as LibraryIndex).metadata(id, store, partition))
     : () => true;
   /** Each query on the index serving now (one query at a time between the slices). */
   const eachQuery = async (options: Parameters<LibraryIndex["search"]>[2]) => {
