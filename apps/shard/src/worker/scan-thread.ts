@@ -10,13 +10,10 @@ import { type ScanInput, type ScanOutput, scanOriginals } from "./exact-scans.js
 lowerThreadPriority(10);
 if (!parentPort) throw new Error("scan-thread.ts runs as a worker thread");
 const workspace = new KernelWorkspace();
-const stores = new Map<string, PartitionStore>();
+// one partition thread's scans, so one environment: opened at the first
+let store: PartitionStore | undefined;
 serveJobs<ScanInput, ScanOutput>(parentPort, (input) => {
-  let store = stores.get(input.storePath);
-  if (!store) {
-    store = PartitionStore.open({ path: input.storePath });
-    stores.set(input.storePath, store);
-  }
+  store ??= PartitionStore.open({ path: input.storePath });
   // the partition thread's view was committed before it asked: read the latest state
   store.refreshReads();
   const output = scanOriginals(store, input, workspace);
