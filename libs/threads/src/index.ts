@@ -11,4 +11,13 @@ export { APPLY_SLICE_MS, TimeSlice } from "./time-slice.js";
 export { startWorker, workerEntry } from "./worker-url.js";
 export { JobThread, serveJobs } from "./job-thread.js";
 export { DEFAULT_SEARCH_COOLDOWN_MS, SearchGate } from "./search-gate.js";
-export { lowerThreadPriority } from "./thread-priority.js";
+export {
+  BACKGROUND_NICE_STEP,
+  canRaiseTo,
+  lowerThreadPriority,
+  RaisableThread,
+  type RaisableThreadInfo,
+  ThreadPriority,
+  threadPriority,
+  type WorkLane,
+} from "./thread-priority.js";

@@ -1,4 +1,5 @@
 import type { SearchGate } from "./search-gate.js";
+import { threadPriority, type WorkLane } from "./thread-priority.js";
 
 /**
  * Long work on a thread that also answers requests, cut into slices: the worker calls `due()`
@@ -6,17 +7,29 @@ import type { SearchGate } from "./search-gate.js";
  * awaits `pause()`, which lets the messages waiting on the thread (searches) run before the
  * next slice. A search then waits at most one slice. With the node's SearchGate, a pause also
  * leaves the cores to the searches in flight on other threads, for at most `deferMs`.
+ *
+ * A slice runs in its lane (see ThreadPriority): work that gives way to searches (given a gate)
+ * is background work, the rest answers a request. The lane is entered when the slice starts and
+ * again after every pause, since the thread's other messages may have moved it meanwhile. A
+ * background slice that the routing thread raised (a search was posted to this thread) is due
+ * at once, even one owed to the work: the search runs after the unit in progress, and an owed
+ * slice then goes on where it was.
  */
 export class TimeSlice {
   private startedMs = performance.now();
   /** Whether the current slice runs whole whatever the searches (it waited deferMs for them). */
   private owed = false;
+  /** Whether due() answered true because the thread was raised for a request. */
+  private raisedFor = false;
 
   constructor(
     readonly sliceMs: number,
     private readonly gate?: SearchGate,
     private readonly deferMs = 3 * sliceMs,
-  ) {}
+    private readonly lane: WorkLane = gate ? "background" : "foreground",
+  ) {
+    threadPriority.enter(lane);
+  }
 
   /**
    * True when the current slice has used its time or, with a SearchGate, as soon as a search is
@@ -25,18 +38,30 @@ export class TimeSlice {
    */
   due(): boolean {
     if (performance.now() - this.startedMs >= this.sliceMs) return true;
+    if (this.lane === "background" && threadPriority.raised()) {
+      this.raisedFor = true;
+      return true;
+    }
     return !this.owed && this.gate !== undefined && this.gate.busy();
   }
 
   /** Gives the thread's event loop a turn (setImmediate: after pending I/O and messages). */
   async pause(): Promise<void> {
+    const interrupted =
+      this.raisedFor && this.owed && performance.now() - this.startedMs < this.sliceMs;
+    this.raisedFor = false;
     await new Promise<void>((resolve) => setImmediate(resolve));
+    if (interrupted) {
+      threadPriority.enter(this.lane);
+      return;
+    }
     this.owed = false;
     if (this.gate && this.gate.busy()) {
       await this.gate.quiet(this.deferMs);
       // searches that never stop: the work still gets one whole slice in every deferMs + sliceMs
       this.owed = this.gate.busy();
     }
+    threadPriority.enter(this.lane);
     this.startedMs = performance.now();
   }
 

@@ -2,7 +2,13 @@ import { availableParallelism } from "node:os";
 import type { Worker } from "node:worker_threads";
 import type { PartitionServingState } from "@quiver/api";
 import { type Logger, silentLogger } from "@quiver/telemetry";
-import { RpcClient, startWorker, ThreadClosedError, workerEntry } from "@quiver/threads";
+import {
+  RaisableThread,
+  RpcClient,
+  startWorker,
+  ThreadClosedError,
+  workerEntry,
+} from "@quiver/threads";
 import type {
   PartitionWorkerConfig,
   PartitionWorkerEvent,
@@ -29,6 +35,8 @@ export class PartitionWorker {
   private thread!: Worker;
   private closing = false;
   private started!: Promise<void>;
+  /** The thread's priority, raised before each request it answers (see ThreadPriority). */
+  private priority: RaisableThread | undefined;
 
   constructor(
     readonly index: number,
@@ -54,8 +62,10 @@ export class PartitionWorker {
     });
     this.client = new RpcClient(this.thread, (event) => {
       const e = event as PartitionWorkerEvent;
-      if (e.type === "ready") ready();
-      else if (e.type === "state") this.onState(e.partition, e.state);
+      if (e.type === "ready") {
+        this.priority = e.priority && new RaisableThread(e.priority);
+        ready();
+      } else if (e.type === "state") this.onState(e.partition, e.state);
     });
     let ended = false;
     const end = (error: Error) => {
@@ -82,7 +92,10 @@ export class PartitionWorker {
     op: Op,
     args?: PartitionWorkerOps[Op][0],
   ): Promise<PartitionWorkerOps[Op][1]> {
-    return this.client.call(op, args);
+    const answer = this.client.call<PartitionWorkerOps[Op][1]>(op, args);
+    // after the post: the thread, raised, lets the request through at its next unit of work
+    if (op === "search" || op === "get") this.priority?.raise();
+    return answer;
   }
 
   /** Releases every partition (their last snapshots), then ends the thread. */

@@ -5,7 +5,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { type EventLogReader, JetStreamLog, LmdbLog } from "@quiver/log";
 import { PartitionStore } from "@quiver/store";
 import { createLogger, createShardMetrics, registerWorkerMemoryMetrics } from "@quiver/telemetry";
-import { SearchGate, serveRpc } from "@quiver/threads";
+import { SearchGate, serveRpc, threadPriority } from "@quiver/threads";
 import { PartitionHost } from "./partition-host.js";
 import type {
   PartitionWorkerConfig,
@@ -20,6 +20,14 @@ const config = (workerData as { config: PartitionWorkerConfig }).config;
 const logger = createLogger(`shard ${config.shardId}`, { level: config.logLevel }).child({
   worker: config.workerIndex,
 });
+
+// inserts and snapshots below searches (see ThreadPriority); off where the thread could not go
+// back up, e.g. a container without CAP_SYS_NICE: then everything shares one priority
+if (!threadPriority.enableSwitching() && config.workerIndex === 0) {
+  logger.info(
+    "no CAP_SYS_NICE: partition threads apply inserts at the priority they answer searches at",
+  );
+}
 
 const log: EventLogReader =
   config.log.kind === "lmdb"
@@ -79,4 +87,5 @@ const server = serveRpc(port, (op, args) =>
   (handlers[op as PartitionWorkerOp] as (a: unknown) => unknown)(args),
 );
 events.emit = (event) => server.emit(event);
-events.emit({ type: "ready" });
+const priority = threadPriority.raisable();
+events.emit({ type: "ready", ...(priority ? { priority } : {}) });
