@@ -5,7 +5,7 @@ import {
   BACKGROUND_NICE_STEP,
   canRaiseTo,
   lowerThreadPriority,
-  RaisableThread,
+  RequestedThread,
   ThreadPriority,
   threadPriority,
 } from "./thread-priority.js";
@@ -26,40 +26,43 @@ describe("ThreadPriority", () => {
   it("runs background work BACKGROUND_NICE_STEP lower and comes back up to answer, where the thread may", () => {
     const base = getPriority();
     const priority = new ThreadPriority();
+    const info = priority.open();
     const may = canRaiseTo(base);
-    expect(priority.enableSwitching()).toBe(may);
+    expect(info.switching).toBe(may);
     priority.enter("background");
     expect(getPriority()).toBe(may ? Math.min(19, base + BACKGROUND_NICE_STEP) : base);
     priority.enter("foreground");
     expect(getPriority()).toBe(base);
   });
 
-  it("is raised back by the thread that routes it a request, and enters its lanes after that", () => {
-    const base = getPriority();
-    const priority = new ThreadPriority();
-    if (!priority.enableSwitching()) return expect(priority.raisable()).toBeUndefined();
-    const background = Math.min(19, base + BACKGROUND_NICE_STEP);
-    // (the raiser would be another thread: the calls are the same, by the thread's kernel id)
-    const raiser = new RaisableThread(
-      priority.raisable() as NonNullable<ReturnType<typeof priority.raisable>>,
-    );
-    priority.enter("background");
+  it("lets a request posted to the thread through its background work at once, raised", async () => {
+    const info = threadPriority.open();
+    const base = info.nice;
+    const background = info.switching ? Math.min(19, base + BACKGROUND_NICE_STEP) : base;
+    // (the poster is another thread in a node: the calls are the same, by the thread's kernel id)
+    const poster = new RequestedThread(info);
+    const work = new TimeSlice(60_000, SearchGate.create(0));
     expect(getPriority()).toBe(background);
-    expect(priority.raised()).toBe(false);
-    raiser.raise();
+    expect(work.due()).toBe(false);
+    poster.posted();
+    expect(threadPriority.requestWaiting()).toBe(true);
     expect(getPriority()).toBe(base);
-    expect(priority.raised()).toBe(true);
-    // the lane knows it was raised: going down again is not skipped as "already there"
-    priority.enter("background");
+    expect(work.due()).toBe(true);
+    // background work does not go down again while the request waits...
+    threadPriority.enter("background");
+    expect(getPriority()).toBe(base);
+    // ...and goes down once the thread has started on it
+    threadPriority.requestTaken();
+    await work.pause();
     expect(getPriority()).toBe(background);
-    priority.enter("foreground");
-    expect(getPriority()).toBe(base);
+    expect(work.due()).toBe(false);
+    threadPriority.enter("foreground");
   });
 
   it("puts a TimeSlice's work in its lane when it starts and again after each pause", async () => {
-    const base = getPriority();
-    if (!threadPriority.enableSwitching()) return expect(canRaiseTo(base)).toBe(false);
-    const background = Math.min(19, base + BACKGROUND_NICE_STEP);
+    const info = threadPriority.open();
+    const base = info.nice;
+    const background = info.switching ? Math.min(19, base + BACKGROUND_NICE_STEP) : base;
     const gate = SearchGate.create(0);
     const work = new TimeSlice(4, gate);
     expect(getPriority()).toBe(background);
@@ -73,32 +76,16 @@ describe("ThreadPriority", () => {
     expect(getPriority()).toBe(base);
   });
 
-  it("makes background work due as soon as the thread is raised for a request", async () => {
-    if (!threadPriority.enableSwitching()) return;
-    const raiser = new RaisableThread(
-      threadPriority.raisable() as NonNullable<ReturnType<typeof threadPriority.raisable>>,
-    );
-    const work = new TimeSlice(60_000, SearchGate.create(0));
-    expect(work.due()).toBe(false);
-    raiser.raise();
-    expect(work.due()).toBe(true);
-    await work.pause();
-    expect(threadPriority.raised()).toBe(false);
-    expect(work.due()).toBe(false);
-  });
-
   it("lets a request through a slice owed to the work, which then goes on without waiting again", async () => {
-    if (!threadPriority.enableSwitching()) return;
-    const raiser = new RaisableThread(
-      threadPriority.raisable() as NonNullable<ReturnType<typeof threadPriority.raisable>>,
-    );
+    const poster = new RequestedThread(threadPriority.open());
     const gate = SearchGate.create(0);
     const work = new TimeSlice(60_000, gate, 40);
-    gate.enter(); // searches that never end
+    gate.enter(); // searches (on other threads) that never end
     await work.pause(); // waits 40 ms for them, then owes the work a whole slice
     expect(work.due()).toBe(false);
-    raiser.raise();
+    poster.posted();
     expect(work.due()).toBe(true);
+    threadPriority.requestTaken();
     const started = performance.now();
     await work.pause();
     expect(performance.now() - started).toBeLessThan(30); // not another 40 ms

@@ -16,114 +16,141 @@ export const BACKGROUND_NICE_STEP = 10;
 /** What a thread's current work is: answering a request, or long work done in slices. */
 export type WorkLane = "foreground" | "background";
 
+/** Int32 cells of a thread's shared priority buffer. */
+const NICE = 0;
+/** Requests posted to the thread that it has not started yet. */
+const WAITING = 1;
+
 /**
- * The CPU priority of a thread that both answers requests and does long work in slices (a
- * partition worker: searches, and the inserts of its log). Its background slices run
- * BACKGROUND_NICE_STEP lower, and it goes back up to answer: on a node whose cores are all
- * busy, the kernel then gives a core to the thread with a search to answer (and to the threads
- * that route it) before the threads that insert, instead of sharing the cores fairly between
- * all of them (a search waited 10-25 ms behind preempted inserts). The thread that routes a
- * search raises the worker before posting it (see RaisableThread), so that the insert in
- * progress when it arrives finishes at the answering priority. Going back up needs
- * CAP_SYS_NICE or an RLIMIT_NICE that allows it: without, switching stays off and the thread
- * keeps one priority. One per thread (a module is instantiated once per thread).
+ * The lanes of a thread that both answers requests and does long work in slices (a partition
+ * worker: searches, and the inserts of its log). The thread that routes requests to it counts
+ * each one it posts (RequestedThread.posted) and the thread counts it out when it starts on it:
+ * background work between two units asks whether a request waits for this very thread, and if
+ * so lets it through at once (see TimeSlice.due).
+ *
+ * Where the thread may set its CPU priority back up (CAP_SYS_NICE, or an RLIMIT_NICE that allows
+ * it), its background slices also run BACKGROUND_NICE_STEP lower, and the routing thread raises
+ * it as it posts a request: on a node whose cores are all busy the kernel then gives a core to
+ * the threads that answer a search before those that insert, instead of sharing the cores
+ * fairly between all of them, and the unit of work in progress when a search arrives finishes
+ * at the answering priority. Without the capability every lane keeps one priority.
+ * One per thread (a module is instantiated once per thread).
  */
 export class ThreadPriority {
-  private base = 0;
-  /** The thread's nice value now, shared with the thread that raises it. */
-  private cell: Int32Array | undefined;
+  private base = getPriority();
+  private cells: Int32Array | undefined;
   private tid = 0;
+  private switching = false;
   private lane: WorkLane = "foreground";
 
-  /** Turns switching on for the calling thread; false where its priority could not go back up. */
-  enableSwitching(): boolean {
-    const base = getPriority();
-    const tid = ownThreadId();
-    if (tid === undefined || !canRaiseTo(base)) return false;
-    this.base = base;
-    this.tid = tid;
-    this.cell = new Int32Array(new SharedArrayBuffer(4));
-    this.cell[0] = base;
-    return true;
+  /**
+   * Starts counting the requests posted to the calling thread and, where it can go back up,
+   * switching its priority by lane; answers what the routing thread needs (RequestedThread).
+   */
+  open(): RequestedThreadInfo {
+    if (!this.cells) {
+      this.base = getPriority();
+      this.cells = new Int32Array(new SharedArrayBuffer(8));
+      this.cells[NICE] = this.base;
+      const tid = ownThreadId();
+      this.switching = tid !== undefined && canRaiseTo(this.base);
+      this.tid = tid ?? 0;
+    }
+    return {
+      tid: this.tid,
+      nice: this.base,
+      switching: this.switching,
+      cells: this.cells.buffer as SharedArrayBuffer,
+    };
   }
 
-  get switching(): boolean {
-    return this.cell !== undefined;
+  /** Whether background slices run at a lower priority here (see the class). */
+  get switchesPriority(): boolean {
+    return this.switching;
   }
 
-  /** What another thread needs to raise this one (undefined while switching is off). */
-  raisable(): RaisableThreadInfo | undefined {
-    const cell = this.cell;
-    return cell
-      ? { tid: this.tid, nice: this.base, cell: cell.buffer as SharedArrayBuffer }
-      : undefined;
+  /** The thread starts on a request the routing thread posted (once per posted request). */
+  requestTaken(): void {
+    if (this.cells) Atomics.sub(this.cells, WAITING, 1);
+  }
+
+  /** Whether a request posted to this thread waits for it to finish the unit in progress. */
+  requestWaiting(): boolean {
+    return this.cells !== undefined && Atomics.load(this.cells, WAITING) > 0;
   }
 
   /** Moves the thread to the lane's priority (nothing when switching is off or it is there). */
   enter(lane: WorkLane): void {
-    const cell = this.cell;
-    if (!cell) return;
     this.lane = lane;
-    const nice = this.niceOf(lane);
-    if (Atomics.load(cell, 0) === nice) return;
+    const cells = this.cells;
+    if (!cells || !this.switching) return;
+    if (lane === "foreground" || this.requestWaiting()) {
+      this.setNice(cells, this.base);
+      return;
+    }
+    const low = Math.min(19, this.base + BACKGROUND_NICE_STEP);
+    if (Atomics.load(cells, NICE) === low) return;
+    // announced before the change: a request posted meanwhile either sees it and raises the
+    // thread, or is seen below and the thread raises itself
+    Atomics.store(cells, NICE, low);
+    this.setNice(cells, low, true);
+    if (this.requestWaiting()) this.setNice(cells, this.base, true);
+  }
+
+  /** The lane the thread is in. */
+  get currentLane(): WorkLane {
+    return this.lane;
+  }
+
+  private setNice(cells: Int32Array, nice: number, always = false): void {
+    if (!always && Atomics.load(cells, NICE) === nice) return;
     try {
       setPriority(nice);
-      Atomics.store(cell, 0, nice);
+      Atomics.store(cells, NICE, nice);
     } catch {
       // the capability went away (it cannot, short of a setuid): keep whatever priority it has
-      this.cell = undefined;
+      this.switching = false;
     }
-  }
-
-  /**
-   * Whether another thread raised this one out of its background lane: it has a request to
-   * answer, which background work lets through at once (see TimeSlice.due).
-   */
-  raised(): boolean {
-    const cell = this.cell;
-    return (
-      cell !== undefined &&
-      this.lane === "background" &&
-      Atomics.load(cell, 0) !== this.niceOf("background")
-    );
-  }
-
-  private niceOf(lane: WorkLane): number {
-    return lane === "foreground" ? this.base : Math.min(19, this.base + BACKGROUND_NICE_STEP);
   }
 }
 
-/** A thread's kernel id, answering priority and its shared nice cell (structured-cloneable). */
-export interface RaisableThreadInfo {
+/** What a routing thread needs of a thread it posts requests to (structured-cloneable). */
+export interface RequestedThreadInfo {
+  /** The thread's kernel id. */
   tid: number;
+  /** Its answering priority. */
   nice: number;
-  cell: SharedArrayBuffer;
+  /** Whether it runs background work lower (and so is raised for each request). */
+  switching: boolean;
+  cells: SharedArrayBuffer;
 }
 
 /**
- * Another thread's ThreadPriority, seen from the thread that hands it requests: `raise()` puts
- * it at its answering priority before a request is posted to it.
+ * A thread that answers requests and does background work (ThreadPriority), seen from the thread
+ * that posts it requests: `posted()` after each post counts the request in and raises the
+ * thread to its answering priority.
  */
-export class RaisableThread {
-  private readonly cell: Int32Array;
+export class RequestedThread {
+  private readonly cells: Int32Array;
 
-  constructor(private readonly info: RaisableThreadInfo) {
-    this.cell = new Int32Array(info.cell);
+  constructor(private readonly info: RequestedThreadInfo) {
+    this.cells = new Int32Array(info.cells);
   }
 
-  raise(): void {
-    const { tid, nice } = this.info;
-    if (Atomics.load(this.cell, 0) === nice) return;
+  posted(): void {
+    Atomics.add(this.cells, WAITING, 1);
+    const { tid, nice, switching } = this.info;
+    if (!switching || Atomics.load(this.cells, NICE) === nice) return;
     try {
       setPriority(tid, nice);
-      Atomics.store(this.cell, 0, nice);
+      Atomics.store(this.cells, NICE, nice);
     } catch {
       // the thread has ended: nothing to raise
     }
   }
 }
 
-/** The calling thread's priority lanes. */
+/** The calling thread's lanes. */
 export const threadPriority = new ThreadPriority();
 
 const CAP_SYS_NICE = 23;

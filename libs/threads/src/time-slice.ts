@@ -11,16 +11,16 @@ import { threadPriority, type WorkLane } from "./thread-priority.js";
  * A slice runs in its lane (see ThreadPriority): work that gives way to searches (given a gate)
  * is background work, the rest answers a request. The lane is entered when the slice starts and
  * again after every pause, since the thread's other messages may have moved it meanwhile. A
- * background slice that the routing thread raised (a search was posted to this thread) is due
- * at once, even one owed to the work: the search runs after the unit in progress, and an owed
+ * background slice is due at once when a request waits for this very thread (a search posted
+ * to it), even one owed to the work: the search runs after the unit in progress, and an owed
  * slice then goes on where it was.
  */
 export class TimeSlice {
   private startedMs = performance.now();
   /** Whether the current slice runs whole whatever the searches (it waited deferMs for them). */
   private owed = false;
-  /** Whether due() answered true because the thread was raised for a request. */
-  private raisedFor = false;
+  /** Whether due() answered true because a request waits for this thread. */
+  private forRequest = false;
 
   constructor(
     readonly sliceMs: number,
@@ -38,8 +38,8 @@ export class TimeSlice {
    */
   due(): boolean {
     if (performance.now() - this.startedMs >= this.sliceMs) return true;
-    if (this.lane === "background" && threadPriority.raised()) {
-      this.raisedFor = true;
+    if (this.lane === "background" && threadPriority.requestWaiting()) {
+      this.forRequest = true;
       return true;
     }
     return !this.owed && this.gate !== undefined && this.gate.busy();
@@ -48,8 +48,8 @@ export class TimeSlice {
   /** Gives the thread's event loop a turn (setImmediate: after pending I/O and messages). */
   async pause(): Promise<void> {
     const interrupted =
-      this.raisedFor && this.owed && performance.now() - this.startedMs < this.sliceMs;
-    this.raisedFor = false;
+      this.forRequest && this.owed && performance.now() - this.startedMs < this.sliceMs;
+    this.forRequest = false;
     await new Promise<void>((resolve) => setImmediate(resolve));
     if (interrupted) {
       threadPriority.enter(this.lane);
@@ -60,6 +60,8 @@ export class TimeSlice {
       await this.gate.quiet(this.deferMs);
       // searches that never stop: the work still gets one whole slice in every deferMs + sliceMs
       this.owed = this.gate.busy();
+      // a request posted here as the wait ended goes before the slice
+      if (threadPriority.requestWaiting()) await new Promise<void>((r) => setImmediate(r));
     }
     threadPriority.enter(this.lane);
     this.startedMs = performance.now();

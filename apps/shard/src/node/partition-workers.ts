@@ -3,7 +3,7 @@ import type { Worker } from "node:worker_threads";
 import type { PartitionServingState } from "@quiver/api";
 import { type Logger, silentLogger } from "@quiver/telemetry";
 import {
-  RaisableThread,
+  RequestedThread,
   RpcClient,
   startWorker,
   ThreadClosedError,
@@ -35,8 +35,8 @@ export class PartitionWorker {
   private thread!: Worker;
   private closing = false;
   private started!: Promise<void>;
-  /** The thread's priority, raised before each request it answers (see ThreadPriority). */
-  private priority: RaisableThread | undefined;
+  /** Told of each search and read posted to the thread (see ThreadPriority). */
+  private requests: RequestedThread | undefined;
 
   constructor(
     readonly index: number,
@@ -63,7 +63,7 @@ export class PartitionWorker {
     this.client = new RpcClient(this.thread, (event) => {
       const e = event as PartitionWorkerEvent;
       if (e.type === "ready") {
-        this.priority = e.priority && new RaisableThread(e.priority);
+        this.requests = new RequestedThread(e.requests);
         ready();
       } else if (e.type === "state") this.onState(e.partition, e.state);
     });
@@ -93,8 +93,8 @@ export class PartitionWorker {
     args?: PartitionWorkerOps[Op][0],
   ): Promise<PartitionWorkerOps[Op][1]> {
     const answer = this.client.call<PartitionWorkerOps[Op][1]>(op, args);
-    // after the post: the thread, raised, lets the request through at its next unit of work
-    if (op === "search" || op === "get") this.priority?.raise();
+    // after the post: the thread, told, lets the request through at its next unit of work
+    if (op === "search" || op === "get") this.requests?.posted();
     return answer;
   }
 

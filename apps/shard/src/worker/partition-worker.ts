@@ -21,9 +21,10 @@ const logger = createLogger(`shard ${config.shardId}`, { level: config.logLevel 
   worker: config.workerIndex,
 });
 
-// inserts and snapshots below searches (see ThreadPriority); off where the thread could not go
-// back up, e.g. a container without CAP_SYS_NICE: then everything shares one priority
-if (!threadPriority.enableSwitching() && config.workerIndex === 0) {
+// searches let through at once by inserts and snapshots, which run below them where the thread
+// may go back up (see ThreadPriority); without CAP_SYS_NICE every lane shares one priority
+const requests = threadPriority.open();
+if (!requests.switching && config.workerIndex === 0) {
   logger.info(
     "no CAP_SYS_NICE: partition threads apply inserts at the priority they answer searches at",
   );
@@ -65,8 +66,14 @@ type Handlers = {
 const handlers: Handlers = {
   host: ({ partition }) => host.host(partition),
   release: ({ partition }) => host.release(partition),
-  search: (request) => host.search(request),
-  get: (request) => host.get(request),
+  search: (request) => {
+    threadPriority.requestTaken();
+    return host.search(request);
+  },
+  get: (request) => {
+    threadPriority.requestTaken();
+    return host.get(request);
+  },
   waitApplied: ({ minSeqs, timeoutMs }) => host.waitApplied(minSeqs, timeoutMs),
   status: () => host.status(),
   libraryStats: ({ libraryId, partitions }) => host.libraryStats(libraryId, partitions),
@@ -87,5 +94,4 @@ const server = serveRpc(port, (op, args) =>
   (handlers[op as PartitionWorkerOp] as (a: unknown) => unknown)(args),
 );
 events.emit = (event) => server.emit(event);
-const priority = threadPriority.raisable();
-events.emit({ type: "ready", ...(priority ? { priority } : {}) });
+events.emit({ type: "ready", requests });

@@ -11,7 +11,7 @@ import type {
 } from "@quiver/api";
 import type { WorkspaceFigures } from "@quiver/engine";
 import type { LibraryMemoryRow } from "@quiver/telemetry";
-import type { RaisableThreadInfo } from "@quiver/threads";
+import type { RequestedThreadInfo } from "@quiver/threads";
 import type { SamplePageRequest } from "./partition-host.js";
 
 /** Where a partition worker reads the event log. */
@@ -59,6 +59,6 @@ export type PartitionWorkerOp = keyof PartitionWorkerOps;
 
 /** What a worker tells the main thread unasked. */
 export type PartitionWorkerEvent =
-  /** Started; `priority` when the main thread should raise it before each search. */
-  | { type: "ready"; priority?: RaisableThreadInfo }
+  /** Started; `requests`: what the main thread signals each search and read with. */
+  | { type: "ready"; requests: RequestedThreadInfo }
   | { type: "state"; partition: number; state: PartitionServingState };
