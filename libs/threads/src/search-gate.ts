@@ -75,6 +75,11 @@ export class SearchGate {
     return Atomics.load(this.cells, IN_FLIGHT);
   }
 
+  /** Whether a search is in flight or ended less than `ms` ago. */
+  searchedWithin(ms: number): boolean {
+    return this.inFlight() > 0 || this.sinceLastMs() < ms;
+  }
+
   /** Whether a search is in flight or ended less than the cooldown ago. */
   busy(): boolean {
     return this.inFlight() > 0 || this.sinceLastMs() < this.cooldownMs;

@@ -11,6 +11,14 @@ import {
 } from "./thread-priority.js";
 import { TimeSlice } from "./time-slice.js";
 
+/** A gate a search just went through (no cooldown: it is not busy, but searches are about). */
+function searchedJustNow(): SearchGate {
+  const gate = SearchGate.create(0);
+  gate.enter();
+  gate.leave();
+  return gate;
+}
+
 // (this test file's process runs on at the priorities it leaves: nothing else runs in it)
 describe("lowerThreadPriority", () => {
   it("lowers the calling thread's priority and never raises it again", () => {
@@ -41,7 +49,7 @@ describe("ThreadPriority", () => {
     const background = info.switching ? Math.min(19, base + BACKGROUND_NICE_STEP) : base;
     // (the poster is another thread in a node: the calls are the same, by the thread's kernel id)
     const poster = new RequestedThread(info);
-    const work = new TimeSlice(60_000, SearchGate.create(0));
+    const work = new TimeSlice(60_000, searchedJustNow());
     expect(getPriority()).toBe(background);
     expect(work.due()).toBe(false);
     poster.posted();
@@ -63,8 +71,7 @@ describe("ThreadPriority", () => {
     const info = threadPriority.open();
     const base = info.nice;
     const background = info.switching ? Math.min(19, base + BACKGROUND_NICE_STEP) : base;
-    const gate = SearchGate.create(0);
-    const work = new TimeSlice(4, gate);
+    const work = new TimeSlice(4, searchedJustNow());
     expect(getPriority()).toBe(background);
     // a search answered between two slices of the work moves the thread up...
     const search = new TimeSlice(4);
@@ -74,6 +81,12 @@ describe("ThreadPriority", () => {
     expect(getPriority()).toBe(background);
     await search.pause();
     expect(getPriority()).toBe(base);
+  });
+
+  it("keeps background work at the answering priority when no search ran for a second", () => {
+    const info = threadPriority.open();
+    new TimeSlice(4, SearchGate.create(0)); // a gate no search went through
+    expect(getPriority()).toBe(info.nice);
   });
 
   it("lets a request through a slice owed to the work, which then goes on without waiting again", async () => {

@@ -79,12 +79,15 @@ export class ThreadPriority {
     return this.cells !== undefined && Atomics.load(this.cells, WAITING) > 0;
   }
 
-  /** Moves the thread to the lane's priority (nothing when switching is off or it is there). */
-  enter(lane: WorkLane): void {
+  /**
+   * Moves the thread to the lane's priority (nothing when switching is off or it is there).
+   * `lower` false keeps background work at the answering priority (no search to give way to).
+   */
+  enter(lane: WorkLane, lower = true): void {
     this.lane = lane;
     const cells = this.cells;
     if (!cells || !this.switching) return;
-    if (lane === "foreground" || this.requestWaiting()) {
+    if (lane === "foreground" || !lower || this.requestWaiting()) {
       this.setNice(cells, this.base);
       return;
     }

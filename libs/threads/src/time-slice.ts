@@ -28,7 +28,17 @@ export class TimeSlice {
     private readonly deferMs = 3 * sliceMs,
     private readonly lane: WorkLane = gate ? "background" : "foreground",
   ) {
-    threadPriority.enter(lane);
+    this.enterLane();
+  }
+
+  /**
+   * Background work goes below the searches only while there are searches to give way to (one
+   * in the last SEARCH_ACTIVITY_MS): alone on a node, inserts keep the thread's priority and do
+   * not fall behind the processes that feed them (the coordinator, NATS, a local client).
+   */
+  private enterLane(): void {
+    const gate = this.gate;
+    threadPriority.enter(this.lane, gate === undefined || gate.searchedWithin(SEARCH_ACTIVITY_MS));
   }
 
   /**
@@ -52,7 +62,7 @@ export class TimeSlice {
     this.forRequest = false;
     await new Promise<void>((resolve) => setImmediate(resolve));
     if (interrupted) {
-      threadPriority.enter(this.lane);
+      this.enterLane();
       return;
     }
     this.owed = false;
@@ -63,7 +73,7 @@ export class TimeSlice {
       // a request posted here as the wait ended goes before the slice
       if (threadPriority.requestWaiting()) await new Promise<void>((r) => setImmediate(r));
     }
-    threadPriority.enter(this.lane);
+    this.enterLane();
     this.startedMs = performance.now();
   }
 
@@ -72,6 +82,9 @@ export class TimeSlice {
     if (this.due()) await this.pause();
   }
 }
+
+/** How recent a search keeps background work below the searches (see TimeSlice.enterLane). */
+export const SEARCH_ACTIVITY_MS = 1_000;
 
 /** Index work between two chances for a search to run on a partition's thread. */
 export const APPLY_SLICE_MS = 4;
