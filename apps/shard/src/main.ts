@@ -99,7 +99,13 @@ const stop = async () => {
   stopping = true;
   await agent.stop();
   await rpc.stop();
-  await node.close();
+  try {
+    await node.close();
+  } catch (error) {
+    // as `quiver serve` does: process.exit would wait for the threads that did not stop
+    console.error("quiver shard: stop failed, exiting at once:", error);
+    process.kill(process.pid, "SIGKILL");
+  }
   await kv.close();
   await membership.close();
   await log.close();

@@ -18,8 +18,11 @@ export async function serve(): Promise<void> {
     quiver.close().then(
       () => process.exit(0),
       (error: unknown) => {
-        console.error("quiver: stop failed", error);
-        process.exit(1);
+        // process.exit would wait for the threads that did not stop, for ever (a thread ended
+        // inside an LMDB transaction deadlocks lmdb-js's clean-up); the log and the store
+        // recover from a hard stop as from a crash
+        console.error("quiver: stop failed, exiting at once:", error);
+        process.kill(process.pid, "SIGKILL");
       },
     );
   };

@@ -98,16 +98,26 @@ export class PartitionWorker {
     return answer;
   }
 
-  /** Releases every partition (their last snapshots), then ends the thread. */
-  async close(timeoutMs: number): Promise<void> {
+  /**
+   * Releases every partition (their last snapshots, started within half the time), then ends
+   * the thread. False when the thread did not close in time: it is then left running, since
+   * terminating a thread inside an LMDB transaction deadlocks lmdb-js's clean-up (the process
+   * never exits); the caller's process exits without it (LMDB and the applier survive a crash).
+   */
+  async close(timeoutMs: number): Promise<boolean> {
     this.closing = true;
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, timeoutMs);
+    const timeout = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
     });
-    await Promise.race([this.call("close").catch(() => undefined), timeout]);
+    const closed = this.call("close", { snapshotMs: timeoutMs / 2 }).then(
+      () => true,
+      () => true,
+    );
+    const done = await Promise.race([closed, timeout]);
     clearTimeout(timer);
-    await this.thread.terminate();
+    if (done) await this.thread.terminate();
+    return done;
   }
 }
 
@@ -213,8 +223,15 @@ export class PartitionWorkers {
     }, delayMs).unref();
   }
 
-  async close(timeoutMs = 30_000): Promise<void> {
+  /** Closes every thread; false when one did not close in time (see PartitionWorker.close). */
+  async close(timeoutMs = 20_000): Promise<boolean> {
     this.closed = true;
-    await Promise.all(this.workers.map((w) => w.close(timeoutMs)));
+    const closed = await Promise.all(this.workers.map((w) => w.close(timeoutMs)));
+    if (closed.every(Boolean)) return true;
+    this.logger.error(
+      { timeoutMs },
+      "a partition worker did not close in time; the process exits without it",
+    );
+    return false;
   }
 }

@@ -441,7 +441,10 @@ export class ShardNode implements ShardClient {
     this.stateOf.clear();
     this.trainings?.close();
     await this.benchmarks?.close();
-    await this.workers.close();
+    if (!(await this.workers.close())) {
+      // left running (see PartitionWorker.close): the process must exit without waiting for it
+      throw new Error("a partition worker did not close in time");
+    }
   }
 }
 

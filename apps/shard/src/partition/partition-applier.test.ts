@@ -236,6 +236,24 @@ describe("PartitionApplier", () => {
     for (const id of zero?.ids ?? []) expect(store.vectorId(P, "lib", id)).not.toBe("v0");
   });
 
+  it("starts no snapshot after the time it is given: the libraries left restore from the log", async () => {
+    for (const id of ["a", "b"]) {
+      await append(library(id));
+      await append(upsert(id, [1, 2, 3]));
+    }
+    const first = applier();
+    first.restore();
+    await first.catchUp();
+    await first.snapshot(performance.now()); // a stop with no time left
+    expect(store.snapshotInfo(P, "a")).toBeUndefined();
+    expect(store.snapshotInfo(P, "b")).toBeUndefined();
+    await first.snapshot();
+    expect(store.snapshotInfo(P, "a")?.seq).toBe(first.appliedSeq);
+    const second = applier();
+    second.restore();
+    expect(second.index("b")?.size).toBe(3);
+  });
+
   it("searches exactly until its trained quantizer arrives, then builds on codes in the background and switches, also after a restart", async () => {
     const scalar = { strategy: "scalar", bits: 8, calibration_samples: 100 } as const;
     await append(library("q", scalar));
@@ -461,5 +479,5 @@ describe("PartitionApplier", () => {
     // the entries queued plus the batch being applied: two bounds of 4 MiB and an entry
     expect(aheadMax).toBeLessThanOrEqual(8 * 1024 * 1024 + 256 * 1024);
     expect(aheadMax).toBeGreaterThan(1024 * 1024);
-  });
+  }, 30_000); // 16 MB through the log and the store: 4-7 s on a 2-core machine
 });

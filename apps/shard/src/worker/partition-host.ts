@@ -167,8 +167,11 @@ export class PartitionHost {
     );
   }
 
-  /** Stops hosting `partition` (its LMDB state stays, so it catches up quickly if it returns). */
-  async release(partition: number): Promise<void> {
+  /**
+   * Stops hosting `partition` (its LMDB state stays, so it catches up quickly if it returns);
+   * its last snapshots are started until `untilMs` (performance.now() time; see snapshot).
+   */
+  async release(partition: number, untilMs?: number): Promise<void> {
     const hosted = this.hosted.get(partition);
     if (!hosted) return;
     this.hosted.delete(partition);
@@ -176,7 +179,7 @@ export class PartitionHost {
     await hosted.applier.stop();
     await hosted.running;
     try {
-      await hosted.applier.snapshot();
+      await hosted.applier.snapshot(untilMs);
     } catch (error) {
       this.logger.warn({ partition, err: error }, "snapshot on release failed");
     }
@@ -419,13 +422,17 @@ export class PartitionHost {
     return hosted?.state === "serving" ? hosted.applier.index(libraryId) : undefined;
   }
 
-  /** Stops every partition (with a last snapshot, for a fast restart). */
-  async close(): Promise<void> {
+  /**
+   * Stops every partition, with last snapshots for a fast restart, started within `snapshotMs`
+   * (all of them without it).
+   */
+  async close(snapshotMs?: number): Promise<void> {
     this.closed = true;
+    const until = snapshotMs === undefined ? undefined : performance.now() + snapshotMs;
     clearInterval(this.compaction);
     this.rebuilder.close();
     this.scans?.close();
-    for (const partition of this.partitions()) await this.release(partition);
+    for (const partition of this.partitions()) await this.release(partition, until);
   }
 }
 

@@ -83,8 +83,8 @@ const handlers: Handlers = {
   samplePage: (request) => host.samplePage(request),
   workspaceFigures: () => host.workspaceFigures(),
   metrics: async () => (await metrics.registry.getMetricsAsJSON()) as unknown[],
-  close: async () => {
-    await host.close();
+  close: async (args) => {
+    await host.close(args?.snapshotMs);
     await log.close();
     await store.close();
   },

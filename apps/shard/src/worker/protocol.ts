@@ -51,8 +51,8 @@ export interface PartitionWorkerOps {
   workspaceFigures: [undefined, WorkspaceFigures];
   /** The worker's metrics registry as prom-client JSON (the main thread aggregates them). */
   metrics: [undefined, unknown[]];
-  /** Releases every partition (snapshots), closes the log and the store. */
-  close: [undefined, void];
+  /** Releases every partition (snapshots started within snapshotMs), closes the log and the store. */
+  close: [{ snapshotMs?: number } | undefined, void];
 }
 
 export type PartitionWorkerOp = keyof PartitionWorkerOps;
