@@ -12,12 +12,8 @@ export { startWorker, workerEntry } from "./worker-url.js";
 export { JobThread, serveJobs } from "./job-thread.js";
 export { DEFAULT_SEARCH_COOLDOWN_MS, SearchGate } from "./search-gate.js";
 export {
-  BACKGROUND_NICE_STEP,
-  canRaiseTo,
   lowerThreadPriority,
   RequestedThread,
   type RequestedThreadInfo,
-  ThreadPriority,
   threadPriority,
-  type WorkLane,
 } from "./thread-priority.js";

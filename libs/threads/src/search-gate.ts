@@ -82,7 +82,7 @@ export class SearchGate {
 
   /** Whether a search is in flight or ended less than the cooldown ago. */
   busy(): boolean {
-    return this.inFlight() > 0 || this.sinceLastMs() < this.cooldownMs;
+    return this.searchedWithin(this.cooldownMs);
   }
 
   /** Milliseconds since the last search ended (modulo 2^31: right for 24 days). */

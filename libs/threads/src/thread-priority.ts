@@ -37,11 +37,10 @@ const WAITING = 1;
  * One per thread (a module is instantiated once per thread).
  */
 export class ThreadPriority {
-  private base = getPriority();
+  private base = 0;
   private cells: Int32Array | undefined;
   private tid = 0;
   private switching = false;
-  private lane: WorkLane = "foreground";
 
   /**
    * Starts counting the requests posted to the calling thread and, where it can go back up,
@@ -64,11 +63,6 @@ export class ThreadPriority {
     };
   }
 
-  /** Whether background slices run at a lower priority here (see the class). */
-  get switchesPriority(): boolean {
-    return this.switching;
-  }
-
   /** The thread starts on a request the routing thread posted (once per posted request). */
   requestTaken(): void {
     if (this.cells) Atomics.sub(this.cells, WAITING, 1);
@@ -84,7 +78,6 @@ export class ThreadPriority {
    * `lower` false keeps background work at the answering priority (no search to give way to).
    */
   enter(lane: WorkLane, lower = true): void {
-    this.lane = lane;
     const cells = this.cells;
     if (!cells || !this.switching) return;
     if (lane === "foreground" || !lower || this.requestWaiting()) {
@@ -98,11 +91,6 @@ export class ThreadPriority {
     Atomics.store(cells, NICE, low);
     this.setNice(cells, low, true);
     if (this.requestWaiting()) this.setNice(cells, this.base, true);
-  }
-
-  /** The lane the thread is in. */
-  get currentLane(): WorkLane {
-    return this.lane;
   }
 
   private setNice(cells: Int32Array, nice: number, always = false): void {

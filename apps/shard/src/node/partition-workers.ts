@@ -9,11 +9,12 @@ import {
   ThreadClosedError,
   workerEntry,
 } from "@quiver/threads";
-import type {
-  PartitionWorkerConfig,
-  PartitionWorkerEvent,
-  PartitionWorkerOp,
-  PartitionWorkerOps,
+import {
+  ANSWERED_FIRST,
+  type PartitionWorkerConfig,
+  type PartitionWorkerEvent,
+  type PartitionWorkerOp,
+  type PartitionWorkerOps,
 } from "../worker/protocol.js";
 
 const WORKER_ENTRY = workerEntry("../worker/partition-worker.ts", import.meta.url);
@@ -94,7 +95,7 @@ export class PartitionWorker {
   ): Promise<PartitionWorkerOps[Op][1]> {
     const answer = this.client.call<PartitionWorkerOps[Op][1]>(op, args);
     // after the post: the thread, told, lets the request through at its next unit of work
-    if (op === "search" || op === "get") this.requests?.posted();
+    if (ANSWERED_FIRST.has(op)) this.requests?.posted();
     return answer;
   }
 

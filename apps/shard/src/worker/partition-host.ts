@@ -27,7 +27,7 @@ import { PartitionApplier } from "../partition/partition-applier.js";
 import { readSample, samplePartition } from "./partition-sample.js";
 import { ExactScans } from "./exact-scans.js";
 import { searchPartition } from "./partition-search.js";
-import { type SearchGate, threadPriority, TimeSlice } from "@quiver/threads";
+import { type SearchGate, TimeSlice } from "@quiver/threads";
 
 export interface PartitionHostOptions {
   store: PartitionStore;
@@ -221,7 +221,6 @@ export class PartitionHost {
   }
 
   async search(request: ShardSearchRequest): Promise<ShardSearchResponse> {
-    threadPriority.enter("foreground");
     const deadline = Date.now() + request.timeoutMs;
     const timings = request.timings ? { searchMs: 0, rerankMs: 0 } : undefined;
     const results = await Promise.all(
@@ -272,7 +271,6 @@ export class PartitionHost {
   }
 
   async get(request: ShardGetRequest): Promise<ShardGetResponse> {
-    threadPriority.enter("foreground");
     const hosted = await this.ready(
       request.partition,
       request.minSeq,

@@ -7,11 +7,12 @@ import { PartitionStore } from "@quiver/store";
 import { createLogger, createShardMetrics, registerWorkerMemoryMetrics } from "@quiver/telemetry";
 import { SearchGate, serveRpc, threadPriority } from "@quiver/threads";
 import { PartitionHost } from "./partition-host.js";
-import type {
-  PartitionWorkerConfig,
-  PartitionWorkerEvent,
-  PartitionWorkerOp,
-  PartitionWorkerOps,
+import {
+  ANSWERED_FIRST,
+  type PartitionWorkerConfig,
+  type PartitionWorkerEvent,
+  type PartitionWorkerOp,
+  type PartitionWorkerOps,
 } from "./protocol.js";
 
 const port = parentPort;
@@ -66,14 +67,8 @@ type Handlers = {
 const handlers: Handlers = {
   host: ({ partition }) => host.host(partition),
   release: ({ partition }) => host.release(partition),
-  search: (request) => {
-    threadPriority.requestTaken();
-    return host.search(request);
-  },
-  get: (request) => {
-    threadPriority.requestTaken();
-    return host.get(request);
-  },
+  search: (request) => host.search(request),
+  get: (request) => host.get(request),
   waitApplied: ({ minSeqs, timeoutMs }) => host.waitApplied(minSeqs, timeoutMs),
   status: () => host.status(),
   libraryStats: ({ libraryId, partitions }) => host.libraryStats(libraryId, partitions),
@@ -90,8 +85,12 @@ const handlers: Handlers = {
   },
 };
 
-const server = serveRpc(port, (op, args) =>
-  (handlers[op as PartitionWorkerOp] as (a: unknown) => unknown)(args),
-);
+const server = serveRpc(port, (op, args) => {
+  if (ANSWERED_FIRST.has(op as PartitionWorkerOp)) {
+    threadPriority.requestTaken();
+    threadPriority.enter("foreground");
+  }
+  return (handlers[op as PartitionWorkerOp] as (a: unknown) => unknown)(args);
+});
 events.emit = (event) => server.emit(event);
 events.emit({ type: "ready", requests });

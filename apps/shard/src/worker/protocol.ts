@@ -57,6 +57,12 @@ export interface PartitionWorkerOps {
 
 export type PartitionWorkerOp = keyof PartitionWorkerOps;
 
+/**
+ * The calls a worker answers before its background work: the main thread counts each one it
+ * posts, the worker counts it out as it starts on it (see ThreadPriority).
+ */
+export const ANSWERED_FIRST: ReadonlySet<PartitionWorkerOp> = new Set(["search", "get"]);
+
 /** What a worker tells the main thread unasked. */
 export type PartitionWorkerEvent =
   /** Started; `requests`: what the main thread signals each search and read with. */
