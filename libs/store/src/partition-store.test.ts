@@ -4,20 +4,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { isStoreError, StoreErrorCode } from "./errors.js";
 import { PartitionStore } from "./partition-store.js";
-import type { PartitionLibrary } from "./records.js";
-
-const lib: PartitionLibrary = {
-  libraryId: "lib_a",
-  tenantId: "t",
-  name: "a",
-  dimension: 3,
-  metric: "l2",
-  indexType: "hnsw",
-  hnsw: { m: 16, ef_construction: 200, ef_search: 64 },
-  quantization: { strategy: "none" },
-  createdAtMs: 1,
-};
-const v = (...xs: number[]) => new Float32Array(xs);
+import { lib, v } from "./test-support/library.js";
 
 describe("PartitionStore", () => {
   let dir: string;
@@ -138,53 +125,6 @@ describe("PartitionStore", () => {
     expect(store.appliedSeq(1)).toBe(5);
     expect(store.internalId(1, "lib_a", "x")).toBeUndefined();
     expect(store.count(1, "lib_a")).toBe(0);
-  });
-
-  it("writes snapshots in chunks and forgets the dirty ids they cover", () => {
-    store.apply(0, 1, (tx) => {
-      tx.putLibrary(lib);
-      tx.upsertVector("lib_a", "x", v(1, 2, 3), null);
-    });
-    const bytes = new Uint8Array(40 * 1024 * 1024 + 123).map((_, i) => i % 251);
-    const info = store.writeSnapshot(0, "lib_a", bytes);
-    expect(info).toMatchObject({ seq: 1, bytes: bytes.length, chunks: 3 });
-    expect(store.dirtyIds(0, "lib_a")).toEqual([]);
-    const back = store.readSnapshot(0, "lib_a");
-    expect(back?.length).toBe(bytes.length);
-    expect(back && Buffer.compare(back, bytes)).toBe(0);
-    store.writeSnapshot(0, "lib_a", bytes.subarray(0, 10));
-    expect(store.snapshotInfo(0, "lib_a")?.chunks).toBe(1);
-    expect(store.readSnapshot(0, "lib_a")).toEqual(bytes.subarray(0, 10));
-  });
-
-  it("writes a snapshot chunk by chunk beside the latest one, which serves until the commit", async () => {
-    store.apply(0, 1, (tx) => {
-      tx.putLibrary(lib);
-      tx.upsertVector("lib_a", "x", v(1, 2, 3), null);
-    });
-    const first = new Uint8Array(20 * 1024 * 1024).map((_, i) => i % 13);
-    store.writeSnapshot(0, "lib_a", first);
-    store.apply(0, 2, (tx) => tx.upsertVector("lib_a", "y", v(4, 5, 6), null));
-    // a write torn by a crash: chunks written, never committed
-    const torn = store.snapshotWriter(0, "lib_a");
-    torn.write(new Uint8Array(17 * 1024 * 1024).fill(7));
-    await store.close();
-    store = PartitionStore.open({ path: dir });
-    expect(Buffer.compare(store.readSnapshot(0, "lib_a") as Uint8Array, first)).toBe(0);
-    expect(store.dirtyIds(0, "lib_a")).toEqual([1]);
-    // the next writer replaces the torn chunks; until its commit the first snapshot serves
-    const next = store.snapshotWriter(0, "lib_a");
-    expect(next.generation).toBe(torn.generation);
-    const second = new Uint8Array(3 * 1024 * 1024).fill(5);
-    next.write(second.subarray(0, 1024 * 1024));
-    next.write(second.subarray(1024 * 1024));
-    expect(store.snapshotInfo(0, "lib_a")?.seq).toBe(1);
-    expect(Buffer.compare(store.readSnapshot(0, "lib_a") as Uint8Array, first)).toBe(0);
-    const info = store.commitSnapshot(next);
-    expect(info).toMatchObject({ seq: 2, bytes: second.length, chunks: 2 });
-    expect(store.dirtyIds(0, "lib_a")).toEqual([]);
-    expect(Buffer.compare(store.readSnapshot(0, "lib_a") as Uint8Array, second)).toBe(0);
-    expect(() => store.commitSnapshot(next)).toThrow(/already committed/);
   });
 
   it("deletes a library and everything it stored in the partition, and keeps others", () => {

@@ -4,6 +4,8 @@ import { StoreError, StoreErrorCode } from "./errors.js";
 import { PartitionWriter } from "./partition-writer.js";
 import type { DeadLetter, PartitionLibrary, SnapshotInfo, StoredVector } from "./records.js";
 import { APPLY_FLAGS, type LibKey, libEnd, openStoreDbs, type StoreDbs } from "./store-dbs.js";
+import { join } from "node:path";
+import { SnapshotFiles } from "./snapshot-files.js";
 import { readSnapshotChunks, SnapshotWriter } from "./snapshots.js";
 
 export interface PartitionStoreOptions {
@@ -27,11 +29,12 @@ export class PartitionStore {
   private constructor(
     private readonly env: RootDatabase,
     private readonly db: StoreDbs,
+    private readonly files: SnapshotFiles,
   ) {}
 
   static open(options: PartitionStoreOptions): PartitionStore {
     const { env, db } = openStoreDbs(options.path, options.mapSizeBytes ?? 2 ** 40);
-    return new PartitionStore(env, db);
+    return new PartitionStore(env, db, new SnapshotFiles(join(options.path, "snapshots")));
   }
 
   // ---- reads (synchronous, from the current committed state) ----
@@ -188,7 +191,10 @@ export class PartitionStore {
   /** The latest index snapshot of a library in a partition, reassembled from its chunks. */
   readSnapshot(partition: number, libraryId: string): Uint8Array | undefined {
     const info = this.snapshotInfo(partition, libraryId);
-    return info && readSnapshotChunks(this.db, info, partition, libraryId);
+    if (!info) return undefined;
+    return info.file
+      ? this.files.read(partition, libraryId, info.generation ?? 0, info.bytes, info.crc32 ?? 0)
+      : readSnapshotChunks(this.db, info, partition, libraryId);
   }
 
   /** Internal ids changed since the last snapshot (the index reconciles them on restart). */
@@ -232,7 +238,8 @@ export class PartitionStore {
    */
   apply<T>(partition: number, seq: number, write: (tx: PartitionWriter) => T): T {
     this.checkOpen();
-    return this.env.transactionSync(() => {
+    const writer = new PartitionWriter(this.db, partition, seq);
+    const result = this.env.transactionSync(() => {
       const applied = this.appliedSeq(partition);
       if (seq <= applied) {
         throw new StoreError(
@@ -240,20 +247,28 @@ export class PartitionStore {
           `partition ${partition}: event ${seq} is not after the applied sequence ${applied}`,
         );
       }
-      const result = write(new PartitionWriter(this.db, partition, seq));
+      const result = write(writer);
       this.db.applied.putSync(partition, seq);
       return result;
     }, APPLY_FLAGS);
+    for (const { libraryId, generation } of writer.droppedSnapshots) {
+      // the last snapshot, and the next one if a write of it was under way
+      this.files.remove(partition, libraryId, generation);
+      this.files.remove(partition, libraryId, generation + 1);
+    }
+    return result;
   }
 
   /**
-   * Starts the next snapshot of a library: written chunk by chunk beside the latest one, which it
+   * Starts the next snapshot of a library: written into a file beside the latest one, which it
    * replaces at `commitSnapshot` (see SnapshotWriter).
    */
   snapshotWriter(partition: number, libraryId: string): SnapshotWriter {
     this.checkOpen();
-    const generation = (this.snapshotInfo(partition, libraryId)?.generation ?? 0) + 1;
-    return new SnapshotWriter(this.env, this.db, partition, libraryId, generation);
+    const latest = this.snapshotInfo(partition, libraryId);
+    const generation = (latest?.generation ?? 0) + 1;
+    const replaces = latest?.file ? latest.generation : undefined;
+    return new SnapshotWriter(this.files, this.db, partition, libraryId, generation, replaces);
   }
 
   /**
@@ -263,10 +278,12 @@ export class PartitionStore {
    */
   commitSnapshot(writer: SnapshotWriter): SnapshotInfo {
     this.checkOpen();
-    return this.env.transactionSync(
+    const info = this.env.transactionSync(
       () => writer.commitIn(this.appliedSeq(writer.partition)),
       APPLY_FLAGS,
     );
+    writer.committed();
+    return info;
   }
 
   /** Stores a snapshot in one go (small snapshots, tests): writeSnapshot = write + commit. */
@@ -288,13 +305,31 @@ export class PartitionStore {
     snapshot: SnapshotWriter,
   ): SnapshotInfo {
     this.checkOpen();
-    return this.env.transactionSync(() => {
+    const info = this.env.transactionSync(() => {
       const key: LibKey = [partition, record.libraryId];
       this.db.libs.putSync(key, record);
       if (quantizer) this.db.quantizers.putSync(key, quantizer);
       else this.db.quantizers.removeSync(key);
       return snapshot.commitIn(this.appliedSeq(partition));
     }, APPLY_FLAGS);
+    snapshot.committed();
+    return info;
+  }
+
+  /**
+   * Removes the partition's snapshot files that no library's latest snapshot is (written and
+   * never committed, or replaced, when a crash came in between); answers how many. Call from
+   * the partition's only writer, before it writes a snapshot.
+   */
+  sweepSnapshotFiles(partition: number): number {
+    const live = new Set<string>();
+    for (const { key, value } of this.db.snapshotInfos.getRange({
+      start: [partition],
+      end: [partition + 1],
+    })) {
+      if (value.file) live.add(this.files.name(key[1], value.generation ?? 0));
+    }
+    return this.files.sweep(partition, (name) => live.has(name));
   }
 
   /** Updates a library's record outside any event (a migration's local state). */

@@ -5,6 +5,9 @@ import { libEnd, type StoreDbs, type VecKey } from "./store-dbs.js";
 
 /** The writes of one applied event, valid inside PartitionStore.apply's transaction only. */
 export class PartitionWriter {
+  /** Snapshot files of the libraries deleted, to remove once the transaction committed. */
+  readonly droppedSnapshots: { libraryId: string; generation: number }[] = [];
+
   constructor(
     private readonly db: StoreDbs,
     readonly partition: number,
@@ -22,6 +25,8 @@ export class PartitionWriter {
     s.libs.removeSync([p, libraryId]);
     s.allocations.removeSync([p, libraryId]);
     s.quantizers.removeSync([p, libraryId]);
+    const generation = s.snapshotInfos.get([p, libraryId])?.generation ?? 0;
+    this.droppedSnapshots.push({ libraryId, generation });
     s.snapshotInfos.removeSync([p, libraryId]);
     const end = libEnd(p, libraryId);
     const dbs = [

@@ -56,14 +56,18 @@ export interface SnapshotInfo {
   /** The partition's applied sequence when the snapshot was taken. */
   seq: number;
   bytes: number;
+  /** LMDB chunks holding it (0: in a file). */
   chunks: number;
   atMs: number;
   /**
-   * Which write of the library's snapshot this is: its chunks are keyed by it, so the next
-   * snapshot is written beside this one, chunk by chunk, and replaces it in one last step.
-   * Absent in snapshots written before generations (chunks keyed without one).
+   * Which write of the library's snapshot this is: its file (or, before files, its chunks) is
+   * named by it, so the next snapshot is written beside this one and replaces it in one last
+   * step. Absent in snapshots written before generations (chunks keyed without one).
    */
   generation?: number;
+  /** In a file of its own (SnapshotFiles), which must have `bytes` bytes and this CRC-32. */
+  file?: boolean;
+  crc32?: number;
 }
 
 export interface StoredVector {

@@ -1,12 +1,7 @@
-import type { RootDatabase } from "lmdb";
+import { closeSync } from "node:fs";
 import type { SnapshotInfo } from "./records.js";
-import {
-  APPLY_FLAGS,
-  type ChunkKey,
-  libEnd,
-  SNAPSHOT_CHUNK_BYTES,
-  type StoreDbs,
-} from "./store-dbs.js";
+import type { SnapshotFiles } from "./snapshot-files.js";
+import { type ChunkKey, libEnd, type StoreDbs } from "./store-dbs.js";
 
 /** The key of chunk `c` of a snapshot (generation-less snapshots predate generations). */
 export function chunkKey(
@@ -21,59 +16,59 @@ export function chunkKey(
 }
 
 /**
- * Writes a library's next index snapshot chunk by chunk, each chunk in a transaction of its own,
- * beside the snapshot it replaces, which stays the latest until `commit`: then one transaction
- * records the new one (at the partition's applied sequence), forgets the ids changed since the
- * old one and removes the old one's chunks. The writer of a partition calls commit with the
- * partition quiet (no event applied since the first chunk), so the applied sequence is the one
- * the snapshot's bytes were taken at. Chunks of a write that never committed (a crash) are
- * removed by the next writer of the library.
+ * Writes a library's next index snapshot into a file of its own (SnapshotFiles), beside the
+ * snapshot it replaces, which stays the latest until `commitIn`: then the store's transaction
+ * records the new one (at the partition's applied sequence, with its length and CRC-32), forgets
+ * the ids changed since the old one and removes what an older store kept in LMDB chunks; once
+ * that transaction committed, `committed` removes the replaced file. The writer of a partition
+ * commits with the partition quiet (no event applied since the first byte), so the applied
+ * sequence is the one the snapshot's bytes were taken at. A write that never committed (a crash,
+ * or `abandon`) leaves a file the next writer of the library truncates, or the partition's next
+ * restore sweeps.
  */
 export class SnapshotWriter {
-  private chunks = 0;
   private bytes = 0;
-  private done = false;
+  private crc = 0;
+  private readonly fd: number;
+  private state: "writing" | "committed" | "abandoned" = "writing";
 
   constructor(
-    private readonly env: RootDatabase,
+    private readonly files: SnapshotFiles,
     private readonly db: StoreDbs,
     readonly partition: number,
     readonly libraryId: string,
     readonly generation: number,
+    /** The generation of the file this one replaces (none: no snapshot, or one in chunks). */
+    private readonly replaces: number | undefined,
   ) {
-    // what an earlier writer left uncommitted
-    this.inTransaction(() => this.removeChunks((g) => g === generation));
+    this.fd = files.create(partition, libraryId, generation);
   }
 
-  /** Appends bytes to the snapshot (split into chunks of at most 16 MiB). */
+  /** Appends bytes to the snapshot. */
   write(bytes: Uint8Array): void {
-    for (let at = 0; at < bytes.byteLength; at += SNAPSHOT_CHUNK_BYTES) {
-      const chunk = bytes.subarray(at, at + SNAPSHOT_CHUNK_BYTES);
-      this.inTransaction(() =>
-        this.db.snapshotChunks.putSync(
-          chunkKey(this.partition, this.libraryId, this.generation, this.chunks),
-          chunk,
-        ),
-      );
-      this.chunks++;
-      this.bytes += chunk.byteLength;
-    }
+    if (this.state !== "writing") throw new Error(`this snapshot was already ${this.state}`);
+    this.crc = this.files.append(this.fd, bytes, this.crc);
+    this.bytes += bytes.byteLength;
   }
 
   /** Makes the written snapshot the library's latest (call inside a store transaction). */
   commitIn(seq: number): SnapshotInfo {
-    if (this.done) throw new Error("this snapshot was already committed");
-    this.done = true;
+    if (this.state !== "writing") throw new Error(`this snapshot was already ${this.state}`);
+    this.state = "committed";
+    // on disk before the record that points at it can be
+    this.files.finish(this.fd);
     const key: [number, string] = [this.partition, this.libraryId];
     const info: SnapshotInfo = {
       seq,
       bytes: this.bytes,
-      chunks: this.chunks,
+      chunks: 0,
       atMs: Date.now(),
       generation: this.generation,
+      file: true,
+      crc32: this.crc,
     };
     this.db.snapshotInfos.putSync(key, info);
-    this.removeChunks((g) => g !== this.generation);
+    this.removeChunks();
     for (const dirty of this.db.dirty.getKeys({
       start: [this.partition, this.libraryId, 0],
       end: libEnd(this.partition, this.libraryId),
@@ -83,23 +78,33 @@ export class SnapshotWriter {
     return info;
   }
 
-  /** Removes the chunks of every generation `drop` says (the legacy ones count as undefined). */
-  private removeChunks(drop: (generation: number | undefined) => boolean): void {
-    const p = this.partition;
-    const lib = this.libraryId;
-    for (const key of this.db.snapshotChunks.getKeys({ start: [p, lib], end: libEnd(p, lib) })) {
-      const k = key as unknown as (number | string)[];
-      const generation = k.length === 4 ? (k[2] as number) : undefined;
-      if (drop(generation)) this.db.snapshotChunks.removeSync(key);
-    }
+  /** After commitIn's transaction committed: the replaced snapshot's file goes. */
+  committed(): void {
+    if (this.replaces !== undefined)
+      this.files.remove(this.partition, this.libraryId, this.replaces);
   }
 
-  private inTransaction(write: () => void): void {
-    this.env.transactionSync(write, APPLY_FLAGS);
+  /** Gives up an uncommitted write (its file goes; the latest snapshot stays). */
+  abandon(): void {
+    if (this.state !== "writing") return;
+    this.state = "abandoned";
+    closeSync(this.fd);
+    this.files.remove(this.partition, this.libraryId, this.generation);
+  }
+
+  /** Removes the chunks an older store kept the library's snapshots in, of every generation. */
+  private removeChunks(): void {
+    const p = this.partition;
+    const lib = this.libraryId;
+    for (const key of this.db.snapshotChunks.getKeys({ start: [p, lib], end: libEnd(p, lib) }))
+      this.db.snapshotChunks.removeSync(key);
   }
 }
 
-/** The latest snapshot of a library, reassembled from its chunks (undefined: none, or torn). */
+/**
+ * A snapshot an older store kept in LMDB, reassembled from its chunks (undefined: torn). Read
+ * until the library's next snapshot, which goes to a file and removes the chunks.
+ */
 export function readSnapshotChunks(
   db: StoreDbs,
   info: SnapshotInfo,

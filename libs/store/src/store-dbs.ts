@@ -23,7 +23,6 @@ export interface StoredDeadLetter {
   atMs: number;
 }
 
-export const SNAPSHOT_CHUNK_BYTES = 16 * 1024 * 1024;
 // Committed before returning, flushed to disk in the background: the log is the source of truth,
 // and a state that loses its last transactions in an OS crash loses its applied seq with them.
 export const APPLY_FLAGS =

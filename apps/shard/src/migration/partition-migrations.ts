@@ -246,16 +246,21 @@ export class PartitionMigrations {
         index,
         new TimeSlice(APPLY_SLICE_MS, this.host.searchGate),
       );
-      const replaced = store.quantizer(partition, libraryId);
-      if (build.plan.kind === "migrate" && replaced && record.migration) {
-        store.keepQuantizer(
-          partition,
-          libraryId,
-          rollbackQuantizer(record.migration.migrationId),
-          replaced,
-        );
+      try {
+        const replaced = store.quantizer(partition, libraryId);
+        if (build.plan.kind === "migrate" && replaced && record.migration) {
+          store.keepQuantizer(
+            partition,
+            libraryId,
+            rollbackQuantizer(record.migration.migrationId),
+            replaced,
+          );
+        }
+        store.switchIndex(partition, switched, build.plan.quantizer, snapshot);
+      } catch (error) {
+        snapshot.abandon();
+        throw error;
       }
-      store.switchIndex(partition, switched, build.plan.quantizer, snapshot);
       this.host.install(index);
       logger.info(
         {

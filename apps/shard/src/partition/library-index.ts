@@ -54,6 +54,12 @@ export class LibraryIndex {
   /** Estimated bytes of the cached ids (string and slot), counted with the metadata. */
   private vectorIdCacheBytes = 0;
 
+  /**
+   * True when restore found no snapshot to start from (none was written, or the one recorded was
+   * torn) and built the index from the stored vectors: worth a snapshot even with no id changed.
+   */
+  builtFromVectors = false;
+
   private constructor(
     readonly record: PartitionLibrary,
     private readonly built: StrategyIndex,
@@ -87,6 +93,18 @@ export class LibraryIndex {
   ): LibraryIndex {
     const snapshot = store.readSnapshot(partition, record.libraryId);
     if (snapshot) return LibraryIndex.fromSnapshot(record, store, partition, snapshot, workspace);
+    const index = LibraryIndex.build(record, store, partition, workspace);
+    index.builtFromVectors = true;
+    return index;
+  }
+
+  /** The index built from the library's stored vectors. */
+  private static build(
+    record: PartitionLibrary,
+    store: PartitionStore,
+    partition: number,
+    workspace?: KernelWorkspace,
+  ): LibraryIndex {
     const parameters = store.quantizer(partition, record.libraryId);
     if (!parameters) {
       const index = LibraryIndex.create(record, store, partition, workspace);

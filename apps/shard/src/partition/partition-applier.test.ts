@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { encode } from "@msgpack/msgpack";
@@ -234,6 +234,31 @@ describe("PartitionApplier", () => {
     }
     const zero = restored?.search(vectorOf(0), 3);
     for (const id of zero?.ids ?? []) expect(store.vectorId(P, "lib", id)).not.toBe("v0");
+  });
+
+  it("rebuilds from the stored vectors a library whose snapshot file is torn, and snapshots it again", async () => {
+    await append(library("lib"));
+    await append(upsert("lib", [1, 2, 3, 4]));
+    const first = applier();
+    first.restore();
+    await first.catchUp();
+    await first.snapshot();
+    const info = store.snapshotInfo(P, "lib");
+    expect(info).toMatchObject({ file: true, generation: 1 });
+    // an OS crash that lost the file's last pages, not the store's record of it
+    const path = join(dir, "store", "snapshots", String(P), "lib.1.snap");
+    truncateSync(path, (info?.bytes ?? 0) - 1);
+    writeFileSync(join(dir, "store", "snapshots", String(P), "lib.7.snap"), "stray");
+    const second = applier();
+    second.restore();
+    expect(second.index("lib")?.size).toBe(4);
+    const hit = second.index("lib")?.search(vectorOf(3), 1);
+    expect(store.vectorId(P, "lib", hit?.ids[0] ?? -1)).toBe("v3");
+    expect(readdirSync(join(dir, "store", "snapshots", String(P)))).toEqual(["lib.1.snap"]);
+    await second.snapshot();
+    expect(store.snapshotInfo(P, "lib")?.generation).toBe(2);
+    expect(store.readSnapshot(P, "lib")).toBeDefined();
+    expect(readdirSync(join(dir, "store", "snapshots", String(P)))).toEqual(["lib.2.snap"]);
   });
 
   it("starts no snapshot after the time it is given: the libraries left restore from the log", async () => {

@@ -208,6 +208,8 @@ export class PartitionApplier {
 
   /** Loads every library's index as of the store's state (call once, before applying). */
   restore(): void {
+    const swept = this.store.sweepSnapshotFiles(this.partition);
+    if (swept > 0) this.logger.info({ files: swept }, "snapshot files no library uses removed");
     for (const record of this.store.libraries(this.partition)) {
       const { libraryId } = record;
       this.known.add(libraryId);
@@ -397,12 +399,14 @@ export class PartitionApplier {
       }
       if (
         this.store.dirtyIds(this.partition, libraryId).length === 0 &&
-        this.store.snapshotInfo(this.partition, libraryId)
+        this.store.snapshotInfo(this.partition, libraryId) &&
+        !index.builtFromVectors
       ) {
         continue;
       }
       const writer = await writeIndexSnapshot(this.store, this.partition, index, slice);
       this.store.commitSnapshot(writer);
+      index.builtFromVectors = false;
       await slice.yieldIfDue();
     }
     this.eventsSinceSnapshot = 0;

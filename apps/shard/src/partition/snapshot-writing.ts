@@ -10,7 +10,7 @@ const PIECE_BYTES = 4 * 1024 * 1024;
  * 4 MiB at a time with a pause between pieces when the slice is due, so that searches run while a
  * large index is written and no copy of the whole index is made first. The index must not change
  * until it returns (the caller holds the partition's apply queue). The caller commits the writer
- * (or switches to it), with nothing applied in between.
+ * (or switches to it), with nothing applied in between, or abandons it.
  */
 export async function writeIndexSnapshot(
   store: PartitionStore,
@@ -19,8 +19,8 @@ export async function writeIndexSnapshot(
   slice: TimeSlice,
 ): Promise<SnapshotWriter> {
   const { pieces, release } = index.snapshotPieces();
+  const writer = store.snapshotWriter(partition, index.record.libraryId);
   try {
-    const writer = store.snapshotWriter(partition, index.record.libraryId);
     for (const piece of pieces) {
       for (let at = 0; at < piece.length; at += PIECE_BYTES) {
         // asked afresh after every pause: a search may have grown the memory (a new buffer)
@@ -30,6 +30,9 @@ export async function writeIndexSnapshot(
       }
     }
     return writer;
+  } catch (error) {
+    writer.abandon();
+    throw error;
   } finally {
     release();
   }
