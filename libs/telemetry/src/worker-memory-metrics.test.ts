@@ -4,7 +4,9 @@ import { type KernelMemoryFigures, registerWorkerMemoryMetrics } from "./worker-
 
 const figures = (scale: number): KernelMemoryFigures => ({
   memories: 1,
+  transientMemories: scale,
   committedBytes: 1000 * scale,
+  transientCommittedBytes: 200 * scale,
   touchedBytes: 800 * scale,
   regionBytes: 600 * scale,
   scratchBytes: 100 * scale,
@@ -24,12 +26,14 @@ describe("worker memory gauges", () => {
     let text = await node();
     expect(text).toContain('quiver_kernel_memory_bytes{kind="committed"} 3000');
     expect(text).toContain('quiver_kernel_memory_bytes{kind="regions"} 1800');
-    expect(text).toContain("quiver_kernel_memories 2");
+    expect(text).toContain('quiver_kernel_memories{kind="all"} 2');
+    expect(text).toContain('quiver_kernel_memories{kind="transient"} 3');
+    expect(text).toContain('quiver_kernel_memory_bytes{kind="transient"} 600');
     expect(text).toMatch(/quiver_worker_heap_bytes\{kind="used"\} \d+/);
     scale = 3;
     text = await node();
     expect(text).toContain('quiver_kernel_memory_bytes{kind="touched"} 4000');
-    // a fixed number of series: 5 kinds, one count, 3 heap figures
-    expect(text.split("\n").filter((l) => /^quiver_(kernel|worker)/.test(l))).toHaveLength(9);
+    // a fixed number of series: 6 kinds, two counts, 3 heap figures
+    expect(text.split("\n").filter((l) => /^quiver_(kernel|worker)/.test(l))).toHaveLength(11);
   });
 });

@@ -3,7 +3,9 @@ import { Gauge, type Registry } from "prom-client";
 /** A worker thread's kernel workspace (the engine's WorkspaceFigures, as far as metrics go). */
 export interface KernelMemoryFigures {
   memories: number;
+  transientMemories: number;
   committedBytes: number;
+  transientCommittedBytes: number;
   touchedBytes: number;
   regionBytes: number;
   scratchBytes: number;
@@ -23,7 +25,7 @@ export function registerWorkerMemoryMetrics(
 ): void {
   new Gauge({
     name: "quiver_kernel_memory_bytes",
-    help: "Kernel (Wasm) memory of the shard's worker threads, summed: committed (pages the memories hold), touched (the bound of their resident pages), regions (allocated to indexes: records, parameters, caches; what the libraries report), scratch (shared by the indexes of a memory), free (committed, in neither)",
+    help: "Kernel (Wasm) memory of the shard's worker threads, summed: committed (pages the memories hold), touched (the bound of their resident pages), regions (allocated to indexes: records, parameters, caches; what the libraries report), scratch (shared by the indexes of a memory), free (committed, in neither), transient (committed by the memories of exact phases that training replaces)",
     labelNames: ["kind"] as const,
     registers: [registry],
     collect() {
@@ -33,14 +35,18 @@ export function registerWorkerMemoryMetrics(
       this.set({ kind: "regions" }, f.regionBytes);
       this.set({ kind: "scratch" }, f.scratchBytes);
       this.set({ kind: "free" }, f.freeBytes);
+      this.set({ kind: "transient" }, f.transientCommittedBytes);
     },
   });
   new Gauge({
     name: "quiver_kernel_memories",
-    help: "Wasm memories alive in the shard's worker threads, summed",
+    help: "Wasm memories alive in the shard's worker threads, summed: all, and the transient ones (exact phases that training replaces)",
+    labelNames: ["kind"] as const,
     registers: [registry],
     collect() {
-      this.set(kernel().memories);
+      const f = kernel();
+      this.set({ kind: "all" }, f.memories);
+      this.set({ kind: "transient" }, f.transientMemories);
     },
   });
   new Gauge({

@@ -133,6 +133,7 @@ export function perLibrary(a: NodeFigures, b: NodeFigures, libraries: number) {
     metrics_memory_usage_bytes: per(b.metricsLibraryBytes - a.metricsLibraryBytes),
     kernel_touched_bytes: per((b.kernel.touched ?? 0) - (a.kernel.touched ?? 0)),
     kernel_regions_bytes: per((b.kernel.regions ?? 0) - (a.kernel.regions ?? 0)),
+    kernel_transient_bytes: per((b.kernel.transient ?? 0) - (a.kernel.transient ?? 0)),
     series: per(b.series - a.series),
     library_series: per(b.librarySeries - a.librarySeries),
     disk_bytes: disk,

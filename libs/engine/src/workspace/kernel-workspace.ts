@@ -22,7 +22,7 @@ export interface OpenOptions {
    * The set is expected to be freed soon and as a whole (a library's exact phase before its
    * training replaces it): it goes to a transient memory, which is dropped once its sets are
    * gone, so that what they held goes back to the OS instead of leaving holes in a memory that
-   * lives on. Sets that outlive their transient memory's half are promoted to a lasting one.
+   * lives on. Sets that outlive their transient memory's half move to another transient memory.
    */
   transient?: boolean;
 }
@@ -64,8 +64,10 @@ export interface WorkspaceFigures {
  *   A memory left with no set is dropped at once.
  * - Transient sets (`open({ transient: true })`) live in memories of their own, which no lasting
  *   set shares: once their sets are disposed the memory is dropped, even the current one, and its
- *   pages go back to the OS. A transient memory half free is compacted into a lasting memory
- *   (its survivors are promoted: they move once), at a lower size threshold than lasting ones.
+ *   pages go back to the OS. A transient memory half free is compacted into another transient
+ *   memory, at a lower size threshold than lasting ones: its survivors stay transient, since most
+ *   are exact phases whose training is only late (promoted to a lasting memory, they left holes
+ *   there when it came: 48 KiB per library of a 3,000-library node).
  *
  * Single-threaded by design: one thread uses a workspace, and each index operation (search,
  * upsert, delete) runs to completion synchronously, so indexes share scratch safely. Regions move
@@ -287,19 +289,19 @@ export class KernelWorkspace {
   }
 
   /**
-   * Another lasting memory with room for the source's live bytes, else a new one sized for them:
-   * a transient memory's survivors are promoted to a lasting one.
+   * Another memory of the source's kind (lasting or transient) with room for its live bytes,
+   * else a new one sized for them; it becomes the current one of its kind.
    */
   private compactionTarget(source: KernelMemory): KernelMemory {
     const live = source.allocator.allocatedBytes;
+    const transient = this.transients.has(source);
     const other = this.memories.find(
-      (m) => m !== source && !m.draining && !this.transients.has(m) && room(m) >= live,
+      (m) => m !== source && !m.draining && this.transients.has(m) === transient && room(m) >= live,
     );
-    if (other !== undefined) {
-      this.current = other;
-      return other;
-    }
-    return this.addMemory(live);
+    if (other === undefined) return this.addMemory(live, transient);
+    if (transient) this.currentTransient = other;
+    else this.current = other;
+    return other;
   }
 }
 
