@@ -23,10 +23,14 @@ export interface StoredDeadLetter {
   atMs: number;
 }
 
-// Committed before returning, flushed to disk in the background: the log is the source of truth,
-// and a state that loses its last transactions in an OS crash loses its applied seq with them.
-export const APPLY_FLAGS =
-  TransactionFlags.ABORTABLE | TransactionFlags.SYNCHRONOUS_COMMIT | TransactionFlags.NO_SYNC_FLUSH;
+// Committed and flushed before returning, inside the environment's write lock (LMDB's own commit).
+// Not NO_SYNC_FLUSH: with lmdb-js's overlapping sync (its default on Linux) that flag flushes
+// after the lock is released, from the committing thread, and with two partition workers
+// committing to one environment such a flush can race the other's commit. That is the likely
+// cause of a 10,000-library node halting a partition on "freelist entry ... had bad/duplicate
+// entries" (lmdb-js's check of its free-page list); HarperFast/harper#685 and #686 report the
+// same under concurrent writers.
+export const APPLY_FLAGS = TransactionFlags.ABORTABLE | TransactionFlags.SYNCHRONOUS_COMMIT;
 
 /** The last key of a [partition, libraryId, ...] prefix (library ids contain no NUL). */
 export function libEnd(partition: number, libraryId: string): [number, string] {
