@@ -23,13 +23,12 @@ export interface StoredDeadLetter {
   atMs: number;
 }
 
-// Committed and flushed before returning, inside the environment's write lock (LMDB's own commit).
-// Not NO_SYNC_FLUSH: with lmdb-js's overlapping sync (its default on Linux) that flag flushes
-// after the lock is released, from the committing thread, and with two partition workers
-// committing to one environment such a flush can race the other's commit. That is the likely
-// cause of a 10,000-library node halting a partition on "freelist entry ... had bad/duplicate
-// entries" (lmdb-js's check of its free-page list); HarperFast/harper#685 and #686 report the
-// same under concurrent writers.
+// Committed and flushed before returning, inside the environment's write lock: LMDB's own commit.
+// Not NO_SYNC_FLUSH, which with lmdb-js's overlapping sync (its default on Linux) flushes after
+// the lock is released, from the committing thread, while the other partition worker commits.
+// Suspected of corrupting lmdb-js's free-page list ("freelist entry ... had bad/duplicate
+// entries", a 10,000-library node halted a partition); the error came back without it, so it is
+// not the cause (docs/log-and-store.md), but the plain commit is the better-trodden path.
 export const APPLY_FLAGS = TransactionFlags.ABORTABLE | TransactionFlags.SYNCHRONOUS_COMMIT;
 
 /** The last key of a [partition, libraryId, ...] prefix (library ids contain no NUL). */
