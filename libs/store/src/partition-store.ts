@@ -278,6 +278,7 @@ export class PartitionStore {
    */
   commitSnapshot(writer: SnapshotWriter): SnapshotInfo {
     this.checkOpen();
+    writer.seal();
     const info = this.env.transactionSync(
       () => writer.commitIn(this.appliedSeq(writer.partition)),
       APPLY_FLAGS,
@@ -305,6 +306,7 @@ export class PartitionStore {
     snapshot: SnapshotWriter,
   ): SnapshotInfo {
     this.checkOpen();
+    snapshot.seal();
     const info = this.env.transactionSync(() => {
       const key: LibKey = [partition, record.libraryId];
       this.db.libs.putSync(key, record);

@@ -35,7 +35,7 @@ export class SnapshotFiles {
   constructor(private readonly root: string) {}
 
   path(partition: number, libraryId: string, generation: number): string {
-    return join(this.dir(partition), `${fileSafe(libraryId)}.${generation}${SUFFIX}`);
+    return join(this.dir(partition), this.name(libraryId, generation));
   }
 
   /** Opens (truncating) the file of a snapshot about to be written. */

@@ -30,7 +30,7 @@ export class SnapshotWriter {
   private bytes = 0;
   private crc = 0;
   private readonly fd: number;
-  private state: "writing" | "committed" | "abandoned" = "writing";
+  private state: "writing" | "sealed" | "committed" | "abandoned" = "writing";
 
   constructor(
     private readonly files: SnapshotFiles,
@@ -51,12 +51,23 @@ export class SnapshotWriter {
     this.bytes += bytes.byteLength;
   }
 
+  /**
+   * Puts the written bytes on disk and closes the file: before the transaction that points at
+   * them (commitIn does it if the caller did not, but outside the transaction the flush does not
+   * hold the environment's write lock).
+   */
+  seal(): void {
+    if (this.state !== "writing") return;
+    this.state = "sealed";
+    this.files.finish(this.fd);
+  }
+
   /** Makes the written snapshot the library's latest (call inside a store transaction). */
   commitIn(seq: number): SnapshotInfo {
-    if (this.state !== "writing") throw new Error(`this snapshot was already ${this.state}`);
+    if (this.state === "committed" || this.state === "abandoned")
+      throw new Error(`this snapshot was already ${this.state}`);
+    this.seal();
     this.state = "committed";
-    // on disk before the record that points at it can be
-    this.files.finish(this.fd);
     const key: [number, string] = [this.partition, this.libraryId];
     const info: SnapshotInfo = {
       seq,
@@ -86,9 +97,9 @@ export class SnapshotWriter {
 
   /** Gives up an uncommitted write (its file goes; the latest snapshot stays). */
   abandon(): void {
-    if (this.state !== "writing") return;
+    if (this.state === "committed" || this.state === "abandoned") return;
+    if (this.state === "writing") closeSync(this.fd);
     this.state = "abandoned";
-    closeSync(this.fd);
     this.files.remove(this.partition, this.libraryId, this.generation);
   }
 
