@@ -206,6 +206,16 @@ export class PartitionStore {
     ];
   }
 
+  /** Whether any id changed since the last snapshot (one key read, not the list). */
+  hasDirtyIds(partition: number, libraryId: string): boolean {
+    const first = this.db.dirty.getKeys({
+      start: [partition, libraryId, 0],
+      end: libEnd(partition, libraryId),
+      limit: 1,
+    });
+    return [...first].length > 0;
+  }
+
   deadLetters(partition: number): DeadLetter[] {
     return [
       ...this.db.deadLetters

@@ -32,9 +32,11 @@ describe("PartitionStore snapshots", () => {
   it("writes a snapshot to a file of its own, forgets the dirty ids it covers and replaces the last one", () => {
     const bytes = new Uint8Array(40 * 1024 * 1024 + 123).map((_, i) => i % 251);
     expect(store.dirtyIds(0, "lib_a")).toEqual([0]);
+    expect(store.hasDirtyIds(0, "lib_a")).toBe(true);
     const info = store.writeSnapshot(0, "lib_a", bytes);
     expect(info).toMatchObject({ seq: 1, bytes: bytes.length, file: true, generation: 1 });
     expect(store.dirtyIds(0, "lib_a")).toEqual([]);
+    expect(store.hasDirtyIds(0, "lib_a")).toBe(false);
     expect(same(store.readSnapshot(0, "lib_a"), bytes)).toBe(true);
     expect(files()).toEqual(["lib_a.1.snap"]);
     store.writeSnapshot(0, "lib_a", bytes.subarray(0, 10));

@@ -398,7 +398,7 @@ export class PartitionApplier {
         return;
       }
       if (
-        this.store.dirtyIds(this.partition, libraryId).length === 0 &&
+        !this.store.hasDirtyIds(this.partition, libraryId) &&
         this.store.snapshotInfo(this.partition, libraryId) &&
         !index.builtFromVectors
       ) {
