@@ -3,20 +3,23 @@ import type { Database, Key, RootDatabase } from "lmdb";
 import { StoreError, StoreErrorCode } from "./errors.js";
 import { PartitionWriter } from "./partition-writer.js";
 import type { DeadLetter, PartitionLibrary, SnapshotInfo, StoredVector } from "./records.js";
-import { APPLY_FLAGS, type LibKey, libEnd, openStoreDbs, type StoreDbs } from "./store-dbs.js";
+import { PartitionEnvs } from "./partition-envs.js";
+import { APPLY_FLAGS, type LibKey, libEnd, type StoreDbs } from "./store-dbs.js";
 import { join } from "node:path";
 import { SnapshotFiles } from "./snapshot-files.js";
 import { readSnapshotChunks, SnapshotWriter } from "./snapshots.js";
 
 export interface PartitionStoreOptions {
-  /** Directory of the shard's LMDB environment. */
+  /** Directory of the shard's store: an LMDB environment per partition, and snapshot files. */
   path: string;
-  /** Largest size the environment may grow to (default 1 TiB of address space). */
+  /** Largest size each partition's environment may grow to (default 256 GiB of address space). */
   mapSizeBytes?: number;
 }
 
 /**
- * A shard's LMDB store, for every partition it holds: per (partition, library) the float32
+ * A shard's store, for every partition it holds (each in an LMDB environment of its own, see
+ * PartitionEnvs; keys still start with the partition, one schema for both layouts): per
+ * (partition, library) the float32
  * originals, metadata, the mapping of vector ids to the dense internal ids the engine uses,
  * quantizer parameters, index snapshots and the ids changed since the last snapshot; per
  * partition the applied log sequence and the dead letters. Each applied event is one
@@ -27,47 +30,48 @@ export class PartitionStore {
   private closed = false;
 
   private constructor(
-    private readonly env: RootDatabase,
-    private readonly db: StoreDbs,
+    private readonly envs: PartitionEnvs,
     private readonly files: SnapshotFiles,
   ) {}
 
   static open(options: PartitionStoreOptions): PartitionStore {
-    const { env, db } = openStoreDbs(options.path, options.mapSizeBytes ?? 2 ** 40);
-    return new PartitionStore(env, db, new SnapshotFiles(join(options.path, "snapshots")));
+    const envs = new PartitionEnvs(options.path, options.mapSizeBytes ?? 2 ** 38);
+    return new PartitionStore(envs, new SnapshotFiles(join(options.path, "snapshots")));
   }
 
   // ---- reads (synchronous, from the current committed state) ----
 
   appliedSeq(partition: number): number {
-    return this.db.applied.get(partition) ?? 0;
+    return this.db(partition).applied.get(partition) ?? 0;
   }
 
   library(partition: number, libraryId: string): PartitionLibrary | undefined {
-    return this.db.libs.get([partition, libraryId]);
+    return this.db(partition).libs.get([partition, libraryId]);
   }
 
   libraries(partition: number): PartitionLibrary[] {
     return [
-      ...this.db.libs.getRange({ start: [partition], end: [partition + 1] }).map((e) => e.value),
+      ...this.db(partition)
+        .libs.getRange({ start: [partition], end: [partition + 1] })
+        .map((e) => e.value),
     ];
   }
 
   count(partition: number, libraryId: string): number {
-    return this.db.allocations.get([partition, libraryId])?.count ?? 0;
+    return this.db(partition).allocations.get([partition, libraryId])?.count ?? 0;
   }
 
   /** One more than the largest internal id ever used: the engine index's capacity. */
   idBound(partition: number, libraryId: string): number {
-    return this.db.allocations.get([partition, libraryId])?.next ?? 0;
+    return this.db(partition).allocations.get([partition, libraryId])?.next ?? 0;
   }
 
   internalId(partition: number, libraryId: string, vectorId: string): number | undefined {
-    return this.db.ids.get([partition, libraryId, vectorId]);
+    return this.db(partition).ids.get([partition, libraryId, vectorId]);
   }
 
   vectorId(partition: number, libraryId: string, internalId: number): string | undefined {
-    return this.db.vectorIds.get([partition, libraryId, internalId]);
+    return this.db(partition).vectorIds.get([partition, libraryId, internalId]);
   }
 
   /** Copies the float32 original into out[offset..offset+dim); false when there is none. */
@@ -78,7 +82,7 @@ export class PartitionStore {
     out: Float32Array,
     offset: number,
   ): boolean {
-    const bytes = this.fast(this.db.originals, [partition, libraryId, internalId]);
+    const bytes = this.fast(this.db(partition).originals, [partition, libraryId, internalId]);
     if (bytes === undefined) return false;
     // A byte copy: the buffer LMDB hands out is reused by the next read and may be unaligned.
     new Uint8Array(out.buffer, out.byteOffset + offset * 4, bytes.length).set(bytes);
@@ -86,7 +90,7 @@ export class PartitionStore {
   }
 
   original(partition: number, libraryId: string, internalId: number): Float32Array | undefined {
-    const bytes = this.fast(this.db.originals, [partition, libraryId, internalId]);
+    const bytes = this.fast(this.db(partition).originals, [partition, libraryId, internalId]);
     if (bytes === undefined) return undefined;
     const out = new Float32Array(bytes.length / 4);
     new Uint8Array(out.buffer).set(bytes);
@@ -94,7 +98,7 @@ export class PartitionStore {
   }
 
   metadata(partition: number, libraryId: string, internalId: number): Metadata | null {
-    return this.db.metadata.get([partition, libraryId, internalId]) ?? null;
+    return this.db(partition).metadata.get([partition, libraryId, internalId]) ?? null;
   }
 
   /** Every stored float32 original of a library in a partition, row by row, by internal id. */
@@ -127,7 +131,7 @@ export class PartitionStore {
   ): number {
     const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
     let n = 0;
-    for (const { key, value } of this.db.originals.getRange({
+    for (const { key, value } of this.db(partition).originals.getRange({
       start: [partition, libraryId, fromId],
       end: libEnd(partition, libraryId),
       limit: max,
@@ -141,7 +145,7 @@ export class PartitionStore {
 
   /** Every stored vector of a library in a partition, by internal id. */
   *vectors(partition: number, libraryId: string): Iterable<StoredVector> {
-    for (const { key, value } of this.db.originals.getRange({
+    for (const { key, value } of this.db(partition).originals.getRange({
       start: [partition, libraryId, 0],
       end: libEnd(partition, libraryId),
     })) {
@@ -150,7 +154,7 @@ export class PartitionStore {
       new Uint8Array(vector.buffer).set(value.subarray(0, value.length));
       yield {
         internalId,
-        vectorId: this.db.vectorIds.get([partition, libraryId, internalId]) ?? "",
+        vectorId: this.db(partition).vectorIds.get([partition, libraryId, internalId]) ?? "",
         vector,
         metadata: this.metadata(partition, libraryId, internalId),
       };
@@ -163,7 +167,11 @@ export class PartitionStore {
     libraryId: string,
     trainingId: string,
   ): Uint8Array | undefined {
-    const bytes = this.db.trainedQuantizers.getBinary([partition, libraryId, trainingId]);
+    const bytes = this.db(partition).trainedQuantizers.getBinary([
+      partition,
+      libraryId,
+      trainingId,
+    ]);
     return bytes === undefined ? undefined : new Uint8Array(bytes);
   }
 
@@ -173,19 +181,19 @@ export class PartitionStore {
    */
   keepQuantizer(partition: number, libraryId: string, name: string, bytes: Uint8Array): void {
     this.checkOpen();
-    this.env.transactionSync(
-      () => this.db.trainedQuantizers.putSync([partition, libraryId, name], bytes),
+    this.env(partition).transactionSync(
+      () => this.db(partition).trainedQuantizers.putSync([partition, libraryId, name], bytes),
       APPLY_FLAGS,
     );
   }
 
   quantizer(partition: number, libraryId: string): Uint8Array | undefined {
-    const bytes = this.db.quantizers.getBinary([partition, libraryId]);
+    const bytes = this.db(partition).quantizers.getBinary([partition, libraryId]);
     return bytes === undefined ? undefined : new Uint8Array(bytes);
   }
 
   snapshotInfo(partition: number, libraryId: string): SnapshotInfo | undefined {
-    return this.db.snapshotInfos.get([partition, libraryId]);
+    return this.db(partition).snapshotInfos.get([partition, libraryId]);
   }
 
   /** The latest index snapshot of a library in a partition, reassembled from its chunks. */
@@ -194,21 +202,21 @@ export class PartitionStore {
     if (!info) return undefined;
     return info.file
       ? this.files.read(partition, libraryId, info.generation ?? 0, info.bytes, info.crc32 ?? 0)
-      : readSnapshotChunks(this.db, info, partition, libraryId);
+      : readSnapshotChunks(this.db(partition), info, partition, libraryId);
   }
 
   /** Internal ids changed since the last snapshot (the index reconciles them on restart). */
   dirtyIds(partition: number, libraryId: string): number[] {
     return [
-      ...this.db.dirty
-        .getKeys({ start: [partition, libraryId, 0], end: libEnd(partition, libraryId) })
+      ...this.db(partition)
+        .dirty.getKeys({ start: [partition, libraryId, 0], end: libEnd(partition, libraryId) })
         .map((k) => k[2]),
     ];
   }
 
   /** Whether any id changed since the last snapshot (one key read, not the list). */
   hasDirtyIds(partition: number, libraryId: string): boolean {
-    const first = this.db.dirty.getKeys({
+    const first = this.db(partition).dirty.getKeys({
       start: [partition, libraryId, 0],
       end: libEnd(partition, libraryId),
       limit: 1,
@@ -218,8 +226,8 @@ export class PartitionStore {
 
   deadLetters(partition: number): DeadLetter[] {
     return [
-      ...this.db.deadLetters
-        .getRange({ start: [partition, 0], end: [partition + 1] })
+      ...this.db(partition)
+        .deadLetters.getRange({ start: [partition, 0], end: [partition + 1] })
         .map(({ key, value }) => ({
           partition,
           seq: key[1],
@@ -248,8 +256,8 @@ export class PartitionStore {
    */
   apply<T>(partition: number, seq: number, write: (tx: PartitionWriter) => T): T {
     this.checkOpen();
-    const writer = new PartitionWriter(this.db, partition, seq);
-    const result = this.env.transactionSync(() => {
+    const writer = new PartitionWriter(this.db(partition), partition, seq);
+    const result = this.env(partition).transactionSync(() => {
       const applied = this.appliedSeq(partition);
       if (seq <= applied) {
         throw new StoreError(
@@ -258,7 +266,7 @@ export class PartitionStore {
         );
       }
       const result = write(writer);
-      this.db.applied.putSync(partition, seq);
+      this.db(partition).applied.putSync(partition, seq);
       return result;
     }, APPLY_FLAGS);
     for (const { libraryId, generation } of writer.droppedSnapshots) {
@@ -278,7 +286,14 @@ export class PartitionStore {
     const latest = this.snapshotInfo(partition, libraryId);
     const generation = (latest?.generation ?? 0) + 1;
     const replaces = latest?.file ? latest.generation : undefined;
-    return new SnapshotWriter(this.files, this.db, partition, libraryId, generation, replaces);
+    return new SnapshotWriter(
+      this.files,
+      this.db(partition),
+      partition,
+      libraryId,
+      generation,
+      replaces,
+    );
   }
 
   /**
@@ -289,7 +304,7 @@ export class PartitionStore {
   commitSnapshot(writer: SnapshotWriter): SnapshotInfo {
     this.checkOpen();
     writer.seal();
-    const info = this.env.transactionSync(
+    const info = this.env(writer.partition).transactionSync(
       () => writer.commitIn(this.appliedSeq(writer.partition)),
       APPLY_FLAGS,
     );
@@ -317,11 +332,11 @@ export class PartitionStore {
   ): SnapshotInfo {
     this.checkOpen();
     snapshot.seal();
-    const info = this.env.transactionSync(() => {
+    const info = this.env(partition).transactionSync(() => {
       const key: LibKey = [partition, record.libraryId];
-      this.db.libs.putSync(key, record);
-      if (quantizer) this.db.quantizers.putSync(key, quantizer);
-      else this.db.quantizers.removeSync(key);
+      this.db(partition).libs.putSync(key, record);
+      if (quantizer) this.db(partition).quantizers.putSync(key, quantizer);
+      else this.db(partition).quantizers.removeSync(key);
       return snapshot.commitIn(this.appliedSeq(partition));
     }, APPLY_FLAGS);
     snapshot.committed();
@@ -335,7 +350,7 @@ export class PartitionStore {
    */
   sweepSnapshotFiles(partition: number): number {
     const live = new Set<string>();
-    for (const { key, value } of this.db.snapshotInfos.getRange({
+    for (const { key, value } of this.db(partition).snapshotInfos.getRange({
       start: [partition],
       end: [partition + 1],
     })) {
@@ -347,8 +362,8 @@ export class PartitionStore {
   /** Updates a library's record outside any event (a migration's local state). */
   updateLibrary(partition: number, record: PartitionLibrary): void {
     this.checkOpen();
-    this.env.transactionSync(
-      () => this.db.libs.putSync([partition, record.libraryId], record),
+    this.env(partition).transactionSync(
+      () => this.db(partition).libs.putSync([partition, record.libraryId], record),
       APPLY_FLAGS,
     );
   }
@@ -359,19 +374,30 @@ export class PartitionStore {
    */
   refreshReads(): void {
     this.checkOpen();
-    this.env.resetReadTxn();
+    for (const { env } of this.envs.all()) env.resetReadTxn();
   }
 
   /** Resolves when every committed transaction is on disk. */
-  flushed(): Promise<boolean> {
-    return this.env.flushed;
+  async flushed(): Promise<boolean> {
+    await Promise.all(this.envs.all().map(({ env }) => env.flushed));
+    return true;
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.env.flushed;
-    await this.env.close();
+    for (const { env } of this.envs.all()) {
+      await env.flushed;
+      await env.close();
+    }
+  }
+
+  private env(partition: number): RootDatabase {
+    return this.envs.of(partition).env;
+  }
+
+  private db(partition: number): StoreDbs {
+    return this.envs.of(partition).db;
   }
 
   private checkOpen(): void {

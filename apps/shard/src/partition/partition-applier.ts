@@ -276,6 +276,11 @@ export class PartitionApplier {
       });
     } catch (error) {
       if (fresh.length > 1) {
+        // one event may be at fault (it halts the partition alone); otherwise the store was
+        this.logger.warn(
+          { err: error, from: fresh[0].seq, to: last },
+          "a batch of events could not be applied together: applying them one by one",
+        );
         for (const entry of fresh) await this.applyNow([entry]);
         return;
       }
