@@ -42,15 +42,17 @@ export class LibraryIndex {
    * Decoded metadata by internal id, filled as filters read it (undefined: not read yet). Filters
    * evaluate it for every candidate, too often for an LMDB read and a msgpack decode each time.
    */
-  private readonly metadataCache: (Metadata | null | undefined)[] = [];
+  private readonly metadataCache = new Map<number, Metadata | null>();
   /** JSON size of the cached metadata: the estimate the statistics report. */
   private metadataCacheBytes = 0;
   /**
    * Vector ids by internal id, filled as searches return them (undefined: not read yet). Every
    * hit needs its id, and an LMDB read costs microseconds; the ids found again and again (the
-   * graph's hubs, the popular answers) are read once.
+   * graph's hubs, the popular answers) are read once. Maps, not arrays indexed by id: an array
+   * is as long as the largest id cached, so a library searched a few times held a slot for each
+   * of its ids (about 4 KiB per library and worker of a 1,000-library node).
    */
-  private readonly vectorIdCache: (string | undefined)[] = [];
+  private readonly vectorIdCache = new Map<number, string>();
   /** Estimated bytes of the cached ids (string and slot), counted with the metadata. */
   private vectorIdCacheBytes = 0;
 
@@ -190,17 +192,17 @@ export class LibraryIndex {
   }
 
   private forgetMetadata(id: number): void {
-    const vectorId = this.vectorIdCache[id];
+    const vectorId = this.vectorIdCache.get(id);
     if (vectorId !== undefined) {
       // an internal id freed by a delete is given to the next new vector
       this.vectorIdCacheBytes -= idBytes(vectorId);
-      this.vectorIdCache[id] = undefined;
+      this.vectorIdCache.delete(id);
     }
-    const m = this.metadataCache[id];
+    const m = this.metadataCache.get(id);
     if (m === undefined) return;
     // only ids a filter read are in the cache: writing the others would grow it for every vector
     this.metadataCacheBytes -= jsonBytes(m);
-    this.metadataCache[id] = undefined;
+    this.metadataCache.delete(id);
   }
 
   /** Estimated bytes of the metadata cached for filters and of the vector ids cached for hits. */
@@ -210,11 +212,11 @@ export class LibraryIndex {
 
   /** The vector id of internal id `id` as the store has it, cached ("" when there is none). */
   vectorId(id: number, store: PartitionStore, partition: number): string {
-    let vectorId = this.vectorIdCache[id];
+    let vectorId = this.vectorIdCache.get(id);
     if (vectorId === undefined) {
       vectorId = store.vectorId(partition, this.record.libraryId, id) ?? "";
       if (vectorId === "") return vectorId;
-      this.vectorIdCache[id] = vectorId;
+      this.vectorIdCache.set(id, vectorId);
       this.vectorIdCacheBytes += idBytes(vectorId);
     }
     return vectorId;
@@ -222,10 +224,10 @@ export class LibraryIndex {
 
   /** The metadata of vector `id` as the store has it, cached. */
   metadata(id: number, store: PartitionStore, partition: number): Metadata | null {
-    let m = this.metadataCache[id];
+    let m = this.metadataCache.get(id);
     if (m === undefined) {
       m = store.metadata(partition, this.record.libraryId, id);
-      this.metadataCache[id] = m;
+      this.metadataCache.set(id, m);
       this.metadataCacheBytes += jsonBytes(m);
     }
     return m;
@@ -268,11 +270,15 @@ export class LibraryIndex {
   }
 }
 
-/** A cached id's string (header and UTF-16 characters) and its array slot. */
+/** A Map entry in V8: key, value and chain slots plus its share of the buckets (64-bit). */
+const MAP_ENTRY_BYTES = 32;
+
+/** A cached id's string (header and UTF-16 characters) and its map entry. */
 function idBytes(vectorId: string): number {
-  return 24 + 2 * vectorId.length;
+  return 24 + 2 * vectorId.length + MAP_ENTRY_BYTES;
 }
 
+/** Cached metadata: its JSON size and its map entry. */
 function jsonBytes(m: Metadata | null): number {
-  return m === null ? 8 : JSON.stringify(m).length;
+  return (m === null ? 8 : JSON.stringify(m).length) + MAP_ENTRY_BYTES;
 }

@@ -301,6 +301,27 @@ describe("KernelWorkspace's transient memories", () => {
     expect(f.touchedBytes).toBe(lastingTouched);
   });
 
+  it("compacts a transient memory once a quarter of it is free, not before", () => {
+    const ws = new KernelWorkspace({ transientCompactionMinBytes: MIB });
+    const sets = Array.from({ length: 40 }, () => {
+      const set = ws.open({ transient: true });
+      set.alloc(40_000);
+      return set;
+    });
+    // a fifth trained: the survivors stay where they are
+    sets.slice(0, 8).forEach((set) => set.dispose());
+    expect(ws.needsCompaction()).toBe(false);
+    // a third: moved, and the memory that held them goes
+    sets.slice(8, 14).forEach((set) => set.dispose());
+    expect(ws.needsCompaction()).toBe(true);
+    const before = ws.figures();
+    ws.compact();
+    const after = ws.figures();
+    expect(after.regionBytes).toBe(before.regionBytes);
+    expect(after.touchedBytes).toBeLessThan(before.touchedBytes * 0.7);
+    expect(after.transientMemories).toBe(1);
+  });
+
   it("moves a full transient set to another transient memory, never a lasting one", () => {
     const ws = new KernelWorkspace({ memoryLimitBytes: MIB });
     const lasting = ws.open();

@@ -13,7 +13,10 @@ export interface KernelWorkspaceOptions {
   compactionFreeShare?: number;
   /** A transient memory is compacted once it has touched this many bytes (1 MiB by default)... */
   transientCompactionMinBytes?: number;
-  /** ... and at least this share of them is free (0.5 by default). */
+  /**
+   * ... and at least this share of them is free (0.25 by default: the survivors are few and
+   * small to copy, and a memory left up to half free held 77 KiB per library of 1,000).
+   */
   transientCompactionFreeShare?: number;
 }
 
@@ -22,7 +25,7 @@ export interface OpenOptions {
    * The set is expected to be freed soon and as a whole (a library's exact phase before its
    * training replaces it): it goes to a transient memory, which is dropped once its sets are
    * gone, so that what they held goes back to the OS instead of leaving holes in a memory that
-   * lives on. Sets that outlive their transient memory's half move to another transient memory.
+   * lives on. Sets that outlive most of their transient memory move to another transient memory.
    */
   transient?: boolean;
 }
@@ -64,8 +67,8 @@ export interface WorkspaceFigures {
  *   A memory left with no set is dropped at once.
  * - Transient sets (`open({ transient: true })`) live in memories of their own, which no lasting
  *   set shares: once their sets are disposed the memory is dropped, even the current one, and its
- *   pages go back to the OS. A transient memory half free is compacted into another transient
- *   memory, at a lower size threshold than lasting ones: its survivors stay transient, since most
+ *   pages go back to the OS. A transient memory a quarter free is compacted into another transient
+ *   memory, at lower thresholds than lasting ones: its survivors stay transient, since most
  *   are exact phases whose training is only late (promoted to a lasting memory, they left holes
  *   there when it came: 48 KiB per library of a 3,000-library node).
  *
@@ -95,7 +98,7 @@ export class KernelWorkspace {
     this.compactionMinBytes = options.compactionMinBytes ?? 64 << 20;
     this.compactionFreeShare = options.compactionFreeShare ?? 0.5;
     this.transientMinBytes = options.transientCompactionMinBytes ?? 1 << 20;
-    this.transientFreeShare = options.transientCompactionFreeShare ?? 0.5;
+    this.transientFreeShare = options.transientCompactionFreeShare ?? 0.25;
   }
 
   /** A new, empty set of regions for one owner, placed in the current memory of its kind. */
