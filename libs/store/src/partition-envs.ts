@@ -3,6 +3,9 @@ import { join } from "node:path";
 import type { RootDatabase } from "lmdb";
 import { openStoreDbs, type StoreDbs } from "./store-dbs.js";
 
+/** The address space earlier builds gave their one environment for every partition (1 TiB). */
+const SHARED_MAP_SIZE_BYTES = 2 ** 40;
+
 /** One LMDB environment and its named databases. */
 export interface PartitionEnv {
   env: RootDatabase;
@@ -21,16 +24,13 @@ export class PartitionEnvs {
   private readonly open = new Map<number, PartitionEnv>();
   private readonly shared: PartitionEnv | undefined;
 
+  /** `mapSizeBytes`: how large each partition's environment may grow. */
   constructor(
     private readonly path: string,
     private readonly mapSizeBytes: number,
   ) {
-    if (existsSync(join(path, "data.mdb"))) this.shared = openStoreDbs(path, mapSizeBytes);
-  }
-
-  /** Whether this store keeps every partition in one environment (written by an earlier build). */
-  get isShared(): boolean {
-    return this.shared !== undefined;
+    // the whole node's data, as earlier builds sized it
+    if (existsSync(join(path, "data.mdb"))) this.shared = openStoreDbs(path, SHARED_MAP_SIZE_BYTES);
   }
 
   of(partition: number): PartitionEnv {

@@ -1,5 +1,5 @@
 import type { Metadata } from "@quiver/events";
-import type { Database, Key, RootDatabase } from "lmdb";
+import type { Database, Key } from "lmdb";
 import { StoreError, StoreErrorCode } from "./errors.js";
 import { PartitionWriter } from "./partition-writer.js";
 import type { DeadLetter, PartitionLibrary, SnapshotInfo, StoredVector } from "./records.js";
@@ -180,10 +180,8 @@ export class PartitionStore {
    * rollback), outside any event: derived state, rewritten if lost.
    */
   keepQuantizer(partition: number, libraryId: string, name: string, bytes: Uint8Array): void {
-    this.checkOpen();
-    this.env(partition).transactionSync(
-      () => this.db(partition).trainedQuantizers.putSync([partition, libraryId, name], bytes),
-      APPLY_FLAGS,
+    this.transaction(partition, (db) =>
+      db.trainedQuantizers.putSync([partition, libraryId, name], bytes),
     );
   }
 
@@ -257,7 +255,7 @@ export class PartitionStore {
   apply<T>(partition: number, seq: number, write: (tx: PartitionWriter) => T): T {
     this.checkOpen();
     const writer = new PartitionWriter(this.db(partition), partition, seq);
-    const result = this.env(partition).transactionSync(() => {
+    const result = this.transaction(partition, (db) => {
       const applied = this.appliedSeq(partition);
       if (seq <= applied) {
         throw new StoreError(
@@ -266,9 +264,9 @@ export class PartitionStore {
         );
       }
       const result = write(writer);
-      this.db(partition).applied.putSync(partition, seq);
+      db.applied.putSync(partition, seq);
       return result;
-    }, APPLY_FLAGS);
+    });
     for (const { libraryId, generation } of writer.droppedSnapshots) {
       // the last snapshot, and the next one if a write of it was under way
       this.files.remove(partition, libraryId, generation);
@@ -302,11 +300,10 @@ export class PartitionStore {
    * snapshot's first chunk and this call.
    */
   commitSnapshot(writer: SnapshotWriter): SnapshotInfo {
-    this.checkOpen();
+    this.checkOpen(); // before the file's flush
     writer.seal();
-    const info = this.env(writer.partition).transactionSync(
-      () => writer.commitIn(this.appliedSeq(writer.partition)),
-      APPLY_FLAGS,
+    const info = this.transaction(writer.partition, () =>
+      writer.commitIn(this.appliedSeq(writer.partition)),
     );
     writer.committed();
     return info;
@@ -330,15 +327,15 @@ export class PartitionStore {
     quantizer: Uint8Array | undefined,
     snapshot: SnapshotWriter,
   ): SnapshotInfo {
-    this.checkOpen();
+    this.checkOpen(); // before the file's flush
     snapshot.seal();
-    const info = this.env(partition).transactionSync(() => {
+    const info = this.transaction(partition, (db) => {
       const key: LibKey = [partition, record.libraryId];
-      this.db(partition).libs.putSync(key, record);
-      if (quantizer) this.db(partition).quantizers.putSync(key, quantizer);
-      else this.db(partition).quantizers.removeSync(key);
+      db.libs.putSync(key, record);
+      if (quantizer) db.quantizers.putSync(key, quantizer);
+      else db.quantizers.removeSync(key);
       return snapshot.commitIn(this.appliedSeq(partition));
-    }, APPLY_FLAGS);
+    });
     snapshot.committed();
     return info;
   }
@@ -361,11 +358,7 @@ export class PartitionStore {
 
   /** Updates a library's record outside any event (a migration's local state). */
   updateLibrary(partition: number, record: PartitionLibrary): void {
-    this.checkOpen();
-    this.env(partition).transactionSync(
-      () => this.db(partition).libs.putSync([partition, record.libraryId], record),
-      APPLY_FLAGS,
-    );
+    this.transaction(partition, (db) => db.libs.putSync([partition, record.libraryId], record));
   }
 
   /**
@@ -392,8 +385,11 @@ export class PartitionStore {
     }
   }
 
-  private env(partition: number): RootDatabase {
-    return this.envs.of(partition).env;
+  /** One write transaction in the partition's environment (committed and flushed on return). */
+  private transaction<T>(partition: number, body: (db: StoreDbs) => T): T {
+    this.checkOpen();
+    const { env, db } = this.envs.of(partition);
+    return env.transactionSync(() => body(db), APPLY_FLAGS);
   }
 
   private db(partition: number): StoreDbs {

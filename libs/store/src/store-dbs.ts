@@ -25,10 +25,9 @@ export interface StoredDeadLetter {
 
 // Committed and flushed before returning, inside the environment's write lock: LMDB's own commit.
 // Not NO_SYNC_FLUSH, which with lmdb-js's overlapping sync (its default on Linux) flushes after
-// the lock is released, from the committing thread, while the other partition worker commits.
-// Suspected of corrupting lmdb-js's free-page list ("freelist entry ... had bad/duplicate
-// entries", a 10,000-library node halted a partition); the error came back without it, so it is
-// not the cause (docs/log-and-store.md), but the plain commit is the better-trodden path.
+// the lock is released. Once suspected of lmdb-js's free-page list error, which came from two
+// threads writing one environment (now one per partition, docs/log-and-store.md); kept as the
+// better-trodden path.
 export const APPLY_FLAGS = TransactionFlags.ABORTABLE | TransactionFlags.SYNCHRONOUS_COMMIT;
 
 /** The last key of a [partition, libraryId, ...] prefix (library ids contain no NUL). */

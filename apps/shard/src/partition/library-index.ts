@@ -53,7 +53,7 @@ export class LibraryIndex {
    * of its ids (about 4 KiB per library and worker of a 1,000-library node).
    */
   private readonly vectorIdCache = new Map<number, string>();
-  /** Estimated bytes of the cached ids (string and slot), counted with the metadata. */
+  /** Estimated bytes of the cached ids (string and map entry), counted with the metadata. */
   private vectorIdCacheBytes = 0;
 
   /**

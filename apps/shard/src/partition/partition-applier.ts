@@ -276,7 +276,7 @@ export class PartitionApplier {
       });
     } catch (error) {
       if (fresh.length > 1) {
-        // one event may be at fault (it halts the partition alone); otherwise the store was
+        // one event may be at fault (then it alone halts the partition), or the store failed
         this.logger.warn(
           { err: error, from: fresh[0].seq, to: last },
           "a batch of events could not be applied together: applying them one by one",
